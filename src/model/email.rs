@@ -1,0 +1,77 @@
+use super::{check_bytes, FieldError};
+
+/// One email address, `local@domain`: no display name, comment, quoted local
+/// part or IP literal; the domain has at least two labels of letters, digits
+/// and hyphens (Unicode letters allowed, for internationalised domains).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+const EXPECTED: &str = "expected one email address like `name@example.com`";
+const MAX_BYTES: usize = 254;
+const MAX_LOCAL_BYTES: usize = 64;
+const MAX_LABEL_CHARS: usize = 63;
+
+impl Email {
+    /// Checks `value` and wraps it.
+    ///
+    /// ```
+    /// use knock_identify::Email;
+    /// assert!(Email::parse("jane@example.com".into()).is_ok());
+    /// assert!(Email::parse("Jane <jane@example.com>".into()).is_err());
+    /// ```
+    pub fn parse(value: String) -> Result<Self, FieldError> {
+        check_bytes(&value, MAX_BYTES)?;
+        if is_address(&value) {
+            return Ok(Email(value));
+        }
+        // `Jane <jane@example.com>`: say which part to send.
+        if let Some(inner) = value.rsplit_once('<').and_then(|(_, rest)| rest.strip_suffix('>')) {
+            if is_address(inner) {
+                return Err(FieldError::format(format!("{EXPECTED}, without a display name: `{inner}`")));
+            }
+        }
+        Err(FieldError::format(EXPECTED))
+    }
+
+    /// The address as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The address as sent.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+fn is_address(value: &str) -> bool {
+    let Some((local, domain)) = value.split_once('@') else { return false };
+    is_local_part(local) && is_domain(domain)
+}
+
+/// A dot-atom: RFC 5322 `atext` (and non-ASCII, RFC 6531) separated by
+/// single dots.
+fn is_local_part(local: &str) -> bool {
+    let is_atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || is_unicode_text(c);
+    !local.is_empty()
+        && local.len() <= MAX_LOCAL_BYTES
+        && local.split('.').all(|atom| !atom.is_empty() && atom.chars().all(is_atext))
+}
+
+fn is_unicode_text(c: char) -> bool {
+    !c.is_ascii() && !c.is_whitespace() && !c.is_control()
+}
+
+fn is_domain(domain: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    let top_level = labels.last().copied().unwrap_or_default();
+    labels.len() >= 2 && labels.iter().all(|label| is_label(label)) && !top_level.chars().all(|c| c.is_ascii_digit())
+}
+
+fn is_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.chars().count() <= MAX_LABEL_CHARS
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+        && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+}

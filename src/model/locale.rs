@@ -1,0 +1,39 @@
+use super::FieldError;
+use oxilangtag::LanguageTag;
+
+/// A well-formed BCP 47 language tag: `en`, `en-US`, `zh-Hant-TW`, `es-419`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Locale(String);
+
+const EXPECTED: &str = "expected a BCP 47 language tag, like `en-US`";
+
+impl Locale {
+    /// Checks `value` and wraps it.
+    ///
+    /// ```
+    /// use knock_identify::Locale;
+    /// assert!(Locale::parse("zh-Hant-TW".into()).is_ok());
+    /// let error = Locale::parse("en_US".into()).unwrap_err();
+    /// assert!(error.message.ends_with("use `en-US`"));
+    /// ```
+    pub fn parse(value: String) -> Result<Self, FieldError> {
+        if LanguageTag::parse(value.as_str()).is_ok() {
+            return Ok(Locale(value));
+        }
+        let hyphenated = value.replace('_', "-");
+        if hyphenated != value && LanguageTag::parse(hyphenated.as_str()).is_ok() {
+            return Err(FieldError::format(format!("{EXPECTED}; use `{hyphenated}`")));
+        }
+        Err(FieldError::format(EXPECTED))
+    }
+
+    /// The tag as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The tag as sent.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}

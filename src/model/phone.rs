@@ -1,0 +1,76 @@
+use super::calling_codes::is_assigned_calling_code;
+use super::FieldError;
+use crate::error::ProblemType;
+
+/// A phone number in E.164 form (`+14155552671`) whose country calling code
+/// is assigned by the ITU-T.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneNumber(String);
+
+const EXPECTED: &str =
+    "expected an E.164 number: `+` and 7 to 15 digits starting with a country calling code, like `+14155552671`";
+
+impl PhoneNumber {
+    /// Checks `value` and wraps it.
+    ///
+    /// ```
+    /// use knock_identify::PhoneNumber;
+    /// assert!(PhoneNumber::parse("+14155552671".into()).is_ok());
+    /// let error = PhoneNumber::parse("+1 (415) 555-2671".into()).unwrap_err();
+    /// assert!(error.message.ends_with("use `+14155552671`"));
+    /// ```
+    pub fn parse(value: String) -> Result<Self, FieldError> {
+        match check_e164(&value) {
+            Ok(()) => Ok(PhoneNumber(value)),
+            Err(error) => Err(match compact_hint(&value) {
+                Some(hint) if error.kind == ProblemType::Format => {
+                    FieldError::format(format!("{EXPECTED}; use `{hint}`"))
+                }
+                _ => error,
+            }),
+        }
+    }
+
+    /// The number as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The number as sent.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+fn check_e164(value: &str) -> Result<(), FieldError> {
+    let digits = value.strip_prefix('+').ok_or_else(|| FieldError::format(EXPECTED))?;
+    let well_formed =
+        (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
+    if !well_formed {
+        return Err(FieldError::format(EXPECTED));
+    }
+    if !is_assigned_calling_code(digits) {
+        return Err(FieldError::new(
+            ProblemType::UnknownValue,
+            format!("`{value}` does not begin with an assigned country calling code"),
+        ));
+    }
+    Ok(())
+}
+
+/// The E.164 form of a number written with spaces, dashes, dots, brackets or
+/// a `00` prefix, when that form is valid.
+fn compact_hint(value: &str) -> Option<String> {
+    let trimmed = value.trim();
+    let rest = trimmed.strip_prefix('+').or_else(|| trimmed.strip_prefix("00"))?;
+    let mut compact = String::with_capacity(16);
+    compact.push('+');
+    for c in rest.chars() {
+        match c {
+            '0'..='9' => compact.push(c),
+            ' ' | '-' | '.' | '(' | ')' | '/' => {}
+            _ => return None,
+        }
+    }
+    (compact != value && check_e164(&compact).is_ok()).then_some(compact)
+}

@@ -1,0 +1,167 @@
+//! `channel_data`: channel id (a UUID) → that channel's data, in one of the
+//! shapes of the reference document (push tokens or devices, AWS SNS
+//! target ARNs or devices, OneSignal player ids, Slack / Microsoft Teams /
+//! Discord connections), or `null` to remove it.
+
+use super::{wrong_type, Path, Report};
+use crate::error::ProblemType;
+use serde_json::{Map, Value};
+
+/// The keys that carry a channel's data; one of them must be present.
+const DATA_KEYS: [&str; 5] = ["tokens", "devices", "target_arns", "player_ids", "connections"];
+
+/// Connection keys whose value is a string or null.
+const CONNECTION_TEXT_KEYS: [&str; 8] = [
+    "access_token",
+    "channel_id",
+    "channel_name",
+    "user_id",
+    "ms_teams_channel_id",
+    "ms_teams_team_id",
+    "ms_teams_tenant_id",
+    "ms_teams_user_id",
+];
+
+/// Checks `channel_data`; true when it added no problem.
+pub(crate) fn check(value: &Value, path: &Path<'_>, report: &mut Report) -> bool {
+    let before = report.problems.len();
+    match value {
+        Value::Null => {}
+        Value::Object(channels) => {
+            for (channel_id, data) in channels {
+                let path = path.key(channel_id);
+                if !is_uuid(channel_id) {
+                    report.add_new(
+                        &path,
+                        ProblemType::Format,
+                        format!(
+                            "expected a channel id (a UUID) like `97c5837d-c65c-4d54-aa39-080eeb81c69d`, got `{channel_id}`"
+                        ),
+                    );
+                }
+                match data {
+                    Value::Null => {}
+                    Value::Object(data) => check_data(data, &path, report),
+                    other => report.add(&path, wrong_type("an object of channel data, or null to remove it", other)),
+                }
+            }
+        }
+        other => report.add(path, wrong_type("an object of channel id to channel data, or null", other)),
+    }
+    report.problems.len() == before
+}
+
+fn check_data(data: &Map<String, Value>, path: &Path<'_>, report: &mut Report) {
+    if !DATA_KEYS.iter().any(|key| data.contains_key(*key)) {
+        report.add_new(
+            path,
+            ProblemType::Format,
+            "expected channel data with `tokens`, `devices`, `target_arns`, `player_ids` or `connections`",
+        );
+    }
+    for (key, value) in data {
+        let path = path.key(key);
+        match key.as_str() {
+            "tokens" | "target_arns" | "player_ids" => check_strings(value, &path, report),
+            "devices" => check_array(value, &path, report, "an array of devices", check_device),
+            "connections" => check_array(value, &path, report, "an array of connections", check_connection),
+            "token" => match value {
+                Value::Null => {}
+                Value::Object(token) => {
+                    check_text_or_null(token.get("access_token"), &path.key("access_token"), report)
+                }
+                other => report.add(&path, wrong_type("an object with `access_token`, or null", other)),
+            },
+            "ms_teams_tenant_id" => check_text_or_null(Some(value), &path, report),
+            _ => {}
+        }
+    }
+}
+
+/// An array whose items pass `check_item`.
+fn check_array(
+    value: &Value,
+    path: &Path<'_>,
+    report: &mut Report,
+    expected: &str,
+    check_item: fn(&Value, &Path<'_>, &mut Report),
+) {
+    match value {
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                check_item(item, &path.index(index), report);
+            }
+        }
+        other => report.add(path, wrong_type(expected, other)),
+    }
+}
+
+fn check_strings(value: &Value, path: &Path<'_>, report: &mut Report) {
+    check_array(value, path, report, "an array of strings", |item, path, report| {
+        if !item.is_string() {
+            report.add(path, wrong_type("a string", item));
+        }
+    });
+}
+
+/// A push device: `token` (or, for AWS SNS, `target_arn`), optional
+/// `locale` and `timezone`.
+fn check_device(device: &Value, path: &Path<'_>, report: &mut Report) {
+    let Value::Object(device) = device else {
+        return report.add(path, wrong_type("a device object", device));
+    };
+    for key in ["token", "target_arn"] {
+        if let Some(value) = device.get(key).filter(|value| !value.is_string()) {
+            report.add(&path.key(key), wrong_type("a string", value));
+        }
+    }
+    if !device.contains_key("token") && !device.contains_key("target_arn") {
+        report.add_new(path, ProblemType::Format, "expected a device with a `token` or `target_arn` string");
+    }
+    for key in ["locale", "timezone"] {
+        if let Some(value) = device.get(key) {
+            check_text_or_null(Some(value), &path.key(key), report);
+        }
+    }
+}
+
+/// A Slack, Microsoft Teams or Discord connection: ids and tokens, or an
+/// `incoming_webhook` with a `url`.
+fn check_connection(connection: &Value, path: &Path<'_>, report: &mut Report) {
+    let Value::Object(connection) = connection else {
+        return report.add(path, wrong_type("a connection object", connection));
+    };
+    for (key, value) in connection {
+        let path = path.key(key);
+        if CONNECTION_TEXT_KEYS.contains(&key.as_str()) {
+            check_text_or_null(Some(value), &path, report);
+        } else if key == "incoming_webhook" {
+            match value {
+                Value::Object(webhook) => match webhook.get("url") {
+                    Some(Value::String(_)) => {}
+                    Some(other) => report.add(&path.key("url"), wrong_type("a string", other)),
+                    None => report.add_new(&path, ProblemType::Format, "expected an object with a `url` string"),
+                },
+                other => report.add(&path, wrong_type("an object with a `url` string", other)),
+            }
+        }
+    }
+}
+
+fn check_text_or_null(value: Option<&Value>, path: &Path<'_>, report: &mut Report) {
+    if let Some(value) = value {
+        if !matches!(value, Value::String(_) | Value::Null) {
+            report.add(path, wrong_type("a string or null", value));
+        }
+    }
+}
+
+/// `8-4-4-4-12` hexadecimal digits, either case.
+pub(crate) fn is_uuid(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(index, byte)| match index {
+            8 | 13 | 18 | 23 => *byte == b'-',
+            _ => byte.is_ascii_hexdigit(),
+        })
+}

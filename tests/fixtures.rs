@@ -1,0 +1,22 @@
+//! The fixture corpus through the native core: one test per case.
+
+#[macro_use]
+mod support;
+
+macro_rules! native_case {
+    ($test:ident, $name:expr, $text:expr) => {
+        #[test]
+        fn $test() {
+            if let Err(difference) = support::run_case($name, $text) {
+                panic!("{difference}");
+            }
+        }
+    };
+}
+
+for_each_fixture!(native_case);
+
+#[test]
+fn corpus_has_at_least_60_cases() {
+    assert!(support::FIXTURES.len() >= 60, "the corpus has {} cases", support::FIXTURES.len());
+}
