@@ -9,9 +9,9 @@ use crate::timestamp::Timestamp;
 use crate::validate::{check_user_id, validate_request, IdentifyRequest};
 
 /// Parses and validates an identify request for `user_id`.
-pub fn parse_request(user_id: &str, body: &[u8]) -> Result<IdentifyRequest, IdentifyError> {
+pub fn parse_request<'a>(user_id: &str, body: &'a [u8]) -> Result<IdentifyRequest<'a>, IdentifyError> {
     match parse_body(body) {
-        Ok(object) => validate_request(user_id, object).map_err(IdentifyError::InvalidParams),
+        Ok(object) => validate_request(user_id, object, body.len()).map_err(IdentifyError::InvalidParams),
         // A body that is JSON but not acceptable as a whole: report a bad
         // user id beside it, as validation would.
         Err(IdentifyError::InvalidParams(mut problems)) => {

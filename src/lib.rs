@@ -24,7 +24,9 @@
 //!
 //! let problems = validate("user-1", br#"{"phone_number": "+1 (415) 555-2671", "locale": "en_US"}"#);
 //! assert_eq!(problems.len(), 2);
-//! assert_eq!(problems[0].field, "locale");
+//! assert_eq!(problems[0].field, "phone_number");
+//! assert_eq!(problems[0].message, "expected an E.164 number: `+` and 7 to 15 digits starting with a country calling code, like `+14155552671`; use `+14155552671`");
+//! assert_eq!(problems[1].field, "locale");
 //! assert_eq!(problems[1].kind, ProblemType::Format);
 //! ```
 //!
@@ -33,22 +35,27 @@
 
 mod error;
 mod identify;
+#[cfg(feature = "js")]
+pub mod js;
+mod json;
 mod merge;
 mod model;
 mod parse;
 mod timestamp;
 mod validate;
+#[cfg(feature = "worker")]
+mod worker;
 
 pub use error::{IdentifyError, Problem, ProblemType};
 pub use identify::{identify, parse_request, validate};
+pub use json::{Json, Object};
 pub use merge::merge;
 pub use model::{
     AvatarUrl, CreatedAt, Email, FieldError, Locale, PhoneNumber, StandardField, StoredUser, TimeZone, User,
     TIME_ZONE_NAMES, TZDB_VERSION,
 };
-pub use parse::{parse_body, MAX_BODY_BYTES, MAX_DEPTH};
+pub use parse::{MAX_BODY_BYTES, MAX_DEPTH};
 pub use timestamp::Timestamp;
 pub use validate::{
-    check_user_id, validate_request, IdentifyRequest, MAX_NAME_CHARS, MAX_PROPERTIES_BYTES, MAX_PROPERTY_KEY_CHARS,
-    MAX_USER_ID_CHARS,
+    check_user_id, IdentifyRequest, MAX_NAME_CHARS, MAX_PROPERTIES_BYTES, MAX_PROPERTY_KEY_CHARS, MAX_USER_ID_CHARS,
 };

@@ -1,9 +1,9 @@
 //! SPEC §3: how a valid request changes the stored user.
 
+use crate::json::{Json, Object};
 use crate::model::StoredUser;
 use crate::timestamp::Timestamp;
-use crate::validate::IdentifyRequest;
-use crate::validate::PERSISTENCE_STRATEGY;
+use crate::validate::{IdentifyRequest, PERSISTENCE_STRATEGY};
 use serde_json::{Map, Value};
 
 /// Applies a validated request to the stored user (`None` for a new user):
@@ -11,34 +11,36 @@ use serde_json::{Map, Value};
 /// deeply, preference sets merged deeply unless the set asks to be
 /// replaced, channel data replaced per channel (`null` removes it), and
 /// `updated_at` set to `now`.
-pub fn merge(stored: Option<StoredUser>, user_id: &str, request: IdentifyRequest, now: Timestamp) -> StoredUser {
+pub fn merge(stored: Option<StoredUser>, user_id: &str, request: IdentifyRequest<'_>, now: Timestamp) -> StoredUser {
     let mut record = stored.unwrap_or_default();
     let user = &mut record.user;
-    user.id.clear();
-    user.id.push_str(user_id);
+    if user.id != user_id {
+        user.id = user_id.to_owned();
+    }
     for (slot, change) in user.standard.iter_mut().zip(request.standard) {
         if let Some(value) = change {
-            *slot = value;
+            *slot = value.map(|text| text.into_owned());
         }
     }
-    merge_objects(&mut user.properties, request.properties);
-    user.updated_at = now.to_string();
+    merge_object(&mut user.properties, request.properties);
+    user.updated_at = now.to_rfc3339();
 
-    for (set_id, set) in request.preferences {
-        let Value::Object(mut set) = set else { continue };
-        let replace = set.remove(PERSISTENCE_STRATEGY).is_some_and(|strategy| strategy == "replace");
-        match record.preferences.get_mut(&set_id) {
-            Some(Value::Object(stored_set)) if !replace => merge_objects(stored_set, set),
+    for (set_id, set) in request.preferences.0 {
+        let Json::Object(mut set) = set else { continue };
+        let replace =
+            set.remove(PERSISTENCE_STRATEGY).is_some_and(|strategy| strategy == Json::String("replace".into()));
+        match record.preferences.get_mut(set_id.as_ref()) {
+            Some(Value::Object(stored_set)) if !replace => merge_object(stored_set, set),
             _ => {
-                record.preferences.insert(set_id, Value::Object(set));
+                record.preferences.insert(set_id.into_owned(), Value::Object(set.into_map()));
             }
         }
     }
-    for (channel_id, data) in request.channel_data {
+    for (channel_id, data) in request.channel_data.0 {
         if data.is_null() {
-            record.channel_data.remove(&channel_id);
+            record.channel_data.remove(channel_id.as_ref());
         } else {
-            record.channel_data.insert(channel_id, data);
+            record.channel_data.insert(channel_id.into_owned(), data.into_value());
         }
     }
     record
@@ -47,13 +49,13 @@ pub fn merge(stored: Option<StoredUser>, user_id: &str, request: IdentifyRequest
 /// Merges `patch` into `target` key by key: where both values are objects,
 /// recursively; otherwise the patch's value replaces the stored one.
 /// Recursion follows the patch, whose depth the parser bounds.
-fn merge_objects(target: &mut Map<String, Value>, patch: Map<String, Value>) {
-    for (key, new_value) in patch {
-        match (target.get_mut(&key), new_value) {
-            (Some(Value::Object(stored)), Value::Object(new_object)) => merge_objects(stored, new_object),
-            (Some(stored), new_value) => *stored = new_value,
+fn merge_object(target: &mut Map<String, Value>, patch: Object<'_>) {
+    for (key, new_value) in patch.0 {
+        match (target.get_mut(key.as_ref()), new_value) {
+            (Some(Value::Object(stored)), Json::Object(new_object)) => merge_object(stored, new_object),
+            (Some(stored), new_value) => *stored = new_value.into_value(),
             (None, new_value) => {
-                target.insert(key, new_value);
+                target.insert(key.into_owned(), new_value.into_value());
             }
         }
     }

@@ -19,22 +19,42 @@ impl Timestamp {
     }
 }
 
-/// RFC 3339 in UTC with millisecond precision, as `updated_at` is written:
-/// `2024-05-01T12:00:00.000Z`.
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Timestamp {
+    /// RFC 3339 in UTC with millisecond precision, as `updated_at` is
+    /// written: `2024-05-01T12:00:00.000Z`. Years outside 0–9999 are clamped
+    /// to them (RFC 3339 has four-digit years).
+    pub fn to_rfc3339(self) -> String {
         let days = self.0.div_euclid(86_400_000);
         let millis_of_day = self.0.rem_euclid(86_400_000);
         let (year, month, day) = civil_from_days(days);
         let seconds = millis_of_day / 1000;
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-            seconds / 3600,
-            seconds / 60 % 60,
-            seconds % 60,
-            millis_of_day % 1000
-        )
+        let fields: [(i64, usize); 7] = [
+            (year.clamp(0, 9999), 4),
+            (i64::from(month), 2),
+            (i64::from(day), 2),
+            (seconds / 3600, 2),
+            (seconds / 60 % 60, 2),
+            (seconds % 60, 2),
+            (millis_of_day % 1000, 3),
+        ];
+        // Digits written by hand: `format!` costs more than the rest of a merge.
+        let mut out = *b"0000-00-00T00:00:00.000Z";
+        let mut end = 0;
+        for (value, width) in fields {
+            let mut rest = value;
+            for position in (end..end + width).rev() {
+                out[position] = b'0' + (rest % 10) as u8;
+                rest /= 10;
+            }
+            end += width + 1;
+        }
+        out.iter().map(|&byte| char::from(byte)).collect()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
     }
 }
 

@@ -16,8 +16,13 @@ impl CreatedAt {
     /// assert!(CreatedAt::parse("2024-05-01".into()).is_err());
     /// ```
     pub fn parse(value: String) -> Result<Self, FieldError> {
+        Self::check(&value).map(|()| CreatedAt(value))
+    }
+
+    /// Checks `value` without wrapping it.
+    pub fn check(value: &str) -> Result<(), FieldError> {
         if is_rfc3339(value.as_bytes()) {
-            return Ok(CreatedAt(value));
+            return Ok(());
         }
         let with_offset = format!("{value}Z");
         if is_rfc3339(with_offset.as_bytes()) {

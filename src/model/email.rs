@@ -20,9 +20,14 @@ impl Email {
     /// assert!(Email::parse("Jane <jane@example.com>".into()).is_err());
     /// ```
     pub fn parse(value: String) -> Result<Self, FieldError> {
-        check_bytes(&value, MAX_BYTES)?;
-        if is_address(&value) {
-            return Ok(Email(value));
+        Self::check(&value).map(|()| Email(value))
+    }
+
+    /// Checks `value` without wrapping it.
+    pub fn check(value: &str) -> Result<(), FieldError> {
+        check_bytes(value, MAX_BYTES)?;
+        if is_address(value) {
+            return Ok(());
         }
         // `Jane <jane@example.com>`: say which part to send.
         if let Some(inner) = value.rsplit_once('<').and_then(|(_, rest)| rest.strip_suffix('>')) {

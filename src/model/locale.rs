@@ -17,8 +17,13 @@ impl Locale {
     /// assert!(error.message.ends_with("use `en-US`"));
     /// ```
     pub fn parse(value: String) -> Result<Self, FieldError> {
-        if LanguageTag::parse(value.as_str()).is_ok() {
-            return Ok(Locale(value));
+        Self::check(&value).map(|()| Locale(value))
+    }
+
+    /// Checks `value` without wrapping it.
+    pub fn check(value: &str) -> Result<(), FieldError> {
+        if LanguageTag::parse(value).is_ok() {
+            return Ok(());
         }
         let hyphenated = value.replace('_', "-");
         if hyphenated != value && LanguageTag::parse(hyphenated.as_str()).is_ok() {

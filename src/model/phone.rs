@@ -20,15 +20,15 @@ impl PhoneNumber {
     /// assert!(error.message.ends_with("use `+14155552671`"));
     /// ```
     pub fn parse(value: String) -> Result<Self, FieldError> {
-        match check_e164(&value) {
-            Ok(()) => Ok(PhoneNumber(value)),
-            Err(error) => Err(match compact_hint(&value) {
-                Some(hint) if error.kind == ProblemType::Format => {
-                    FieldError::format(format!("{EXPECTED}; use `{hint}`"))
-                }
-                _ => error,
-            }),
-        }
+        Self::check(&value).map(|()| PhoneNumber(value))
+    }
+
+    /// Checks `value` without wrapping it.
+    pub fn check(value: &str) -> Result<(), FieldError> {
+        check_e164(value).map_err(|error| match compact_hint(value) {
+            Some(hint) if error.kind == ProblemType::Format => FieldError::format(format!("{EXPECTED}; use `{hint}`")),
+            _ => error,
+        })
     }
 
     /// The number as sent.

@@ -23,10 +23,15 @@ impl TimeZone {
     /// assert!(error.message.ends_with("did you mean `America/New_York`?"));
     /// ```
     pub fn parse(value: String) -> Result<Self, FieldError> {
-        if TIME_ZONES.binary_search(&value.as_str()).is_ok() {
-            return Ok(TimeZone(value));
+        Self::check(&value).map(|()| TimeZone(value))
+    }
+
+    /// Checks `value` without wrapping it.
+    pub fn check(value: &str) -> Result<(), FieldError> {
+        if TIME_ZONES.binary_search(&value).is_ok() {
+            return Ok(());
         }
-        let message = match TIME_ZONES.iter().find(|name| name.eq_ignore_ascii_case(&value)) {
+        let message = match TIME_ZONES.iter().find(|name| name.eq_ignore_ascii_case(value)) {
             Some(name) => format!("unknown time zone `{value}`; did you mean `{name}`?"),
             None => format!("unknown time zone `{value}`: expected an IANA time zone name, like `America/New_York`"),
         };

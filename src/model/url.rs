@@ -17,9 +17,14 @@ impl AvatarUrl {
     /// assert!(AvatarUrl::parse("ftp://example.com/a.png".into()).is_err());
     /// ```
     pub fn parse(value: String) -> Result<Self, FieldError> {
-        check_bytes(&value, MAX_BYTES)?;
-        if is_http_url(&value) {
-            Ok(AvatarUrl(value))
+        Self::check(&value).map(|()| AvatarUrl(value))
+    }
+
+    /// Checks `value` without wrapping it.
+    pub fn check(value: &str) -> Result<(), FieldError> {
+        check_bytes(value, MAX_BYTES)?;
+        if is_http_url(value) {
+            Ok(())
         } else {
             Err(FieldError::format(EXPECTED))
         }

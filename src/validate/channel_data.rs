@@ -5,7 +5,7 @@
 
 use super::{wrong_type, Path, Report};
 use crate::error::ProblemType;
-use serde_json::{Map, Value};
+use crate::json::{Json, Object};
 
 /// The keys that carry a channel's data; one of them must be present.
 const DATA_KEYS: [&str; 5] = ["tokens", "devices", "target_arns", "player_ids", "connections"];
@@ -23,11 +23,11 @@ const CONNECTION_TEXT_KEYS: [&str; 8] = [
 ];
 
 /// Checks `channel_data`; true when it added no problem.
-pub(crate) fn check(value: &Value, path: &Path<'_>, report: &mut Report) -> bool {
+pub(crate) fn check(value: &Json<'_>, path: &Path<'_>, report: &mut Report) -> bool {
     let before = report.problems.len();
     match value {
-        Value::Null => {}
-        Value::Object(channels) => {
+        Json::Null => {}
+        Json::Object(channels) => {
             for (channel_id, data) in channels {
                 let path = path.key(channel_id);
                 if !is_uuid(channel_id) {
@@ -40,8 +40,8 @@ pub(crate) fn check(value: &Value, path: &Path<'_>, report: &mut Report) -> bool
                     );
                 }
                 match data {
-                    Value::Null => {}
-                    Value::Object(data) => check_data(data, &path, report),
+                    Json::Null => {}
+                    Json::Object(data) => check_data(data, &path, report),
                     other => report.add(&path, wrong_type("an object of channel data, or null to remove it", other)),
                 }
             }
@@ -51,8 +51,8 @@ pub(crate) fn check(value: &Value, path: &Path<'_>, report: &mut Report) -> bool
     report.problems.len() == before
 }
 
-fn check_data(data: &Map<String, Value>, path: &Path<'_>, report: &mut Report) {
-    if !DATA_KEYS.iter().any(|key| data.contains_key(*key)) {
+fn check_data(data: &Object<'_>, path: &Path<'_>, report: &mut Report) {
+    if !DATA_KEYS.iter().any(|key| data.contains_key(key)) {
         report.add_new(
             path,
             ProblemType::Format,
@@ -61,15 +61,13 @@ fn check_data(data: &Map<String, Value>, path: &Path<'_>, report: &mut Report) {
     }
     for (key, value) in data {
         let path = path.key(key);
-        match key.as_str() {
+        match key {
             "tokens" | "target_arns" | "player_ids" => check_strings(value, &path, report),
             "devices" => check_array(value, &path, report, "an array of devices", check_device),
             "connections" => check_array(value, &path, report, "an array of connections", check_connection),
             "token" => match value {
-                Value::Null => {}
-                Value::Object(token) => {
-                    check_text_or_null(token.get("access_token"), &path.key("access_token"), report)
-                }
+                Json::Null => {}
+                Json::Object(token) => check_text_or_null(token.get("access_token"), &path.key("access_token"), report),
                 other => report.add(&path, wrong_type("an object with `access_token`, or null", other)),
             },
             "ms_teams_tenant_id" => check_text_or_null(Some(value), &path, report),
@@ -80,14 +78,14 @@ fn check_data(data: &Map<String, Value>, path: &Path<'_>, report: &mut Report) {
 
 /// An array whose items pass `check_item`.
 fn check_array(
-    value: &Value,
+    value: &Json<'_>,
     path: &Path<'_>,
     report: &mut Report,
     expected: &str,
-    check_item: fn(&Value, &Path<'_>, &mut Report),
+    check_item: fn(&Json<'_>, &Path<'_>, &mut Report),
 ) {
     match value {
-        Value::Array(items) => {
+        Json::Array(items) => {
             for (index, item) in items.iter().enumerate() {
                 check_item(item, &path.index(index), report);
             }
@@ -96,7 +94,7 @@ fn check_array(
     }
 }
 
-fn check_strings(value: &Value, path: &Path<'_>, report: &mut Report) {
+fn check_strings(value: &Json<'_>, path: &Path<'_>, report: &mut Report) {
     check_array(value, path, report, "an array of strings", |item, path, report| {
         if !item.is_string() {
             report.add(path, wrong_type("a string", item));
@@ -106,8 +104,8 @@ fn check_strings(value: &Value, path: &Path<'_>, report: &mut Report) {
 
 /// A push device: `token` (or, for AWS SNS, `target_arn`), optional
 /// `locale` and `timezone`.
-fn check_device(device: &Value, path: &Path<'_>, report: &mut Report) {
-    let Value::Object(device) = device else {
+fn check_device(device: &Json<'_>, path: &Path<'_>, report: &mut Report) {
+    let Json::Object(device) = device else {
         return report.add(path, wrong_type("a device object", device));
     };
     for key in ["token", "target_arn"] {
@@ -127,18 +125,18 @@ fn check_device(device: &Value, path: &Path<'_>, report: &mut Report) {
 
 /// A Slack, Microsoft Teams or Discord connection: ids and tokens, or an
 /// `incoming_webhook` with a `url`.
-fn check_connection(connection: &Value, path: &Path<'_>, report: &mut Report) {
-    let Value::Object(connection) = connection else {
+fn check_connection(connection: &Json<'_>, path: &Path<'_>, report: &mut Report) {
+    let Json::Object(connection) = connection else {
         return report.add(path, wrong_type("a connection object", connection));
     };
     for (key, value) in connection {
         let path = path.key(key);
-        if CONNECTION_TEXT_KEYS.contains(&key.as_str()) {
+        if CONNECTION_TEXT_KEYS.contains(&key) {
             check_text_or_null(Some(value), &path, report);
         } else if key == "incoming_webhook" {
             match value {
-                Value::Object(webhook) => match webhook.get("url") {
-                    Some(Value::String(_)) => {}
+                Json::Object(webhook) => match webhook.get("url") {
+                    Some(Json::String(_)) => {}
                     Some(other) => report.add(&path.key("url"), wrong_type("a string", other)),
                     None => report.add_new(&path, ProblemType::Format, "expected an object with a `url` string"),
                 },
@@ -148,9 +146,9 @@ fn check_connection(connection: &Value, path: &Path<'_>, report: &mut Report) {
     }
 }
 
-fn check_text_or_null(value: Option<&Value>, path: &Path<'_>, report: &mut Report) {
+fn check_text_or_null(value: Option<&Json<'_>>, path: &Path<'_>, report: &mut Report) {
     if let Some(value) = value {
-        if !matches!(value, Value::String(_) | Value::Null) {
+        if !matches!(value, Json::String(_) | Json::Null) {
             report.add(path, wrong_type("a string or null", value));
         }
     }

@@ -7,11 +7,12 @@ mod preferences;
 pub(crate) use preferences::PERSISTENCE_STRATEGY;
 
 use crate::error::{Problem, ProblemType};
+use crate::json::{Json, Object};
 use crate::model::{
     check_chars, AvatarUrl, CreatedAt, Email, FieldError, Locale, PhoneNumber, StandardField, TimeZone,
 };
-use crate::parse::json_type_phrase;
-use serde_json::{Map, Value};
+use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// The longest user id, in characters (Unicode scalar values).
@@ -23,18 +24,19 @@ pub const MAX_PROPERTY_KEY_CHARS: usize = 256;
 /// The largest total of custom properties, as compact JSON.
 pub const MAX_PROPERTIES_BYTES: usize = 256 * 1024;
 
-/// A request that passed validation: what identify will change.
+/// A request that passed validation: what identify will change. It borrows
+/// from the body bytes; [`crate::merge`] copies what it stores.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct IdentifyRequest {
+pub struct IdentifyRequest<'a> {
     /// Per standard field (indexed like [`StandardField::ALL`]): `None` when
     /// absent, `Some(None)` when sent as `null`, `Some(Some(v))` when set.
-    pub standard: [Option<Option<String>>; 7],
-    /// Custom properties sent.
-    pub properties: Map<String, Value>,
+    pub standard: [Option<Option<Cow<'a, str>>>; 7],
+    /// Custom properties sent, in document order.
+    pub properties: Object<'a>,
     /// Preference sets sent (empty when absent or `null`).
-    pub preferences: Map<String, Value>,
+    pub preferences: Object<'a>,
     /// Channel data sent (empty when absent or `null`).
-    pub channel_data: Map<String, Value>,
+    pub channel_data: Object<'a>,
 }
 
 /// A place in the body, built on the stack while walking it and rendered as
@@ -101,8 +103,8 @@ impl Report {
 }
 
 /// A `type` error: "expected {expected}, got a number".
-pub(crate) fn wrong_type(expected: &str, got: &Value) -> FieldError {
-    FieldError::new(ProblemType::Type, format!("expected {expected}, got {}", json_type_phrase(got)))
+pub(crate) fn wrong_type(expected: &str, got: &Json<'_>) -> FieldError {
+    FieldError::new(ProblemType::Type, format!("expected {expected}, got {}", got.type_phrase()))
 }
 
 /// Checks a user id (SPEC §1): 1 to 256 characters, no `/`, `#` or control
@@ -125,20 +127,29 @@ pub fn check_user_id(user_id: &str) -> Result<(), FieldError> {
 }
 
 /// Validates an identify request body (already parsed as an object) for the
-/// user `user_id`: every problem of SPEC §1–§2, in one list.
-pub fn validate_request(user_id: &str, body: Map<String, Value>) -> Result<IdentifyRequest, Vec<Problem>> {
+/// user `user_id`: every problem of SPEC §1–§2, in one list, in the order of
+/// the body.
+///
+/// `body_len` is the size of the body in bytes: custom properties cannot
+/// exceed [`MAX_PROPERTIES_BYTES`] as compact JSON unless the body has at
+/// least an eighth of that, so smaller bodies skip measuring them.
+pub(crate) fn validate_request<'a>(
+    user_id: &str,
+    body: Object<'a>,
+    body_len: usize,
+) -> Result<IdentifyRequest<'a>, Vec<Problem>> {
     let mut report = Report::default();
     let root = Path::Root;
     if let Err(error) = check_user_id(user_id) {
         report.add(&root.key("user_id"), error);
     }
     let mut request = IdentifyRequest::default();
-    for (key, value) in body {
+    for (key, value) in body.0 {
         let path = root.key(&key);
-        match key.as_str() {
+        match key.as_ref() {
             "id" => match &value {
-                Value::Null => {}
-                Value::String(id) if id == user_id => {}
+                Json::Null => {}
+                Json::String(id) if id == user_id => {}
                 other => report.add_new(
                     &path,
                     ProblemType::Mismatch,
@@ -152,14 +163,14 @@ pub fn validate_request(user_id: &str, body: Map<String, Value>) -> Result<Ident
             ),
             "preferences" => {
                 if preferences::check(&value, &path, &mut report) {
-                    if let Value::Object(sets) = value {
+                    if let Json::Object(sets) = value {
                         request.preferences = sets;
                     }
                 }
             }
             "channel_data" => {
                 if channel_data::check(&value, &path, &mut report) {
-                    if let Value::Object(channels) = value {
+                    if let Json::Object(channels) = value {
                         request.channel_data = channels;
                     }
                 }
@@ -170,23 +181,23 @@ pub fn validate_request(user_id: &str, body: Map<String, Value>) -> Result<Ident
                     Err(error) => report.add(&path, error),
                 },
                 None => match check_property_key(&key) {
-                    Ok(()) => {
-                        request.properties.insert(key, value);
-                    }
+                    Ok(()) => request.properties.0.push((key, value)),
                     Err(error) => report.add(&path, error),
                 },
             },
         }
     }
-    let properties_bytes = compact_json_len(&request.properties);
-    if properties_bytes > MAX_PROPERTIES_BYTES {
-        report.add_new(
-            &root,
-            ProblemType::TooLarge,
-            format!(
-                "custom properties take {properties_bytes} bytes as compact JSON; the limit is {MAX_PROPERTIES_BYTES} (256 KiB)"
-            ),
-        );
+    if body_len.saturating_mul(MAX_NUMBER_EXPANSION) > MAX_PROPERTIES_BYTES {
+        let properties_bytes = compact_json_len(&request.properties);
+        if properties_bytes > MAX_PROPERTIES_BYTES {
+            report.add_new(
+                &root,
+                ProblemType::TooLarge,
+                format!(
+                    "custom properties take {properties_bytes} bytes as compact JSON; the limit is {MAX_PROPERTIES_BYTES} (256 KiB)"
+                ),
+            );
+        }
     }
     if report.is_empty() {
         Ok(request)
@@ -195,26 +206,28 @@ pub fn validate_request(user_id: &str, body: Map<String, Value>) -> Result<Ident
     }
 }
 
+/// How much longer a part of the body can get as compact JSON: only
+/// numbers grow, from at least 3 characters (`1e9`) to at most 24 (the
+/// longest shortest-round-trip `f64`, `-1.2345678901234567e-308`).
+const MAX_NUMBER_EXPANSION: usize = 8;
+
 /// A standard field's value: `null`, or a string that its newtype accepts.
-fn check_standard(field: StandardField, value: Value) -> Result<Option<String>, FieldError> {
+fn check_standard(field: StandardField, value: Json<'_>) -> Result<Option<Cow<'_, str>>, FieldError> {
     let text = match value {
-        Value::Null => return Ok(None),
-        Value::String(text) => text,
+        Json::Null => return Ok(None),
+        Json::String(text) => text,
         other => return Err(wrong_type("a string or null", &other)),
     };
-    let checked = match field {
-        StandardField::Avatar => AvatarUrl::parse(text)?.into_string(),
-        StandardField::CreatedAt => CreatedAt::parse(text)?.into_string(),
-        StandardField::Email => Email::parse(text)?.into_string(),
-        StandardField::Locale => Locale::parse(text)?.into_string(),
-        StandardField::Name => {
-            check_chars(&text, MAX_NAME_CHARS)?;
-            text
-        }
-        StandardField::PhoneNumber => PhoneNumber::parse(text)?.into_string(),
-        StandardField::Timezone => TimeZone::parse(text)?.into_string(),
-    };
-    Ok(Some(checked))
+    match field {
+        StandardField::Avatar => AvatarUrl::check(&text)?,
+        StandardField::CreatedAt => CreatedAt::check(&text)?,
+        StandardField::Email => Email::check(&text)?,
+        StandardField::Locale => Locale::check(&text)?,
+        StandardField::Name => check_chars(&text, MAX_NAME_CHARS)?,
+        StandardField::PhoneNumber => PhoneNumber::check(&text)?,
+        StandardField::Timezone => TimeZone::check(&text)?,
+    }
+    Ok(Some(text))
 }
 
 /// A custom property key: 1 to 256 characters.
@@ -234,15 +247,15 @@ fn check_property_key(key: &str) -> Result<(), FieldError> {
 }
 
 /// A value for a message: strings quoted in backticks, others by type.
-fn shown(value: &Value) -> String {
+fn shown(value: &Json<'_>) -> String {
     match value {
-        Value::String(text) => format!("`{text}`"),
-        other => json_type_phrase(other).to_owned(),
+        Json::String(text) => format!("`{text}`"),
+        other => other.type_phrase().to_owned(),
     }
 }
 
-/// The length of `value` as compact JSON, without building the string.
-fn compact_json_len(properties: &Map<String, Value>) -> usize {
+/// The length of `properties` as a compact JSON object, without building the string.
+fn compact_json_len(properties: &Object<'_>) -> usize {
     struct Counter(usize);
     impl std::io::Write for Counter {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -254,8 +267,8 @@ fn compact_json_len(properties: &Map<String, Value>) -> usize {
         }
     }
     let mut counter = Counter(0);
-    // Writing a map of JSON values into memory cannot fail.
-    let _ = serde_json::to_writer(&mut counter, properties);
+    // Counting the bytes of JSON values cannot fail.
+    let _ = properties.serialize(&mut serde_json::Serializer::new(&mut counter));
     counter.0
 }
 

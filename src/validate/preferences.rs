@@ -3,7 +3,7 @@
 
 use super::{wrong_type, Path, Report};
 use crate::error::ProblemType;
-use serde_json::{Map, Value};
+use crate::json::{Json, Object};
 
 /// The channel types a preference set can name.
 pub(crate) const CHANNEL_TYPES: [&str; 6] = ["chat", "email", "http", "in_app_feed", "push", "sms"];
@@ -40,11 +40,11 @@ const OPERATORS: [&str; 24] = [
 pub(crate) const PERSISTENCE_STRATEGY: &str = "__persistence_strategy__";
 
 /// Checks `preferences`; true when it added no problem.
-pub(crate) fn check(value: &Value, path: &Path<'_>, report: &mut Report) -> bool {
+pub(crate) fn check(value: &Json<'_>, path: &Path<'_>, report: &mut Report) -> bool {
     let before = report.problems.len();
     match value {
-        Value::Null => {}
-        Value::Object(sets) => {
+        Json::Null => {}
+        Json::Object(sets) => {
             for (set_id, set) in sets {
                 check_set(set, &path.key(set_id), report);
             }
@@ -54,16 +54,16 @@ pub(crate) fn check(value: &Value, path: &Path<'_>, report: &mut Report) -> bool
     report.problems.len() == before
 }
 
-fn check_set(set: &Value, path: &Path<'_>, report: &mut Report) {
-    let Value::Object(set) = set else {
+fn check_set(set: &Json<'_>, path: &Path<'_>, report: &mut Report) {
+    let Json::Object(set) = set else {
         return report.add(path, wrong_type("a preference set object", set));
     };
     for (key, value) in set {
         let path = path.key(key);
-        match key.as_str() {
+        match key {
             PERSISTENCE_STRATEGY => match value {
-                Value::String(strategy) if strategy == "merge" || strategy == "replace" => {}
-                Value::String(strategy) => report.add_new(
+                Json::String(strategy) if strategy == "merge" || strategy == "replace" => {}
+                Json::String(strategy) => report.add_new(
                     &path,
                     ProblemType::UnknownValue,
                     format!("expected `merge` or `replace`, got `{strategy}`"),
@@ -71,7 +71,7 @@ fn check_set(set: &Value, path: &Path<'_>, report: &mut Report) {
                 other => report.add(&path, wrong_type("`merge` or `replace`", other)),
             },
             "commercial_subscribed" => {
-                if !matches!(value, Value::Bool(_) | Value::Null) {
+                if !matches!(value, Json::Bool(_) | Json::Null) {
                     report.add(&path, wrong_type("a boolean or null", value));
                 }
             }
@@ -95,15 +95,15 @@ fn check_set(set: &Value, path: &Path<'_>, report: &mut Report) {
 
 /// `null`, or an object whose every entry passes `check_entry`.
 fn for_each_entry(
-    value: &Value,
+    value: &Json<'_>,
     path: &Path<'_>,
     report: &mut Report,
     expected: &str,
-    check_entry: impl Fn(&Value, &Path<'_>, &mut Report),
+    check_entry: impl Fn(&Json<'_>, &Path<'_>, &mut Report),
 ) {
     match value {
-        Value::Null => {}
-        Value::Object(entries) => {
+        Json::Null => {}
+        Json::Object(entries) => {
             for (key, entry) in entries {
                 check_entry(entry, &path.key(key), report);
             }
@@ -114,10 +114,10 @@ fn for_each_entry(
 
 /// A workflow or category setting: a boolean, or an object of
 /// `channel_types`, `channels` and `conditions`.
-fn check_workflow_setting(value: &Value, path: &Path<'_>, report: &mut Report) {
+fn check_workflow_setting(value: &Json<'_>, path: &Path<'_>, report: &mut Report) {
     let setting = match value {
-        Value::Bool(_) => return,
-        Value::Object(setting) => setting,
+        Json::Bool(_) => return,
+        Json::Object(setting) => setting,
         other => {
             return report.add(
                 path,
@@ -127,7 +127,7 @@ fn check_workflow_setting(value: &Value, path: &Path<'_>, report: &mut Report) {
     };
     for (key, value) in setting {
         let path = path.key(key);
-        match key.as_str() {
+        match key {
             "channel_types" => check_channel_types(value, &path, report),
             "channels" => for_each_entry(value, &path, report, "an object of channel settings, or null", |v, p, r| {
                 check_bool_or_conditions(v, p, r)
@@ -144,8 +144,8 @@ fn check_workflow_setting(value: &Value, path: &Path<'_>, report: &mut Report) {
 }
 
 /// `null`, or channel type (`chat`, `email`, ...) → boolean or `{conditions}`.
-fn check_channel_types(value: &Value, path: &Path<'_>, report: &mut Report) {
-    let Value::Object(types) = value else {
+fn check_channel_types(value: &Json<'_>, path: &Path<'_>, report: &mut Report) {
+    let Json::Object(types) = value else {
         if !value.is_null() {
             report.add(path, wrong_type("an object of channel types, or null", value));
         }
@@ -153,7 +153,7 @@ fn check_channel_types(value: &Value, path: &Path<'_>, report: &mut Report) {
     };
     for (channel_type, setting) in types {
         let path = path.key(channel_type);
-        if CHANNEL_TYPES.contains(&channel_type.as_str()) {
+        if CHANNEL_TYPES.contains(&channel_type) {
             check_bool_or_conditions(setting, &path, report);
         } else {
             report.add_new(
@@ -168,10 +168,10 @@ fn check_channel_types(value: &Value, path: &Path<'_>, report: &mut Report) {
 }
 
 /// A boolean, or `{"conditions": [...]}`.
-fn check_bool_or_conditions(value: &Value, path: &Path<'_>, report: &mut Report) {
+fn check_bool_or_conditions(value: &Json<'_>, path: &Path<'_>, report: &mut Report) {
     let setting = match value {
-        Value::Bool(_) => return,
-        Value::Object(setting) => setting,
+        Json::Bool(_) => return,
+        Json::Object(setting) => setting,
         other => return report.add(path, wrong_type("a boolean or an object with `conditions`", other)),
     };
     match setting.get("conditions") {
@@ -188,28 +188,28 @@ fn check_bool_or_conditions(value: &Value, path: &Path<'_>, report: &mut Report)
 }
 
 /// An array of `{variable, operator, argument}`.
-fn check_conditions(value: &Value, path: &Path<'_>, report: &mut Report) {
-    let Value::Array(conditions) = value else {
+fn check_conditions(value: &Json<'_>, path: &Path<'_>, report: &mut Report) {
+    let Json::Array(conditions) = value else {
         return report.add(path, wrong_type("an array of conditions", value));
     };
     for (index, condition) in conditions.iter().enumerate() {
         let path = path.index(index);
         match condition {
-            Value::Object(condition) => check_condition(condition, &path, report),
+            Json::Object(condition) => check_condition(condition, &path, report),
             other => report.add(&path, wrong_type("a condition object", other)),
         }
     }
 }
 
-fn check_condition(condition: &Map<String, Value>, path: &Path<'_>, report: &mut Report) {
+fn check_condition(condition: &Object<'_>, path: &Path<'_>, report: &mut Report) {
     match condition.get("variable") {
-        Some(Value::String(_)) => {}
+        Some(Json::String(_)) => {}
         Some(other) => report.add(&path.key("variable"), wrong_type("a string", other)),
         None => report.add_new(path, ProblemType::Format, "a condition needs `variable`, a string"),
     }
     match condition.get("operator") {
-        Some(Value::String(operator)) if OPERATORS.contains(&operator.as_str()) => {}
-        Some(Value::String(operator)) => report.add_new(
+        Some(Json::String(operator)) if OPERATORS.contains(&operator.as_ref()) => {}
+        Some(Json::String(operator)) => report.add_new(
             &path.key("operator"),
             ProblemType::UnknownValue,
             format!("unknown operator `{operator}`; expected one such as `equal_to`, `contains` or `exists`"),
@@ -218,12 +218,12 @@ fn check_condition(condition: &Map<String, Value>, path: &Path<'_>, report: &mut
         None => report.add_new(path, ProblemType::Format, "a condition needs `operator`, a string"),
     }
     match condition.get("argument") {
-        Some(Value::String(_) | Value::Null) => {}
+        Some(Json::String(_) | Json::Null) => {}
         Some(other) => report.add(&path.key("argument"), wrong_type("a string or null", other)),
         None => report.add_new(path, ProblemType::Format, "a condition needs `argument`, a string or null"),
     }
     for key in condition.keys() {
-        if !matches!(key.as_str(), "variable" | "operator" | "argument") {
+        if !matches!(key, "variable" | "operator" | "argument") {
             report.add_new(
                 &path.key(key),
                 ProblemType::UnknownValue,

@@ -1,0 +1,191 @@
+//! Property tests of SPEC §3's merge and of the parser's robustness.
+
+use knock_identify::{identify, validate, StoredUser, Timestamp};
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+
+const CHANNELS: [&str; 2] = ["97c5837d-c65c-4d54-aa39-080eeb81c69d", "0a6e8e4f-4a3c-4b0e-9a59-5d6a0b1c2d3e"];
+
+/// Any JSON value, with keys from a small set so that merges meet.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i32>().prop_map(Value::from),
+        "[a-z]{0,6}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map("[abcd]", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn standard_fields() -> impl Strategy<Value = Map<String, Value>> {
+    let choices: [(&str, &[&str]); 7] = [
+        ("avatar", &["https://example.com/a.png", "http://localhost:8080/b"]),
+        ("created_at", &["2024-05-01T12:00:00Z", "2020-01-01T00:00:00.5+02:00"]),
+        ("email", &["jane@example.com", "joe@example.org"]),
+        ("locale", &["en-US", "fr-BE"]),
+        ("name", &["Jane", "Zoë"]),
+        ("phone_number", &["+14155552671", "+442071838750"]),
+        ("timezone", &["UTC", "America/New_York"]),
+    ];
+    let per_field: Vec<_> = choices
+        .into_iter()
+        .map(|(key, values)| {
+            let value = prop_oneof![Just(Value::Null), prop::sample::select(values).prop_map(|v| json!(v))];
+            prop::option::of(value).prop_map(move |v| v.map(|v| (key.to_owned(), v)))
+        })
+        .collect();
+    per_field.prop_map(|fields| fields.into_iter().flatten().collect())
+}
+
+fn preference_set() -> impl Strategy<Value = Value> {
+    (
+        prop::option::of(prop::sample::select(vec!["merge", "replace"])),
+        prop::collection::btree_map(prop::sample::select(vec!["email", "sms", "push"]), any::<bool>(), 0..3),
+        prop::collection::btree_map("w[12]", any::<bool>(), 0..2),
+        prop::option::of(any::<bool>()),
+    )
+        .prop_map(|(strategy, channel_types, workflows, commercial)| {
+            let mut set = Map::new();
+            if let Some(strategy) = strategy {
+                set.insert("__persistence_strategy__".into(), json!(strategy));
+            }
+            set.insert("channel_types".into(), json!(channel_types));
+            if !workflows.is_empty() {
+                set.insert("workflows".into(), json!(workflows));
+            }
+            if let Some(commercial) = commercial {
+                set.insert("commercial_subscribed".into(), json!(commercial));
+            }
+            Value::Object(set)
+        })
+}
+
+/// A valid identify body touching every part of the record.
+fn request_body() -> impl Strategy<Value = Value> {
+    (
+        standard_fields(),
+        prop::collection::btree_map(prop::sample::select(vec!["plan", "tags", "x", "y"]), json_value(), 0..4),
+        prop::option::of(prop::collection::btree_map(
+            prop::sample::select(vec!["default", "t1"]),
+            preference_set(),
+            0..3,
+        )),
+        prop::option::of(prop::collection::btree_map(
+            prop::sample::select(CHANNELS.to_vec()),
+            prop::option::of(prop::collection::vec("[a-z0-9]{1,8}", 0..3)),
+            0..3,
+        )),
+    )
+        .prop_map(|(standard, properties, preferences, channel_data)| {
+            let mut body = standard;
+            body.extend(properties.into_iter().map(|(k, v)| (k.to_owned(), v)));
+            if let Some(sets) = preferences {
+                body.insert("preferences".into(), json!(sets));
+            }
+            if let Some(channels) = channel_data {
+                let channels: Map<String, Value> = channels
+                    .into_iter()
+                    .map(|(id, tokens)| (id.to_owned(), tokens.map_or(Value::Null, |t| json!({ "tokens": t }))))
+                    .collect();
+                body.insert("channel_data".into(), Value::Object(channels));
+            }
+            Value::Object(body)
+        })
+}
+
+fn apply(stored: Option<StoredUser>, body: &Value, millis: i64) -> StoredUser {
+    let bytes = serde_json::to_vec(body).unwrap();
+    match identify(stored, "user-1", &bytes, Timestamp(millis)) {
+        Ok(record) => record,
+        Err(error) => panic!("generated body refused: {error} {:?}\n{body}", error.problems()),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// SPEC §3: merging the same request twice gives the same user as once,
+    /// but for `updated_at`.
+    #[test]
+    fn merging_twice_equals_merging_once(history in prop::collection::vec(request_body(), 0..3), request in request_body()) {
+        let stored = history.iter().fold(None, |stored, body| Some(apply(stored, body, 1)));
+        let once = apply(stored, &request, 2);
+        let mut twice = apply(Some(once.clone()), &request, 3);
+        prop_assert_eq!(&twice.user.updated_at, "1970-01-01T00:00:00.003Z");
+        twice.user.updated_at = once.user.updated_at.clone();
+        prop_assert_eq!(once, twice);
+    }
+
+    /// SPEC §3: keys absent from a request keep their stored values.
+    #[test]
+    fn absent_keys_are_untouched(history in prop::collection::vec(request_body(), 1..3), request in request_body()) {
+        let stored = history.iter().fold(None, |stored, body| Some(apply(stored, body, 1))).unwrap();
+        let merged = apply(Some(stored.clone()), &request, 2);
+        let sent = request.as_object().unwrap();
+        let before = serde_json::to_value(&stored.user).unwrap();
+        let after = serde_json::to_value(&merged.user).unwrap();
+        for (key, value) in before.as_object().unwrap() {
+            if !sent.contains_key(key) && key != "updated_at" {
+                prop_assert_eq!(Some(value), after.get(key), "top-level key {}", key);
+            }
+        }
+        let sent_sets = sent.get("preferences").and_then(Value::as_object);
+        for (set_id, set) in &stored.preferences {
+            if !sent_sets.is_some_and(|sets| sets.contains_key(set_id)) {
+                prop_assert_eq!(Some(set), merged.preferences.get(set_id));
+            }
+        }
+        let sent_channels = sent.get("channel_data").and_then(Value::as_object);
+        for (channel, data) in &stored.channel_data {
+            if !sent_channels.is_some_and(|channels| channels.contains_key(channel)) {
+                prop_assert_eq!(Some(data), merged.channel_data.get(channel));
+            }
+        }
+    }
+
+    /// SPEC §3: what a request sends is what the user then holds, where it
+    /// is not an object merged into a stored object.
+    #[test]
+    fn sent_scalars_win(history in prop::collection::vec(request_body(), 0..2), request in request_body()) {
+        let stored = history.iter().fold(None, |stored, body| Some(apply(stored, body, 1)));
+        let merged = serde_json::to_value(apply(stored, &request, 2).user).unwrap();
+        for (key, value) in request.as_object().unwrap() {
+            if !value.is_object() && key != "preferences" && key != "channel_data" {
+                prop_assert_eq!(Some(value), merged.get(key), "key {}", key);
+            }
+        }
+    }
+
+    /// No bytes make parsing and validation panic.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let _ = validate("user-1", &bytes);
+    }
+
+    /// Nor does JSON-like text: brackets, quotes, escapes and duplicates.
+    #[test]
+    fn json_like_text_never_panics(text in r#"[\[\]{}",:0-9a-z\\ \n.eE+-]{0,300}"#, user_id in "\\PC{0,8}") {
+        let _ = validate(&user_id, text.as_bytes());
+        let _ = identify(None, &user_id, text.as_bytes(), Timestamp(0));
+    }
+
+    /// Nor does a deeply nested body, of any depth: it is too_deep, never a stack overflow.
+    #[test]
+    fn any_depth_is_an_answer(depth in 0usize..5000) {
+        let body = format!("{{\"a\":{}{}}}", "[".repeat(depth), "]".repeat(depth));
+        let problems = validate("user-1", body.as_bytes());
+        prop_assert_eq!(problems.is_empty(), depth < 64);
+    }
+
+    /// A stored record survives storage: to_json then from_json is the same record.
+    #[test]
+    fn stored_records_round_trip(history in prop::collection::vec(request_body(), 1..3)) {
+        let stored = history.iter().fold(None, |stored, body| Some(apply(stored, body, 1))).unwrap();
+        prop_assert_eq!(StoredUser::from_json(stored.to_json().as_bytes()).unwrap(), stored);
+    }
+}
