@@ -64,20 +64,24 @@ impl<'a> Path<'a> {
     }
 
     fn render_into(&self, out: &mut String) {
-        let (parent, segment_is_first) = match self {
-            Path::Root => return,
-            Path::Key(parent, _) | Path::Index(parent, _) => (parent, matches!(parent, Path::Root)),
-        };
-        parent.render_into(out);
-        if !segment_is_first {
-            out.push('.');
-        }
         match self {
-            Path::Key(_, key) => out.push_str(key),
-            Path::Index(_, index) => {
+            Path::Root => {}
+            Path::Key(parent, key) => {
+                parent.render_parent(out);
+                out.push_str(key);
+            }
+            Path::Index(parent, index) => {
+                parent.render_parent(out);
                 let _ = write!(out, "{index}");
             }
-            Path::Root => {}
+        }
+    }
+
+    /// This path followed by the separator of a child segment.
+    fn render_parent(&self, out: &mut String) {
+        if !matches!(self, Path::Root) {
+            self.render_into(out);
+            out.push('.');
         }
     }
 }
