@@ -1,0 +1,144 @@
+//! Every failure of the Worker as one type, and the one function that turns
+//! it into SPEC §6's JSON answer. Internal details are logged, never answered.
+
+use crate::{IdentifyError, Problem};
+use serde::Serialize;
+use serde_json::json;
+use worker::{console_error, Response};
+
+/// Seconds a client waits after a 429: the rate limiters' period
+/// (`simple = { period = 10 }` in wrangler.toml).
+pub const RETRY_AFTER_SECONDS: u32 = 10;
+
+/// One failed request: its status, SPEC §6 code and message, the problems
+/// of a 422, and what stays in the logs.
+#[derive(Debug)]
+pub struct ApiError {
+    status: u16,
+    code: &'static str,
+    message: String,
+    errors: Vec<Problem>,
+    allow: Option<&'static str>,
+    /// Logged with the request id; never part of the answer.
+    log: Option<String>,
+}
+
+impl ApiError {
+    fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into(), errors: Vec::new(), allow: None, log: None }
+    }
+
+    /// 401 `api_key_missing`.
+    pub fn key_missing() -> Self {
+        ApiError::new(401, "api_key_missing", "no API key: send `Authorization: Bearer <secret key>`")
+    }
+
+    /// 401 `invalid_api_key`.
+    pub fn key_invalid() -> Self {
+        ApiError::new(401, "invalid_api_key", "the API key is not valid")
+    }
+
+    /// 404 `resource_missing` for a path that is no route.
+    pub fn route_missing() -> Self {
+        ApiError::new(404, "resource_missing", "no such route: the users API is `/v1/users/{user_id}`")
+    }
+
+    /// 404 `resource_missing` for an unknown user.
+    pub fn user_missing(user_id: &str) -> Self {
+        ApiError::new(404, "resource_missing", format!("no user with id `{user_id}`"))
+    }
+
+    /// 405 `method_not_allowed`, with the `Allow` header.
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        let mut error = ApiError::new(405, "method_not_allowed", format!("method not allowed: use one of {allow}"));
+        error.allow = Some(allow);
+        error
+    }
+
+    /// 415 `unsupported_media_type`.
+    pub fn unsupported_media_type(media_type: &str) -> Self {
+        ApiError::new(
+            415,
+            "unsupported_media_type",
+            format!("expected `Content-Type: application/json`, got `{media_type}`"),
+        )
+    }
+
+    /// 422 `invalid_params` with every problem.
+    pub fn invalid_params(problems: Vec<Problem>) -> Self {
+        IdentifyError::InvalidParams(problems).into()
+    }
+
+    /// 429 `rate_limit_exceeded`.
+    pub fn rate_limited() -> Self {
+        ApiError::new(
+            429,
+            "rate_limit_exceeded",
+            format!("too many requests for this route: retry after {RETRY_AFTER_SECONDS} seconds"),
+        )
+    }
+
+    /// 500 `internal_error` for a configuration problem, named in the log.
+    pub fn config(detail: impl Into<String>) -> Self {
+        ApiError {
+            log: Some(format!("configuration: {}", detail.into())),
+            ..ApiError::new(500, "internal_error", "internal error")
+        }
+    }
+
+    /// 500 `internal_error` for anything unexpected, logged.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        ApiError { log: Some(detail.to_string()), ..ApiError::new(500, "internal_error", "internal error") }
+    }
+
+    /// The JSON answer of SPEC §6; logs what must not be answered.
+    pub fn into_response(self, request_id: &str) -> worker::Result<Response> {
+        if let Some(log) = &self.log {
+            console_error!("request {request_id}: {} {}: {log}", self.status, self.code);
+        }
+        let mut body = json!({
+            "code": self.code,
+            "message": self.message,
+            "status": self.status,
+            "request_id": request_id,
+        });
+        if self.status == 422 {
+            body["errors"] = json!(self.errors);
+        }
+        let mut response = json_body(self.status, &body)?;
+        if let Some(allow) = self.allow {
+            response.headers_mut().set("Allow", allow)?;
+        }
+        if self.status == 429 {
+            response.headers_mut().set("Retry-After", &RETRY_AFTER_SECONDS.to_string())?;
+        }
+        Ok(response)
+    }
+}
+
+impl From<IdentifyError> for ApiError {
+    fn from(error: IdentifyError) -> Self {
+        let mut answer = ApiError::new(error.status(), error.code(), error.to_string());
+        match error {
+            IdentifyError::InvalidParams(problems) => answer.errors = problems,
+            IdentifyError::InvalidStoredRecord { detail } => answer.log = Some(detail),
+            IdentifyError::RequestTooLarge | IdentifyError::InvalidJson { .. } => {}
+        }
+        answer
+    }
+}
+
+/// A JSON answer with `status`.
+fn json_body(status: u16, value: &impl Serialize) -> worker::Result<Response> {
+    let bytes = serde_json::to_vec(value)?;
+    let mut response = Response::from_bytes(bytes)?.with_status(status);
+    let headers = response.headers_mut();
+    headers.set("Content-Type", "application/json")?;
+    headers.set("Cache-Control", "no-store")?;
+    Ok(response)
+}
+
+/// A JSON answer for a handler.
+pub fn json_response(status: u16, value: &impl Serialize) -> Result<Response, ApiError> {
+    json_body(status, value).map_err(ApiError::internal)
+}

@@ -1,0 +1,124 @@
+//! The Cloudflare Worker (SPEC §1–§7): routing, authentication, rate
+//! limits and Workers KV around the core. It holds no validation or merge
+//! rule of its own: the body's bytes go to [`crate::parse_request`] and
+//! [`crate::merge`], and every answer of the core is translated to HTTP.
+//!
+//! One request, in order: the configuration (`API_KEYS`), the route (404,
+//! 405), the key (401), the environment's rate limit (429), then the route's
+//! handler. Every answer carries `X-Request-ID`; every failure is the JSON
+//! error of [`error::ApiError`].
+
+mod auth;
+mod body;
+mod cors;
+mod error;
+mod route;
+mod store;
+
+use crate::{check_user_id, merge, parse_request, Problem, Timestamp};
+use auth::ApiKeys;
+use error::ApiError;
+use route::{Route, UserMethod};
+use store::Store;
+use wasm_bindgen::prelude::wasm_bindgen;
+use worker::{console_error, event, Context, Env, Method, Request, Response};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `crypto.randomUUID()` of workerd.
+    #[wasm_bindgen(js_namespace = crypto, js_name = randomUUID)]
+    fn random_uuid() -> String;
+}
+
+/// The rate-limit binding of each route (wrangler.toml `[[ratelimits]]`).
+const IDENTIFY_LIMITER: &str = "IDENTIFY_LIMITER";
+const GET_LIMITER: &str = "GET_LIMITER";
+const DELETE_LIMITER: &str = "DELETE_LIMITER";
+
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let request_id = format!("req_{}", random_uuid().replace('-', ""));
+    let origin = cors::allowed_origin(&req, &env);
+    let response = match handle(&mut req, &env, origin.is_some()).await {
+        Ok(response) => Ok(response),
+        Err(error) => error.into_response(&request_id),
+    };
+    let finished = response.and_then(|mut response| {
+        let headers = response.headers_mut();
+        headers.set("X-Request-ID", &request_id)?;
+        if let Some(origin) = &origin {
+            cors::add_headers(headers, origin)?;
+        }
+        Ok(response)
+    });
+    finished.or_else(|error| {
+        console_error!("request {request_id}: could not build the response: {error}");
+        Response::error("internal error", 500)
+    })
+}
+
+/// Everything between the request and its answer; failures are [`ApiError`]s.
+async fn handle(req: &mut Request, env: &Env, cors_allowed: bool) -> Result<Response, ApiError> {
+    let keys = ApiKeys::from_env(env)?;
+    let route = Route::parse(&req.inner().url())?;
+    let method = match route.method(&req.method()) {
+        Some(method) => method,
+        None if req.method() == Method::Options && cors_allowed => return cors::preflight(req),
+        None => return Err(ApiError::method_not_allowed(Route::ALLOW)),
+    };
+    let environment = keys.authenticate(req.headers())?;
+    let limiter = match method {
+        UserMethod::Put => IDENTIFY_LIMITER,
+        UserMethod::Get => GET_LIMITER,
+        UserMethod::Delete => DELETE_LIMITER,
+    };
+    rate_limit(env, limiter, environment).await?;
+    let store = Store::new(env, environment)?;
+    let user_id = route.user_id()?;
+    match method {
+        UserMethod::Put => identify(req, &store, &user_id).await,
+        UserMethod::Get => {
+            check_id(&user_id)?;
+            match store.get(&user_id).await? {
+                Some(record) => error::json_response(200, &record.user),
+                None => Err(ApiError::user_missing(&user_id)),
+            }
+        }
+        UserMethod::Delete => {
+            check_id(&user_id)?;
+            store.delete(&user_id).await?;
+            Ok(Response::empty().map_err(ApiError::internal)?.with_status(204))
+        }
+    }
+}
+
+/// `PUT /v1/users/{user_id}`: the body to the core, then read-merge-write.
+async fn identify(req: &mut Request, store: &Store<'_>, user_id: &str) -> Result<Response, ApiError> {
+    body::check_content_type(req.headers())?;
+    let bytes = body::read_capped(req).await?;
+    let request = parse_request(user_id, &bytes)?;
+    let stored = store.get(user_id).await?;
+    let now = Timestamp::from_millis(js_sys::Date::now() as i64);
+    let record = merge(stored, user_id, request, now);
+    store.put(user_id, &record).await?;
+    error::json_response(200, &record.user)
+}
+
+/// A 422 on `user_id` for GET and DELETE, as identify reports it.
+fn check_id(user_id: &str) -> Result<(), ApiError> {
+    check_user_id(user_id).map_err(|error| {
+        ApiError::invalid_params(vec![Problem { field: "user_id".into(), message: error.message, kind: error.kind }])
+    })
+}
+
+/// Counts one request against the environment's limit for this route.
+async fn rate_limit(env: &Env, binding: &str, environment: &str) -> Result<(), ApiError> {
+    let limiter =
+        env.rate_limiter(binding).map_err(|error| ApiError::config(format!("rate limiter `{binding}`: {error}")))?;
+    let outcome = limiter.limit(environment.to_string()).await.map_err(ApiError::internal)?;
+    if outcome.success {
+        Ok(())
+    } else {
+        Err(ApiError::rate_limited())
+    }
+}

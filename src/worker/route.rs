@@ -1,0 +1,100 @@
+//! The one route, `/v1/users/{user_id}`, read from the raw request URL: the
+//! id is one path segment, percent-decoded here (workers-rs'
+//! `Request::path()` is not decoded, and a parsed `Url` would already have
+//! resolved `%2E%2E` as a dot segment).
+
+use super::error::ApiError;
+use crate::{Problem, ProblemType};
+use percent_encoding::percent_decode;
+use worker::Method;
+
+/// The prefix of the users route.
+const USERS_PREFIX: &str = "/v1/users/";
+
+/// A request's path that names a user.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Route {
+    /// The id segment as sent, still percent-encoded.
+    raw_id: String,
+}
+
+/// The methods of the users route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserMethod {
+    Get,
+    Put,
+    Delete,
+}
+
+impl Route {
+    /// The `Allow` header of the users route.
+    pub const ALLOW: &'static str = "GET, PUT, DELETE";
+
+    /// The route of a request URL (`https://host/v1/users/jane?x=1`), or a 404.
+    pub fn parse(url: &str) -> Result<Route, ApiError> {
+        let path = path_of(url);
+        match path.strip_prefix(USERS_PREFIX) {
+            Some(segment) if !segment.contains('/') => Ok(Route { raw_id: segment.to_string() }),
+            _ => Err(ApiError::route_missing()),
+        }
+    }
+
+    /// The route's method for `method`, if the route has it.
+    pub fn method(&self, method: &Method) -> Option<UserMethod> {
+        match method {
+            Method::Get => Some(UserMethod::Get),
+            Method::Put => Some(UserMethod::Put),
+            Method::Delete => Some(UserMethod::Delete),
+            _ => None,
+        }
+    }
+
+    /// The percent-decoded user id; a 422 when the bytes are not UTF-8.
+    pub fn user_id(&self) -> Result<String, ApiError> {
+        percent_decode(self.raw_id.as_bytes()).decode_utf8().map(|id| id.into_owned()).map_err(|_| {
+            ApiError::invalid_params(vec![Problem {
+                field: "user_id".into(),
+                message: "the user id is not valid UTF-8 once percent-decoded".into(),
+                kind: ProblemType::Format,
+            }])
+        })
+    }
+}
+
+/// The path of an absolute URL, without its query or fragment.
+fn path_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(url, |at| &url[at + 3..]);
+    let path = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]);
+    let end = path.find(['?', '#']).unwrap_or(path.len());
+    &path[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_id_segment_verbatim() {
+        let cases = [
+            ("https://h/v1/users/jane", Some("jane")),
+            ("https://h/v1/users/a%2Fb?x=1", Some("a/b")),
+            ("http://127.0.0.1:8787/v1/users/%2E%2E", Some("..")),
+            ("https://h/v1/users/", Some("")),
+            ("https://h/v1/users/J%C3%BCrgen%20%C3%9Cnal#frag", Some("Jürgen Ünal")),
+            ("https://h/v1/users/a/b", None),
+            ("https://h/v1/users", None),
+            ("https://h/v1/user/jane", None),
+            ("https://h/", None),
+        ];
+        for (url, expected) in cases {
+            let id = Route::parse(url).ok().and_then(|route| route.user_id().ok());
+            assert_eq!(id.as_deref(), expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn rejects_ids_that_are_not_utf8() {
+        let route = Route::parse("https://h/v1/users/%FF").expect("a route");
+        assert!(route.user_id().is_err());
+    }
+}

@@ -1,0 +1,93 @@
+//! Users in Workers KV (SPEC §7): one JSON document per user, under a key
+//! made of the environment and the user id. A KV key is at most 512 bytes,
+//! so an id whose key would be longer is keyed by its SHA-256 instead; the
+//! full id stays inside the stored document.
+//!
+//! Keys: `{environment}/users/{user_id}`, or
+//! `{environment}/users#sha256/{hex digest of user_id}`. A valid user id has
+//! no `/` and no `#` and an environment name has neither, so the two forms
+//! never collide.
+
+use super::error::ApiError;
+use crate::StoredUser;
+use sha2::{Digest, Sha256};
+use std::fmt::Write;
+use worker::{kv::KvStore, Env};
+
+/// The KV namespace binding.
+const USERS: &str = "USERS";
+/// Workers KV's limit on a key, in bytes.
+const MAX_KEY_BYTES: usize = 512;
+
+/// One environment's users.
+pub struct Store<'a> {
+    kv: KvStore,
+    environment: &'a str,
+}
+
+impl<'a> Store<'a> {
+    /// The users of `environment`.
+    pub fn new(env: &Env, environment: &'a str) -> Result<Self, ApiError> {
+        let kv = env.kv(USERS).map_err(|error| ApiError::config(format!("KV binding `{USERS}`: {error}")))?;
+        Ok(Store { kv, environment })
+    }
+
+    /// The stored record of `user_id`, if there is one.
+    pub async fn get(&self, user_id: &str) -> Result<Option<StoredUser>, ApiError> {
+        let key = key_for(self.environment, user_id);
+        let Some(text) = self.kv.get(&key).text().await.map_err(ApiError::internal)? else {
+            return Ok(None);
+        };
+        let record = StoredUser::from_json(text.as_bytes())?;
+        if record.user.id != user_id {
+            return Err(ApiError::internal(format!(
+                "the record under a digest key holds another user ({} bytes of id)",
+                record.user.id.len()
+            )));
+        }
+        Ok(Some(record))
+    }
+
+    /// Writes `record` as `user_id`'s one JSON document.
+    pub async fn put(&self, user_id: &str, record: &StoredUser) -> Result<(), ApiError> {
+        let key = key_for(self.environment, user_id);
+        // A string, not the struct: a struct would go through JsValue and lose its maps.
+        let json = record.to_json();
+        self.kv.put(&key, json).map_err(ApiError::internal)?.execute().await.map_err(ApiError::internal)
+    }
+
+    /// Removes `user_id`; removing an unknown user is not an error.
+    pub async fn delete(&self, user_id: &str) -> Result<(), ApiError> {
+        self.kv.delete(&key_for(self.environment, user_id)).await.map_err(ApiError::internal)
+    }
+}
+
+/// The KV key of `user_id` in `environment`.
+fn key_for(environment: &str, user_id: &str) -> String {
+    let key = format!("{environment}/users/{user_id}");
+    if key.len() <= MAX_KEY_BYTES {
+        return key;
+    }
+    let mut key = format!("{environment}/users#sha256/");
+    for byte in Sha256::digest(user_id.as_bytes()) {
+        let _ = write!(key, "{byte:02x}");
+    }
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_ids_are_kept_and_long_ids_are_digested() {
+        assert_eq!(key_for("development", "jane"), "development/users/jane");
+        let long = "😀".repeat(256);
+        let key = key_for("development", &long);
+        assert!(key.starts_with("development/users#sha256/"), "{key}");
+        assert_eq!(key.len(), "development/users#sha256/".len() + 64);
+        assert_ne!(key_for("development", &long), key_for("development", &"😀".repeat(255)));
+        let edge = "a".repeat(MAX_KEY_BYTES - "development/users/".len());
+        assert_eq!(key_for("development", &edge).len(), MAX_KEY_BYTES);
+    }
+}

@@ -1,0 +1,169 @@
+// Shared by the Worker's end-to-end tests: start the BUILT Worker
+// (build/index.js, from scripts/build-worker) under real workerd, either
+// through Miniflare (any configuration a test needs) or through
+// `wrangler dev` with the repository's wrangler.toml and .dev.vars; send
+// requests over loopback; read the fixture corpus.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import { Miniflare } from "miniflare";
+
+export const ROOT = resolve(import.meta.dirname, "..", "..");
+export const FIXTURES = join(ROOT, "tests", "fixtures");
+/** The compatibility date of wrangler.toml. */
+export const COMPATIBILITY_DATE = /compatibility_date\s*=\s*"([^"]+)"/.exec(
+  readFileSync(join(ROOT, "wrangler.toml"), "utf8"),
+)[1];
+
+/** Keys of the test servers: two environments, so users can be told apart. */
+export const KEYS = { sk_test_a: "env-a", sk_test_b: "env-b" };
+export const KEY = "sk_test_a";
+export const OTHER_KEY = "sk_test_b";
+
+/** A throwaway folder inside the repository's ignored `.wrangler/`. */
+export function tempDir(prefix) {
+  const base = join(ROOT, ".wrangler", "test");
+  mkdirSync(base, { recursive: true });
+  return mkdtempSync(join(base, `${prefix}-`));
+}
+
+/**
+ * Starts the built Worker under Miniflare on 127.0.0.1 (a free port).
+ * `apiKeys`: the API_KEYS secret (a string, or undefined to leave it unset);
+ * `limits`: per-10 s limits of the three rate limiters; `persist`: the KV
+ * folder (a fresh one by default).
+ */
+export async function startMiniflare({
+  apiKeys = JSON.stringify(KEYS),
+  limits = { identify: 600, get: 2000, delete: 50 },
+  persist = tempDir("kv"),
+  allowedOrigins,
+} = {}) {
+  const bindings = {};
+  if (apiKeys !== undefined) bindings.API_KEYS = apiKeys;
+  if (allowedOrigins !== undefined) bindings.ALLOWED_ORIGINS = allowedOrigins;
+  const mf = new Miniflare({
+    scriptPath: join(ROOT, "build", "index.js"),
+    modules: true,
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    compatibilityDate: COMPATIBILITY_DATE,
+    host: "127.0.0.1",
+    port: 0,
+    kvNamespaces: ["USERS"],
+    kvPersist: persist,
+    ratelimits: {
+      IDENTIFY_LIMITER: { simple: { limit: limits.identify, period: 10 } },
+      GET_LIMITER: { simple: { limit: limits.get, period: 10 } },
+      DELETE_LIMITER: { simple: { limit: limits.delete, period: 10 } },
+    },
+    bindings,
+  });
+  const url = await mf.ready;
+  return { url: url.origin, persist, stop: () => mf.dispose() };
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * Starts `wrangler dev` with the repository's wrangler.toml and .dev.vars
+ * (key `sk_test_local`), KV under `persist`; resolves once it is "Ready on".
+ */
+export async function startWranglerDev({ persist = tempDir("wrangler"), timeoutMs = 120_000 } = {}) {
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    WRANGLER_LOG_PATH: join(ROOT, ".wrangler", "logs"),
+  };
+  const child = spawn(
+    join(ROOT, "node_modules", ".bin", "wrangler"),
+    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist, "--show-interactive-dev-session=false", "--live-reload=false"],
+    { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
+  let output = "";
+  const stop = () =>
+    new Promise((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      child.once("exit", () => done());
+      try {
+        process.kill(-child.pid, "SIGTERM"); // the process group: wrangler and its workerd
+      } catch {
+        done();
+      }
+    });
+  await new Promise((ready, fail) => {
+    const timer = setTimeout(() => fail(new Error(`wrangler dev not ready after ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const onData = (data) => {
+      output += data;
+      if (/Ready on http/.test(output)) {
+        clearTimeout(timer);
+        ready();
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      fail(new Error(`wrangler dev exited with ${code}:\n${output}`));
+    });
+  });
+  return { url: `http://127.0.0.1:${port}`, persist, stop, output: () => output };
+}
+
+/** The URL of a user: the id percent-encoded as one path segment. */
+export function userUrl(base, userId) {
+  const segment = encodeURIComponent(userId).replace(/\./g, "%2E");
+  return `${base}/v1/users/${segment}`;
+}
+
+/** Sends a request; answers { status, headers, body (parsed JSON or null), text }. */
+export async function send(base, method, userId, { body, key = KEY, headers = {}, path } = {}) {
+  const allHeaders = { ...headers };
+  if (key !== null) allHeaders.Authorization = `Bearer ${key}`;
+  if (body !== undefined && !Object.keys(allHeaders).some((name) => name.toLowerCase() === "content-type")) {
+    allHeaders["Content-Type"] = "application/json";
+  }
+  const url = path !== undefined ? `${base}${path}` : userUrl(base, userId);
+  const response = await fetch(url, { method, headers: allHeaders, body });
+  const text = await response.text();
+  let parsed = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  return { status: response.status, headers: response.headers, body: parsed, text };
+}
+
+/** Every fixture case, by file name. */
+export function fixtureCases() {
+  return readdirSync(FIXTURES)
+    .filter((name) => name.endsWith(".json"))
+    .sort()
+    .map((name) => ({ name, ...JSON.parse(readFileSync(join(FIXTURES, name), "utf8")) }));
+}
+
+/** The request body of a case, exactly as the native runner builds it. */
+export function caseBody(testCase) {
+  if ("body" in testCase) return JSON.stringify(testCase.body);
+  if ("raw_body" in testCase) return testCase.raw_body;
+  return testCase.raw_body_repeat.map(([piece, count]) => piece.repeat(count)).join("");
+}
+
+/** Removes a folder made by tempDir. */
+export function removeDir(dir) {
+  rmSync(dir, { recursive: true, force: true });
+}
