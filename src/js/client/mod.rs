@@ -1,0 +1,234 @@
+//! `IdentifyClient`: validates locally, then calls the users API with
+//! `fetch`, retrying what SPEC §8 says is worth retrying.
+
+mod fetch;
+mod options;
+mod retry;
+
+use crate::js::convert::{body_json, to_js, user_id};
+use crate::js::errors::{abort_error, api_error, connection_error, timeout_error, validation_error, ApiErrorFields};
+use crate::{check_user_id, parse_request, IdentifyError, Problem};
+use fetch::{sleep, Attempt, Outcome};
+use gloo_net::http::Method;
+use options::{signal_option, Config};
+use std::rc::Rc;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::future_to_promise;
+use web_sys::AbortSignal;
+
+/// A client of the users API (`PUT`/`GET`/`DELETE /v1/users/{userId}`).
+#[wasm_bindgen]
+pub struct IdentifyClient {
+    config: Rc<Config>,
+}
+
+#[wasm_bindgen]
+impl IdentifyClient {
+    /// `new IdentifyClient({ apiKey, baseUrl?, maxRetries?, timeoutMs?, dangerouslyAllowBrowser? })`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "IdentifyClientOptions")] options: JsValue,
+    ) -> Result<IdentifyClient, JsValue> {
+        Ok(IdentifyClient { config: Rc::new(Config::from_js(&options)?) })
+    }
+
+    /// Identifies a user: validates `body` locally (a `ValidationError`, and
+    /// nothing sent, when it is refused), then `PUT`s it. Resolves to the
+    /// user as the server answers it.
+    #[wasm_bindgen(unchecked_return_type = "Promise<User>")]
+    pub fn identify(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "IdentifyBody")] body: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        let config = Rc::clone(&self.config);
+        future_to_promise(async move {
+            let options = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+            let signal = signal_option(&options)?;
+            let id = user_id(&user_id_value)?;
+            let text = body_json(&body)?;
+            if let Err(error) = parse_request(&id, text.as_bytes()) {
+                return Err(validation_error(&error, &crate::validate(&id, text.as_bytes())));
+            }
+            let (_, body) = call(&config, Method::PUT, &id, Some(&text), signal.as_ref()).await?;
+            parse_user(&body)
+        })
+    }
+
+    /// The user with this id; an `ApiError` with status 404 when there is none.
+    #[wasm_bindgen(unchecked_return_type = "Promise<User>")]
+    pub fn get(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        let config = Rc::clone(&self.config);
+        future_to_promise(async move {
+            let options = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+            let signal = signal_option(&options)?;
+            let id = checked_id(&user_id_value)?;
+            let (_, body) = call(&config, Method::GET, &id, None, signal.as_ref()).await?;
+            parse_user(&body)
+        })
+    }
+
+    /// Deletes the user with this id; resolves also when there was none.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn delete(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        let config = Rc::clone(&self.config);
+        future_to_promise(async move {
+            let options = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+            let signal = signal_option(&options)?;
+            let id = checked_id(&user_id_value)?;
+            call(&config, Method::DELETE, &id, None, signal.as_ref()).await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// The base URL requests go to, without a trailing `/`.
+    #[wasm_bindgen(getter, js_name = baseUrl)]
+    pub fn base_url(&self) -> String {
+        self.config.base_url.clone()
+    }
+}
+
+/// A user id checked as SPEC §1 says, for `get` and `delete`: a bad id
+/// would not even name one path segment (`..` is resolved away by URLs).
+fn checked_id(value: &JsValue) -> Result<String, JsValue> {
+    let id = user_id(value)?;
+    match check_user_id(&id) {
+        Ok(()) => Ok(id),
+        Err(error) => {
+            let problems = vec![Problem { field: "user_id".into(), message: error.message, kind: error.kind }];
+            Err(validation_error(&IdentifyError::InvalidParams(problems.clone()), &problems))
+        }
+    }
+}
+
+/// The answer's user, which must be JSON.
+fn parse_user(body: &str) -> Result<JsValue, JsValue> {
+    js_sys::JSON::parse(body).map_err(|_| {
+        api_error(
+            ApiErrorFields {
+                status: 200,
+                code: "invalid_response".into(),
+                message: "the server answered with a body that is not JSON".into(),
+                request_id: None,
+                errors: js_sys::Array::new().into(),
+            },
+            None,
+        )
+    })
+}
+
+/// Sends one call with retries: the successful answer's status and body, or
+/// the typed error of the last attempt.
+async fn call(
+    config: &Config,
+    method: Method,
+    id: &str,
+    body: Option<&str>,
+    signal: Option<&AbortSignal>,
+) -> Result<(u16, String), JsValue> {
+    let url = format!("{}/v1/users/{}", config.base_url, encode_segment(id));
+    let attempt = Attempt { method, url: &url, api_key: &config.api_key, body, timeout_ms: config.timeout_ms, signal };
+    let mut retry = 0;
+    loop {
+        if signal.is_some_and(AbortSignal::aborted) {
+            return Err(aborted(signal));
+        }
+        let outcome = attempt.send().await;
+        let (wait, error) = match outcome {
+            Outcome::Answer { status, body, .. } if (200..300).contains(&status) => return Ok((status, body)),
+            Outcome::Answer { status, headers, body } => {
+                let asked = retry::asked_wait_ms(
+                    headers.get("retry-after-ms").ok().flatten().as_deref(),
+                    headers.get("retry-after").ok().flatten().as_deref(),
+                    js_sys::Date::now(),
+                    js_sys::Date::parse,
+                );
+                let request_id = headers.get("x-request-id").ok().flatten();
+                let error = api_error(error_fields(status, &body, request_id), asked);
+                (retry::retryable_status(status).then_some(asked), error)
+            }
+            Outcome::TimedOut => {
+                (Some(None), timeout_error(&format!("no answer within {} ms from {url}", config.timeout_ms)))
+            }
+            Outcome::Failed { message, cause } => {
+                (Some(None), connection_error(&format!("could not reach {url}: {message}"), cause))
+            }
+            Outcome::Aborted => return Err(aborted(signal)),
+        };
+        match wait {
+            Some(asked) if retry < config.max_retries => {
+                let ms = retry::wait_ms(asked, retry, js_sys::Math::random());
+                if !sleep(ms, signal).await {
+                    return Err(aborted(signal));
+                }
+                retry += 1;
+            }
+            _ => return Err(error),
+        }
+    }
+}
+
+fn aborted(signal: Option<&AbortSignal>) -> JsValue {
+    let reason = signal.map(AbortSignal::reason).unwrap_or(JsValue::UNDEFINED);
+    abort_error("the call was aborted by its signal", reason)
+}
+
+/// The fields of an error answer: SPEC §6's JSON when it is that, else the status.
+fn error_fields(status: u16, body: &str, header_request_id: Option<String>) -> ApiErrorFields {
+    let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    let text = |key: &str| json.get(key).and_then(|value| value.as_str()).map(str::to_string);
+    let errors = match json.get("errors") {
+        Some(list @ serde_json::Value::Array(_)) => to_js(list).ok(),
+        _ => None,
+    };
+    ApiErrorFields {
+        status,
+        code: text("code").unwrap_or_else(|| "unknown".into()),
+        message: text("message").unwrap_or_else(|| format!("the server answered {status}")),
+        request_id: text("request_id").or(header_request_id),
+        errors: errors.unwrap_or_else(|| js_sys::Array::new().into()),
+    }
+}
+
+/// A user id as one path segment: every byte but RFC 3986's unreserved
+/// characters percent-encoded.
+fn encode_segment(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encode_segment;
+
+    #[test]
+    fn encodes_all_but_unreserved_characters() {
+        let cases = [
+            ("user-1", "user-1"),
+            ("a b/c?d#e%f", "a%20b%2Fc%3Fd%23e%25f"),
+            ("jane@example.com", "jane%40example.com"),
+            ("é😀", "%C3%A9%F0%9F%98%80"),
+            ("A.Z_9~", "A.Z_9~"),
+        ];
+        for (id, expected) in cases {
+            assert_eq!(encode_segment(id), expected, "{id}");
+        }
+    }
+}

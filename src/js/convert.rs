@@ -1,0 +1,107 @@
+//! JS values in and out: user ids, bodies as JSON text, the clock, and
+//! answers through `JSON.parse`.
+
+use js_sys::{JsString, Uint8Array, JSON};
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// A `TypeError` with `message`.
+pub(crate) fn type_error(message: &str) -> JsValue {
+    js_sys::TypeError::new(message).into()
+}
+
+/// A short description of a JS value's type, for error messages.
+pub(crate) fn describe(value: &JsValue) -> &'static str {
+    if value.is_null() {
+        "null"
+    } else if value.is_undefined() {
+        "undefined"
+    } else if js_sys::Array::is_array(value) {
+        "an array"
+    } else if value.is_string() {
+        "a string"
+    } else if value.as_f64().is_some() {
+        "a number"
+    } else if value.as_bool().is_some() {
+        "a boolean"
+    } else if value.is_bigint() {
+        "a bigint"
+    } else if value.is_symbol() {
+        "a symbol"
+    } else if value.is_function() {
+        "a function"
+    } else {
+        "an object"
+    }
+}
+
+/// The message of a thrown JS value, which need not be an `Error`.
+pub(crate) fn message_of(value: &JsValue) -> String {
+    if let Some(error) = value.dyn_ref::<js_sys::Error>() {
+        String::from(error.message())
+    } else if let Some(text) = value.as_string() {
+        text
+    } else {
+        format!("a thrown value that is {}", describe(value))
+    }
+}
+
+/// A user id: a JS string of valid Unicode.
+pub(crate) fn user_id(value: &JsValue) -> Result<String, JsValue> {
+    match value.dyn_ref::<JsString>() {
+        Some(text) if text.is_valid_utf16() => Ok(String::from(text)),
+        Some(_) => Err(type_error("expected `userId` to be a string of valid Unicode, got a lone surrogate")),
+        None => Err(type_error(&format!("expected `userId` to be a string, got {}", describe(value)))),
+    }
+}
+
+/// A request body as the JSON text `fetch` would send: `JSON.stringify`,
+/// which drops `undefined` fields and keeps own `__proto__` keys.
+pub(crate) fn body_json(body: &JsValue) -> Result<String, JsValue> {
+    if body.is_undefined() || body.is_function() || body.is_symbol() {
+        return Err(type_error(&format!("expected `body` to be a JSON object, got {}", describe(body))));
+    }
+    let text = JSON::stringify(body)
+        .map_err(|error| type_error(&format!("`body` cannot be written as JSON: {}", message_of(&error))))?;
+    // `toJSON` may return `undefined`, which has no JSON text.
+    text.as_string().ok_or_else(|| type_error("`body` cannot be written as JSON: it has no JSON text"))
+}
+
+/// A request body given as JSON text: a string or the bytes of one.
+pub(crate) fn json_bytes(value: &JsValue) -> Result<Vec<u8>, JsValue> {
+    if let Some(text) = value.dyn_ref::<JsString>() {
+        // A lone surrogate becomes U+FFFD, as `fetch` would encode it.
+        return Ok(String::from(text).into_bytes());
+    }
+    if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+        return Ok(bytes.to_vec());
+    }
+    Err(type_error(&format!("expected `json` to be a string or a Uint8Array, got {}", describe(value))))
+}
+
+/// A value written as JSON text by serde_json and read back by `JSON.parse`:
+/// plain objects and arrays, own keys even for `__proto__`.
+pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
+    let text = serde_json::to_string(value).map_err(|error| type_error(&error.to_string()))?;
+    JSON::parse(&text)
+}
+
+/// The time of a write: a `Date`, milliseconds since the epoch, or
+/// `undefined` for now.
+pub(crate) fn now_millis(value: &JsValue) -> Result<i64, JsValue> {
+    // ECMAScript's time range: ±8.64e15 ms around the epoch.
+    const LIMIT: f64 = 8.64e15;
+    let millis = if value.is_undefined() {
+        js_sys::Date::now()
+    } else if let Some(date) = value.dyn_ref::<js_sys::Date>() {
+        date.get_time()
+    } else if let Some(number) = value.as_f64() {
+        number
+    } else {
+        return Err(type_error(&format!("expected `now` to be a Date or milliseconds, got {}", describe(value))));
+    };
+    if !millis.is_finite() || millis.abs() > LIMIT {
+        return Err(js_sys::RangeError::new(&format!("`now` is not a valid time: {millis}")).into());
+    }
+    Ok(millis.floor() as i64)
+}

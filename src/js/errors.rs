@@ -1,0 +1,83 @@
+//! The error classes of `errors.js`, constructed from Rust.
+
+use crate::js::convert::to_js;
+use crate::{IdentifyError, Problem};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+
+#[wasm_bindgen(module = "/src/js/errors.js")]
+extern "C" {
+    #[wasm_bindgen(extends = js_sys::Error)]
+    pub type ValidationError;
+    #[wasm_bindgen(constructor)]
+    fn new(message: &str, status: u16, code: &str, errors: JsValue) -> ValidationError;
+
+    #[wasm_bindgen(extends = js_sys::Error)]
+    pub type ApiError;
+    #[wasm_bindgen(constructor)]
+    fn new(message: &str, status: u16, code: &str, request_id: Option<String>, errors: JsValue) -> ApiError;
+
+    #[wasm_bindgen(extends = ApiError, extends = js_sys::Error)]
+    pub type RateLimitError;
+    #[wasm_bindgen(constructor)]
+    fn new(
+        message: &str,
+        status: u16,
+        code: &str,
+        request_id: Option<String>,
+        errors: JsValue,
+        retry_after_ms: Option<f64>,
+    ) -> RateLimitError;
+
+    #[wasm_bindgen(extends = js_sys::Error)]
+    pub type ConnectionError;
+    #[wasm_bindgen(constructor)]
+    fn new(message: &str, cause: JsValue) -> ConnectionError;
+
+    #[wasm_bindgen(extends = ConnectionError, extends = js_sys::Error)]
+    pub type TimeoutError;
+    #[wasm_bindgen(constructor)]
+    fn new(message: &str) -> TimeoutError;
+
+    #[wasm_bindgen(extends = js_sys::Error)]
+    pub type AbortError;
+    #[wasm_bindgen(constructor)]
+    fn new(message: &str, cause: JsValue) -> AbortError;
+}
+
+/// A `ValidationError` for a refused request: the core's status, code and
+/// message, and `errors` as `validate` lists them.
+pub(crate) fn validation_error(error: &IdentifyError, problems: &[Problem]) -> JsValue {
+    let errors = to_js(problems).unwrap_or_else(|_| js_sys::Array::new().into());
+    ValidationError::new(&error.to_string(), error.status(), error.code(), errors).into()
+}
+
+/// The fields of an error answer from the server.
+pub(crate) struct ApiErrorFields {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub request_id: Option<String>,
+    pub errors: JsValue,
+}
+
+pub(crate) fn api_error(fields: ApiErrorFields, retry_after_ms: Option<f64>) -> JsValue {
+    let ApiErrorFields { status, code, message, request_id, errors } = fields;
+    if status == 429 {
+        RateLimitError::new(&message, status, &code, request_id, errors, retry_after_ms).into()
+    } else {
+        ApiError::new(&message, status, &code, request_id, errors).into()
+    }
+}
+
+pub(crate) fn connection_error(message: &str, cause: JsValue) -> JsValue {
+    ConnectionError::new(message, cause).into()
+}
+
+pub(crate) fn timeout_error(message: &str) -> JsValue {
+    TimeoutError::new(message).into()
+}
+
+pub(crate) fn abort_error(message: &str, cause: JsValue) -> JsValue {
+    AbortError::new(message, cause).into()
+}

@@ -1,0 +1,59 @@
+// Timer primitives for the IdentifyClient (src/js/client/): Rust cannot
+// schedule a callback without leaking a closure, so these few lines stay JS.
+
+/**
+ * One attempt's deadline: its `signal` aborts after `ms`, or as soon as the
+ * caller's `outer` signal aborts. `dispose()` clears the timer and listener.
+ */
+export class Deadline {
+  constructor(ms, outer) {
+    this.controller = new AbortController();
+    this.timedOut = false;
+    this.outer = outer ?? null;
+    this.onAbort = () => this.controller.abort();
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort();
+    }, ms);
+    if (this.outer) {
+      if (this.outer.aborted) this.controller.abort();
+      else this.outer.addEventListener("abort", this.onAbort, { once: true });
+    }
+  }
+
+  get signal() {
+    return this.controller.signal;
+  }
+
+  dispose() {
+    clearTimeout(this.timer);
+    if (this.outer) this.outer.removeEventListener("abort", this.onAbort);
+  }
+}
+
+/** Resolves `true` after `ms`, or `false` as soon as `signal` aborts. */
+export function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    if (signal && signal.aborted) return resolve(false);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      if (signal) signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    if (signal) signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Whether this code runs in a browser page or a browser's web worker. */
+export function inBrowser() {
+  const g = globalThis;
+  const page = typeof g.window !== "undefined" && typeof g.document !== "undefined";
+  const webWorker =
+    typeof g.importScripts === "function" &&
+    typeof g.navigator !== "undefined" &&
+    !String(g.navigator.userAgent).startsWith("Cloudflare-Workers");
+  return page || webWorker;
+}

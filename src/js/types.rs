@@ -1,0 +1,141 @@
+//! TypeScript declarations for the shapes that cross the boundary as plain
+//! objects, and for the error classes of `errors.js` (re-exported by the
+//! package's entry points, see scripts/build-pkg).
+
+use wasm_bindgen::prelude::wasm_bindgen;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** Any JSON value. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** The stable machine word of a problem (SPEC §2). */
+export type ProblemType =
+  | "format" | "type" | "too_long" | "too_large" | "too_deep" | "read_only" | "mismatch" | "unknown_value";
+
+/** One problem with a request: a dotted path (`""` for the whole body), what was expected, its type. */
+export interface Problem {
+  field: string;
+  message: string;
+  type: ProblemType;
+}
+
+/** A channel type of a preference set. */
+export type ChannelType = "chat" | "email" | "http" | "in_app_feed" | "push" | "sms";
+
+/** A preference set (SPEC §2). */
+export type PreferenceSet = {
+  workflows?: { [key: string]: JsonValue } | null;
+  categories?: { [key: string]: JsonValue } | null;
+  channel_types?: { [type in ChannelType]?: boolean | { conditions?: JsonValue[] | null } | null } | null;
+  channels?: { [channelId: string]: JsonValue } | null;
+  commercial_subscribed?: boolean | null;
+  __persistence_strategy__?: "merge" | "replace" | null;
+};
+
+/** The body of an identify request (SPEC §2): every field optional, `null` allowed; other keys are custom properties. */
+export type IdentifyBody = {
+  avatar?: string | null;
+  created_at?: string | null;
+  email?: string | null;
+  locale?: string | null;
+  name?: string | null;
+  phone_number?: string | null;
+  timezone?: string | null;
+  channel_data?: { [channelId: string]: { [key: string]: JsonValue } | null } | null;
+  preferences?: { [setId: string]: PreferenceSet | null } | null;
+  id?: string | null;
+  [property: string]: unknown;
+};
+
+/** A user as the API returns it (SPEC §4): standard fields (`null` when unset) and custom properties at the top level. */
+export type User = {
+  __typename: "User";
+  id: string;
+  avatar: string | null;
+  created_at: string | null;
+  email: string | null;
+  locale: string | null;
+  name: string | null;
+  phone_number: string | null;
+  timezone: string | null;
+  /** RFC 3339, UTC, milliseconds: `2024-05-01T12:00:00.000Z`. */
+  updated_at: string;
+  [property: string]: JsonValue;
+};
+
+/** What storage keeps for one user (SPEC §7); `merge` returns it and takes it back. */
+export interface StoredUser {
+  user: User;
+  preferences: { [setId: string]: { [key: string]: JsonValue } };
+  channel_data: { [channelId: string]: { [key: string]: JsonValue } };
+}
+
+/** Options of `new IdentifyClient(...)`. */
+export interface IdentifyClientOptions {
+  /** Sent as `Authorization: Bearer <apiKey>`. */
+  apiKey: string;
+  /** Default `https://api.knock.app`; requests go to `{baseUrl}/v1/users/{userId}`. */
+  baseUrl?: string;
+  /** Retries after the first attempt, for connection errors, timeouts, 408, 409, 429 and 5xx. Default 2. */
+  maxRetries?: number;
+  /** Time limit of each attempt, in milliseconds. Default 60000. */
+  timeoutMs?: number;
+  /**
+   * Allow a secret key (`sk_…`) in a browser, sent to an origin other than
+   * `localhost`/`127.0.0.1`. Anyone who loads the page can read the key: don't.
+   */
+  dangerouslyAllowBrowser?: boolean;
+}
+
+/** Options of one call. */
+export interface RequestOptions {
+  /** Aborts the call, including a wait between retries: the promise rejects with `AbortError`. */
+  signal?: AbortSignal;
+}
+
+/** The request was refused locally (SPEC §1–2); nothing was sent. */
+export declare class ValidationError extends Error {
+  readonly name: "ValidationError";
+  /** 422, or 400 (`invalid_json`) / 413 (`request_too_large`) for a body given as JSON text. */
+  readonly status: 400 | 413 | 422;
+  readonly code: "invalid_params" | "invalid_json" | "request_too_large";
+  /** Every problem, as `validate` lists them. */
+  readonly errors: Problem[];
+}
+
+/** The server answered with an error status, after any retries. */
+export declare class ApiError extends Error {
+  readonly name: "ApiError" | "RateLimitError";
+  readonly status: number;
+  /** SPEC §6's code, e.g. `invalid_params`, `resource_missing`; `unknown` when the answer has none. */
+  readonly code: string;
+  /** The answer's `request_id` or `X-Request-ID`, when it has one. */
+  readonly requestId: string | null;
+  /** The problems of a 422; empty otherwise. */
+  readonly errors: Problem[];
+}
+
+/** A 429 answer, still a 429 after every retry. */
+export declare class RateLimitError extends ApiError {
+  readonly name: "RateLimitError";
+  readonly status: 429;
+  /** What the last answer's `retry-after-ms` / `Retry-After` asked, in milliseconds. */
+  readonly retryAfterMs: number | null;
+}
+
+/** No answer: the connection failed, after every retry. `cause` holds what `fetch` threw. */
+export declare class ConnectionError extends Error {
+  readonly name: "ConnectionError" | "TimeoutError";
+}
+
+/** No answer within `timeoutMs`, after every retry. */
+export declare class TimeoutError extends ConnectionError {
+  readonly name: "TimeoutError";
+}
+
+/** The call's `signal` aborted it; `cause` holds the signal's reason. */
+export declare class AbortError extends Error {
+  readonly name: "AbortError";
+}
+"#;
