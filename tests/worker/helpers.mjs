@@ -30,18 +30,20 @@ export function tempDir(prefix) {
 
 /**
  * Starts the built Worker under Miniflare on 127.0.0.1 (a free port).
- * `apiKeys`: the API_KEYS secret (a string, or undefined to leave it unset);
+ * `apiKeys`: the API_KEYS secret (a string, or null to leave it unset);
  * `limits`: per-10 s limits of the three rate limiters; `persist`: the KV
  * folder (a fresh one by default).
  */
 export async function startMiniflare({
   apiKeys = JSON.stringify(KEYS),
   limits = { identify: 600, get: 2000, delete: 50 },
-  persist = tempDir("kv"),
+  persist,
   allowedOrigins,
 } = {}) {
+  const ownPersist = persist === undefined;
+  if (ownPersist) persist = tempDir("kv");
   const bindings = {};
-  if (apiKeys !== undefined) bindings.API_KEYS = apiKeys;
+  if (apiKeys !== null) bindings.API_KEYS = apiKeys;
   if (allowedOrigins !== undefined) bindings.ALLOWED_ORIGINS = allowedOrigins;
   const mf = new Miniflare({
     scriptPath: join(ROOT, "build", "index.js"),
@@ -60,7 +62,11 @@ export async function startMiniflare({
     bindings,
   });
   const url = await mf.ready;
-  return { url: url.origin, persist, stop: () => mf.dispose() };
+  const stop = async () => {
+    await mf.dispose();
+    if (ownPersist) removeDir(persist);
+  };
+  return { url: url.origin, persist, stop };
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -91,18 +97,14 @@ export async function startWranglerDev({ persist = tempDir("wrangler"), timeoutM
   const child = spawn(
     join(ROOT, "node_modules", ".bin", "wrangler"),
     ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist, "--show-interactive-dev-session=false", "--live-reload=false"],
-    { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
+    { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
   const stop = () =>
     new Promise((done) => {
       if (child.exitCode !== null || child.signalCode !== null) return done();
       child.once("exit", () => done());
-      try {
-        process.kill(-child.pid, "SIGTERM"); // the process group: wrangler and its workerd
-      } catch {
-        done();
-      }
+      child.kill("SIGTERM"); // wrangler stops its workerd before it exits
     });
   await new Promise((ready, fail) => {
     const timer = setTimeout(() => fail(new Error(`wrangler dev not ready after ${timeoutMs} ms:\n${output}`)), timeoutMs);

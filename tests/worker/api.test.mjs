@@ -1,0 +1,283 @@
+// The users API over HTTP against the built Worker under workerd: identify
+// sequences, every error row of SPEC §6, the body rules of SPEC §2,
+// environments, configuration errors and CORS.
+import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
+import { after, before, describe, test } from "node:test";
+import { KEY, OTHER_KEY, send, startMiniflare, userUrl } from "./helpers.mjs";
+
+let server;
+before(async () => {
+  server = await startMiniflare({ allowedOrigins: "https://app.example.com" });
+});
+after(() => server?.stop());
+
+const put = (id, body, options = {}) => send(server.url, "PUT", id, { body: JSON.stringify(body), ...options });
+const get = (id, options) => send(server.url, "GET", id, options);
+const del = (id, options) => send(server.url, "DELETE", id, options);
+const withoutUpdatedAt = ({ updated_at: _, ...user }) => user;
+
+/** Asserts SPEC §6's error shape: code, status, request_id = X-Request-ID. */
+function assertError(answer, status, code) {
+  assert.equal(answer.status, status, answer.text);
+  assert.equal(answer.headers.get("content-type"), "application/json");
+  const requestId = answer.headers.get("x-request-id");
+  assert.ok(requestId, "X-Request-ID");
+  assert.deepEqual(Object.keys(answer.body).sort(), status === 422 ? ["code", "errors", "message", "request_id", "status"] : ["code", "message", "request_id", "status"]);
+  assert.equal(answer.body.code, code);
+  assert.equal(answer.body.status, status);
+  assert.equal(answer.body.request_id, requestId);
+  assert.equal(typeof answer.body.message, "string");
+  assert.ok(!/sk_test|USERS|\bKV\b|stack|panicked|\.rs:/.test(answer.text), `no internals in ${answer.text}`);
+}
+
+describe("identify sequences", () => {
+  test("create, merge only the fields sent, deep merge, null stored, GET equals PUT", async () => {
+    const id = "seq-1";
+    await del(id);
+    const created = await put(id, { name: "Jane", email: "jane@example.com", plan: { tier: "pro", seats: 2 }, tags: ["a", "b"] });
+    assert.equal(created.status, 200, created.text);
+    assert.deepEqual(withoutUpdatedAt(created.body), {
+      __typename: "User", id, avatar: null, created_at: null, email: "jane@example.com", locale: null,
+      name: "Jane", phone_number: null, timezone: null, plan: { tier: "pro", seats: 2 }, tags: ["a", "b"],
+    });
+    const merged = await put(id, { locale: "en-US", plan: { seats: 5, addons: { sso: true } }, tags: ["c"], email: null });
+    assert.equal(merged.status, 200, merged.text);
+    assert.deepEqual(withoutUpdatedAt(merged.body), {
+      __typename: "User", id, avatar: null, created_at: null, email: null, locale: "en-US",
+      name: "Jane", phone_number: null, timezone: null, plan: { tier: "pro", seats: 5, addons: { sso: true } }, tags: ["c"],
+    });
+    assert.ok(merged.body.updated_at >= created.body.updated_at);
+    const read = await get(id);
+    assert.equal(read.status, 200);
+    assert.deepEqual(read.body, merged.body);
+  });
+
+  test("preferences and channel_data are stored but not returned", async () => {
+    const id = "seq-2";
+    const answer = await put(id, {
+      name: "P",
+      preferences: { default: { channel_types: { email: false } } },
+      channel_data: { "97c5837d-c65c-4d54-aa39-080eeb81c69d": { tokens: ["t1"] } },
+    });
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(answer.body.preferences, undefined);
+    assert.equal(answer.body.channel_data, undefined);
+    assert.deepEqual((await get(id)).body, answer.body);
+  });
+
+  test("DELETE answers 204, then GET is 404; DELETE of an unknown user is 204", async () => {
+    const id = "seq-3";
+    assert.equal((await put(id, { name: "Gone" })).status, 200);
+    const deleted = await del(id);
+    assert.equal(deleted.status, 204);
+    assert.equal(deleted.text, "");
+    assert.ok(deleted.headers.get("x-request-id"));
+    assertError(await get(id), 404, "resource_missing");
+    assert.equal((await del(id)).status, 204);
+    assert.equal((await del("never-existed")).status, 204);
+  });
+
+  test("a 256-character id of 4-byte characters round-trips through PUT and GET", async () => {
+    const id = "😀".repeat(256);
+    const created = await put(id, { name: "Emoji" });
+    assert.equal(created.status, 200, created.text);
+    assert.equal(created.body.id, id);
+    const read = await get(id);
+    assert.equal(read.status, 200, read.text);
+    assert.equal(read.body.id, id);
+    assert.deepEqual(read.body, created.body);
+    // A neighbour id (also digested) is another user.
+    assertError(await get("😀".repeat(255) + "😁"), 404, "resource_missing");
+    assert.equal((await del(id)).status, 204);
+    assertError(await get(id), 404, "resource_missing");
+  });
+
+  test("ids are case-sensitive and percent-decoded", async () => {
+    assert.equal((await put("Case", { name: "upper" })).status, 200);
+    assert.equal((await put("case", { name: "lower" })).status, 200);
+    assert.equal((await get("Case")).body.name, "upper");
+    assert.equal((await get("case")).body.name, "lower");
+    const encoded = await send(server.url, "GET", null, { path: "/v1/users/%43ase" });
+    assert.equal(encoded.body.name, "upper");
+    assert.equal(encoded.body.id, "Case");
+  });
+
+  test("the same id in two environments is two users", async () => {
+    const id = "shared-id";
+    assert.equal((await put(id, { name: "in A" }, { key: KEY })).status, 200);
+    assertError(await get(id, { key: OTHER_KEY }), 404, "resource_missing");
+    assert.equal((await put(id, { name: "in B" }, { key: OTHER_KEY })).status, 200);
+    assert.equal((await get(id, { key: KEY })).body.name, "in A");
+    assert.equal((await get(id, { key: OTHER_KEY })).body.name, "in B");
+    assert.equal((await del(id, { key: OTHER_KEY })).status, 204);
+    assert.equal((await get(id, { key: KEY })).body.name, "in A");
+  });
+
+  test("Idempotency-Key and X-Stainless-* headers are accepted and ignored", async () => {
+    const headers = { "Idempotency-Key": "stainless-node-retry-1", "X-Stainless-Lang": "js", "X-Stainless-Retry-Count": "0" };
+    const answer = await put("headers-1", { name: "H" }, { headers });
+    assert.equal(answer.status, 200, answer.text);
+  });
+});
+
+describe("SPEC §6 errors", () => {
+  test("400 invalid_json: syntax, naming line and column", async () => {
+    const answer = await send(server.url, "PUT", "e-400", { body: '{"name": "Jane",\n "email": }' });
+    assertError(answer, 400, "invalid_json");
+    assert.match(answer.body.message, /line 2 column/);
+  });
+
+  test("400 invalid_json: a duplicated key", async () => {
+    const answer = await send(server.url, "PUT", "e-400", { body: '{"name": "a", "name": "b"}' });
+    assertError(answer, 400, "invalid_json");
+    assert.match(answer.body.message, /name/);
+  });
+
+  test("401 api_key_missing: no Authorization, or not Bearer", async () => {
+    assertError(await get("e-401", { key: null }), 401, "api_key_missing");
+    assertError(await send(server.url, "GET", "e-401", { key: null, headers: { Authorization: "Basic c2tfdGVzdF9hOg==" } }), 401, "api_key_missing");
+    assertError(await put("e-401", { name: "x" }, { key: null }), 401, "api_key_missing");
+  });
+
+  test("401 invalid_api_key: a key that is not configured, and nothing is written", async () => {
+    const answer = await put("e-401b", { name: "x" }, { key: "sk_test_wrong" });
+    assertError(answer, 401, "invalid_api_key");
+    assert.ok(!answer.text.includes("sk_test_wrong"));
+    assertError(await get("e-401b"), 404, "resource_missing");
+    assertError(await del("e-401b", { key: "sk_test_a_" }), 401, "invalid_api_key");
+  });
+
+  test("404 resource_missing: unknown user and unknown routes, as JSON", async () => {
+    assertError(await get("nobody-here"), 404, "resource_missing");
+    for (const path of ["/", "/v1/users", "/v1/users/a/b", "/v2/users/a", "/v1/user/a", "/v1/users/a/channel_data/x"]) {
+      assertError(await send(server.url, "GET", null, { path }), 404, "resource_missing");
+    }
+  });
+
+  test("405 method_not_allowed with Allow on the users route", async () => {
+    for (const method of ["POST", "PATCH"]) {
+      const answer = await send(server.url, method, "e-405", { body: "{}" });
+      assertError(answer, 405, "method_not_allowed");
+      assert.equal(answer.headers.get("allow"), "GET, PUT, DELETE");
+    }
+  });
+
+  test("413 request_too_large: a 2 MiB body", async () => {
+    const body = `{"pad": "${"x".repeat(2 * 1024 * 1024)}"}`;
+    assertError(await send(server.url, "PUT", "e-413", { body }), 413, "request_too_large");
+  });
+
+  test("413 request_too_large: a streamed body without Content-Length is cut at 1 MiB", async () => {
+    // Chunked transfer: the Worker must stop reading past the limit.
+    const status = await new Promise((resolve, reject) => {
+      const url = new URL(userUrl(server.url, "e-413-stream"));
+      const req = httpRequest(
+        { host: url.hostname, port: url.port, path: url.pathname, method: "PUT", headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json", "Transfer-Encoding": "chunked" } },
+        (res) => {
+          let text = "";
+          res.on("data", (d) => (text += d));
+          res.on("end", () => resolve({ status: res.statusCode, text, requestId: res.headers["x-request-id"] }));
+        },
+      );
+      req.on("error", reject);
+      req.write('{"pad": "');
+      const chunk = "x".repeat(64 * 1024);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 3 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return req.once("drain", pump);
+        }
+        req.end('"}');
+      };
+      pump();
+    });
+    assert.equal(status.status, 413, status.text);
+    assert.equal(JSON.parse(status.text).code, "request_too_large");
+    assert.ok(status.requestId);
+  });
+
+  test("415 unsupported_media_type: another Content-Type; JSON with a charset is fine", async () => {
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", "application/jsonp"]) {
+      const answer = await send(server.url, "PUT", "e-415", { body: '{"name": "x"}', headers: { "Content-Type": type } });
+      assertError(answer, 415, "unsupported_media_type");
+    }
+    const ok = await send(server.url, "PUT", "e-415", { body: '{"name": "x"}', headers: { "Content-Type": "Application/JSON; charset=utf-8" } });
+    assert.equal(ok.status, 200, ok.text);
+  });
+
+  test("422 invalid_params: every problem at once", async () => {
+    const answer = await put("e-422", { email: "nope", locale: "en_US", updated_at: "x" });
+    assertError(answer, 422, "invalid_params");
+    assert.deepEqual(answer.body.errors.map((e) => [e.field, e.type]), [["email", "format"], ["locale", "format"], ["updated_at", "read_only"]]);
+  });
+
+  test("422 on user_id for GET and DELETE too: %2F in the id, 257 characters, not UTF-8", async () => {
+    for (const method of ["PUT", "GET", "DELETE"]) {
+      const slash = await send(server.url, method, "team/jane", method === "PUT" ? { body: "{}" } : {});
+      assertError(slash, 422, "invalid_params");
+      assert.deepEqual(slash.body.errors, [{ field: "user_id", message: "the user id must not contain `/`: no `/`, `#` or control characters", type: "format" }]);
+      const long = await send(server.url, method, "a".repeat(257), method === "PUT" ? { body: "{}" } : {});
+      assertError(long, 422, "invalid_params");
+      assert.deepEqual(long.body.errors.map((e) => [e.field, e.type]), [["user_id", "too_long"]]);
+      const notUtf8 = await send(server.url, method, null, { path: "/v1/users/%FF", ...(method === "PUT" ? { body: "{}" } : {}) });
+      assertError(notUtf8, 422, "invalid_params");
+      assert.deepEqual(notUtf8.body.errors.map((e) => e.field), ["user_id"]);
+    }
+  });
+
+  test("SPEC §2 body rules: array body, string body, 1000-deep nesting", async () => {
+    const array = await send(server.url, "PUT", "e-body", { body: "[1, 2]" });
+    assertError(array, 422, "invalid_params");
+    assert.deepEqual(array.body.errors.map((e) => e.field), [""]);
+    const text = await send(server.url, "PUT", "e-body", { body: '"jane"' });
+    assertError(text, 422, "invalid_params");
+    const deep = await send(server.url, "PUT", "e-body", { body: `{"a": ${"[".repeat(1000)}${"]".repeat(1000)}}` });
+    assertError(deep, 422, "invalid_params");
+    assert.deepEqual(deep.body.errors, [{ field: "", message: "the body is nested deeper than 64 levels", type: "too_deep" }]);
+  });
+});
+
+describe("configuration", () => {
+  for (const [name, apiKeys] of [["missing", null], ["not JSON", "sk_live_secret"], ["not an object of strings", '{"sk_live_secret": 1}'], ["empty", "{}"]]) {
+    test(`API_KEYS ${name}: every request is a 500 internal_error that reveals nothing`, async () => {
+      const broken = await startMiniflare({ apiKeys });
+      try {
+        for (const [method, body] of [["GET", undefined], ["PUT", "{}"], ["DELETE", undefined]]) {
+          const answer = await send(broken.url, method, "cfg", { body, key: "sk_live_secret" });
+          assertError(answer, 500, "internal_error");
+          assert.ok(!answer.text.includes("API_KEYS") && !answer.text.includes("sk_live"), answer.text);
+        }
+        assertError(await send(broken.url, "GET", null, { path: "/elsewhere" }), 500, "internal_error");
+      } finally {
+        await broken.stop();
+      }
+    });
+  }
+});
+
+describe("CORS for configured origins", () => {
+  test("an allowed origin gets CORS headers and a preflight answer", async () => {
+    const preflight = await fetch(userUrl(server.url, "cors-1"), {
+      method: "OPTIONS",
+      headers: { Origin: "https://app.example.com", "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "authorization, content-type" },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get("access-control-allow-origin"), "https://app.example.com");
+    assert.match(preflight.headers.get("access-control-allow-methods"), /PUT/);
+    assert.match(preflight.headers.get("access-control-allow-headers"), /authorization/);
+    const answer = await send(server.url, "PUT", "cors-1", { body: "{}", headers: { Origin: "https://app.example.com" } });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers.get("access-control-allow-origin"), "https://app.example.com");
+    assert.match(answer.headers.get("access-control-expose-headers"), /X-Request-ID/);
+  });
+
+  test("another origin gets no CORS headers", async () => {
+    const answer = await send(server.url, "GET", "cors-1", { headers: { Origin: "https://evil.example.com" } });
+    assert.equal(answer.headers.get("access-control-allow-origin"), null);
+    const preflight = await fetch(userUrl(server.url, "cors-1"), { method: "OPTIONS", headers: { Origin: "https://evil.example.com", "Access-Control-Request-Method": "PUT" } });
+    assert.equal(preflight.status, 405);
+    assert.equal(preflight.headers.get("access-control-allow-origin"), null);
+  });
+});
