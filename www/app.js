@@ -1,0 +1,448 @@
+// The page: a form for one user, checked on every keystroke by the package's
+// own `validate` (the Rust core the server runs), sent with `IdentifyClient`,
+// and the server's answer shown beside what the page knew before.
+
+import {
+  AbortError,
+  ApiError,
+  ConnectionError,
+  IdentifyClient,
+  RateLimitError,
+  TimeoutError,
+  ValidationError,
+  timeZones,
+  validate,
+} from "knock-identify";
+
+/** SPEC §2's standard fields, each with an input of the same id. */
+const STANDARD = ["name", "email", "phone_number", "timezone", "locale", "avatar", "created_at"];
+/** The JSON editors for objects sent under their own key. */
+const OBJECT_EDITORS = ["preferences", "channel_data"];
+/** Keys of a returned user that are not the person's data. */
+const BOOKKEEPING = new Set(["__typename", "id", "updated_at"]);
+/** Each place a problem can be shown: an input (or editor) and its list. */
+const SLOTS = ["top", "user_id", ...STANDARD, "custom", ...OBJECT_EDITORS];
+/** How long one call may take before the page says there was no answer. */
+const TIMEOUT_MS = 15_000;
+const COMMON_LOCALES = [
+  "en", "en-US", "en-GB", "en-AU", "en-CA", "en-IN", "fr", "fr-FR", "fr-BE", "fr-CA",
+  "de", "de-DE", "de-CH", "es", "es-ES", "es-MX", "es-419", "it-IT", "nl-NL", "pt-BR",
+  "pt-PT", "sv-SE", "pl-PL", "ru-RU", "tr-TR", "ar", "he-IL", "hi-IN", "ja-JP", "ko-KR",
+  "zh-Hans-CN", "zh-Hant-TW",
+];
+
+const $ = (id) => document.getElementById(id);
+const form = $("user-form");
+const identifyButton = $("identify");
+const loadButton = $("load");
+const zones = timeZones();
+const zoneSet = new Set(zones);
+
+/** The user as the page last loaded or received it: `{ id, user }` or null. */
+let known = null;
+/** Whether a call is in flight. */
+let busy = false;
+/** The problems of the form as it is now. */
+let current = { userId: "", body: {}, problems: [] };
+
+// ---------------------------------------------------------------- the form
+
+/** The request the form describes, and every problem with it, each placed in a slot. */
+function readForm() {
+  const userId = $("user_id").value;
+  const body = {};
+  const problems = [];
+  for (const field of STANDARD) {
+    const value = $(field).value;
+    if (value !== "") body[field] = value;
+  }
+  let customKeys = [];
+  const custom = parseEditor("custom");
+  if (custom.error) {
+    problems.push({ slot: "custom", path: "", message: custom.error });
+  } else if (custom.value !== undefined) {
+    const value = custom.value;
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      problems.push({
+        slot: "custom",
+        path: "",
+        message: `expected a JSON object of custom properties, like {"plan": "pro"}, got ${kindOf(value)}`,
+      });
+    } else {
+      for (const [key, property] of Object.entries(value)) {
+        if (STANDARD.includes(key) || OBJECT_EDITORS.includes(key)) {
+          problems.push({ slot: "custom", path: key, message: `\`${key}\` has its own field: set it there` });
+          continue;
+        }
+        body[key] = property;
+        customKeys.push(key);
+      }
+    }
+  }
+  for (const editor of OBJECT_EDITORS) {
+    const parsed = parseEditor(editor);
+    if (parsed.error) problems.push({ slot: editor, path: "", message: parsed.error });
+    else if (parsed.value !== undefined) body[editor] = parsed.value;
+  }
+  for (const problem of validate(userId, body)) {
+    const slot = slotFor(problem.field, customKeys);
+    const path = slot === "custom" || slot === "top" ? problem.field : relativePath(problem.field, slot);
+    problems.push({ slot, path, message: problem.message });
+  }
+  return { userId, body, problems };
+}
+
+/** A JSON editor's value: `undefined` when blank, or its parse error. */
+function parseEditor(id) {
+  const text = $(id).value;
+  if (text.trim() === "") return { value: undefined };
+  try {
+    return { value: JSON.parse(text) };
+  } catch (error) {
+    return { error: `not valid JSON: ${error.message}` };
+  }
+}
+
+function kindOf(value) {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
+}
+
+/** Where a problem on `field` (SPEC §2's dotted path) is shown. */
+function slotFor(field, customKeys) {
+  if (field === "") return "top";
+  if (customKeys.includes(field)) return "custom";
+  if (field === "user_id" || STANDARD.includes(field)) return field;
+  const head = field.split(".")[0];
+  if (OBJECT_EDITORS.includes(head)) return head;
+  if (customKeys.some((key) => field.startsWith(`${key}.`))) return "custom";
+  return "top";
+}
+
+/** `preferences.default.x` shown under the preferences editor as `default.x`. */
+function relativePath(field, slot) {
+  return field.startsWith(`${slot}.`) ? field.slice(slot.length + 1) : "";
+}
+
+/** Reads and checks the form, and shows every problem where it belongs. */
+function refresh() {
+  current = readForm();
+  for (const slot of SLOTS) {
+    const mine = current.problems.filter((problem) => problem.slot === slot);
+    const list = $(`${slot === "top" ? "top" : slot}-problems`);
+    list.replaceChildren(
+      ...mine.map(({ path, message }) => {
+        const item = document.createElement("li");
+        if (path) {
+          const code = document.createElement("code");
+          code.textContent = path;
+          item.append(code, ": ");
+        }
+        item.append(message);
+        return item;
+      }),
+    );
+    list.hidden = mine.length === 0;
+    if (slot !== "top") {
+      const input = $(slot);
+      if (mine.length) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    }
+  }
+  const count = current.problems.length;
+  identifyButton.textContent = count === 0 ? "Identify" : `Identify (${count} problem${count === 1 ? "" : "s"})`;
+  updateButtons();
+}
+
+function updateButtons() {
+  identifyButton.disabled = busy || current.problems.length > 0;
+  loadButton.disabled = busy || current.problems.some((problem) => problem.slot === "user_id");
+  form.setAttribute("aria-busy", String(busy));
+}
+
+/** Empties the form for a new user; the browser's own time zone is preselected. */
+function newUser({ focus = true } = {}) {
+  for (const id of ["user_id", ...STANDARD, "custom", ...OBJECT_EDITORS]) $(id).value = "";
+  const zone = browserZone();
+  if (zone) $("timezone").value = zone;
+  refresh();
+  if (focus) $("user_id").focus();
+}
+
+function browserZone() {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return zoneSet.has(zone) ? zone : null;
+}
+
+/** Puts a stored user into the form. */
+function fillForm(user) {
+  $("user_id").value = user.id;
+  for (const field of STANDARD) $(field).value = user[field] ?? "";
+  const custom = Object.fromEntries(
+    Object.entries(user).filter(([key]) => !BOOKKEEPING.has(key) && !STANDARD.includes(key)),
+  );
+  $("custom").value = Object.keys(custom).length ? JSON.stringify(custom, null, 2) : "";
+  for (const editor of OBJECT_EDITORS) $(editor).value = "";
+  refresh();
+}
+
+// ------------------------------------------------------------ the calls
+
+/** A client for the settings as they are now, or null (the reason is shown). */
+function makeClient() {
+  const problem = $("settings-problem");
+  try {
+    const client = new IdentifyClient({
+      apiKey: $("api-key").value.trim(),
+      baseUrl: $("base-url").value.trim(),
+      timeoutMs: TIMEOUT_MS,
+      // A local development tool (see the warning in Settings).
+      dangerouslyAllowBrowser: true,
+    });
+    problem.hidden = true;
+    return client;
+  } catch (error) {
+    problem.textContent = `Settings: ${error.message}`;
+    problem.hidden = false;
+    showError(`The settings are not usable: ${error.message}`);
+    return null;
+  }
+}
+
+async function identify(event) {
+  event.preventDefault();
+  refresh();
+  if (busy || current.problems.length) return;
+  const { userId, body } = current;
+  const client = makeClient();
+  if (!client) return;
+  const before = known && known.id === userId ? known.user : null;
+  await call(`Sending ${userId}…`, async () => {
+    const user = await client.identify(userId, body);
+    known = { id: userId, user };
+    showOutcome(user, { before, seen: before !== null });
+    say(`Identified “${userId}”: the server stored it and answered with the user below.`);
+  });
+}
+
+async function load() {
+  refresh();
+  const userId = $("user_id").value;
+  if (busy || current.problems.some((problem) => problem.slot === "user_id")) return;
+  const client = makeClient();
+  if (!client) return;
+  await call(`Loading ${userId}…`, async () => {
+    const user = await client.get(userId);
+    known = { id: userId, user };
+    fillForm(user);
+    showOutcome(user, null);
+    say(
+      `Loaded “${userId}” into the form. Preferences and channel data are stored but not returned, ` +
+        "so their editors start empty.",
+    );
+  });
+}
+
+async function call(progress, run) {
+  busy = true;
+  updateButtons();
+  say(progress);
+  try {
+    await run();
+  } catch (error) {
+    showError(...explain(error));
+  } finally {
+    busy = false;
+    updateButtons();
+  }
+}
+
+// ------------------------------------------------------- what the page says
+
+function say(text) {
+  const status = $("status");
+  status.className = "";
+  const paragraph = document.createElement("p");
+  paragraph.id = "status-text";
+  paragraph.textContent = text;
+  status.replaceChildren(paragraph);
+}
+
+/** Shows an error in plain words: a sentence, an optional list, an optional request id. */
+function showError(sentence, items = [], requestId = null) {
+  const status = $("status");
+  status.className = "error";
+  const paragraph = document.createElement("p");
+  paragraph.id = "status-text";
+  paragraph.textContent = sentence;
+  const parts = [paragraph];
+  if (items.length) {
+    const list = document.createElement("ul");
+    list.id = "status-problems";
+    for (const { field, message } of items) {
+      const item = document.createElement("li");
+      if (field) {
+        const code = document.createElement("code");
+        code.textContent = field;
+        item.append(code, ": ");
+      }
+      item.append(message);
+      list.append(item);
+    }
+    parts.push(list);
+  }
+  if (requestId) {
+    const id = document.createElement("p");
+    id.className = "hint";
+    id.textContent = `Request id: ${requestId}`;
+    parts.push(id);
+  }
+  status.replaceChildren(...parts);
+}
+
+/** The arguments of `showError` for anything a call can throw. */
+function explain(error) {
+  const baseUrl = $("base-url").value.trim();
+  if (error instanceof ValidationError) {
+    return ["The package refused the request before sending it:", error.errors ?? []];
+  }
+  if (error instanceof RateLimitError) {
+    const seconds = error.retryAfterMs == null ? null : Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+    const wait = seconds === null ? "wait a moment" : `wait ${seconds} second${seconds === 1 ? "" : "s"}`;
+    return [`Too many requests (429): the server asks you to ${wait} before trying again.`, [], error.requestId];
+  }
+  if (error instanceof ApiError) {
+    const { status, code, requestId } = error;
+    if (status === 401 && code === "api_key_missing") {
+      return ["No API key was sent (401): enter one in Settings.", [], requestId];
+    }
+    if (status === 401) {
+      return [
+        "The API key was refused (401): check the key in Settings. The local Worker's development key is sk_test_local.",
+        [],
+        requestId,
+      ];
+    }
+    if (status === 404) {
+      return [`No user “${$("user_id").value}” is stored for this key's environment (404).`, [], requestId];
+    }
+    if (status === 422) {
+      const errors = error.errors ?? [];
+      return [
+        `The server refused the request (422): ${errors.length} problem${errors.length === 1 ? "" : "s"}.`,
+        errors,
+        requestId,
+      ];
+    }
+    if (status >= 500) {
+      return [`The server failed (${status}): ${error.message}. Nothing was changed; try again.`, [], requestId];
+    }
+    return [`The server could not take the request (${status}): ${error.message}.`, [], requestId];
+  }
+  if (error instanceof TimeoutError) {
+    return [`No answer from ${baseUrl} within ${TIMEOUT_MS / 1000} seconds. Is the Worker running?`];
+  }
+  if (error instanceof ConnectionError) {
+    return [
+      `Could not reach ${baseUrl}. Is the Worker running (./scripts/dev)? A browser reports a refused ` +
+        `cross-origin request the same way: the Worker must allow this page's origin, ${location.origin}.`,
+    ];
+  }
+  if (error instanceof AbortError) return ["The call was cancelled."];
+  return [`Something went wrong: ${error?.message ?? String(error)}`];
+}
+
+/**
+ * Shows the returned user and, after an identify, each field before and
+ * after: added, changed or unchanged.
+ */
+function showOutcome(user, diff) {
+  $("outcome").hidden = false;
+  $("returned-user").textContent = JSON.stringify(user, null, 2);
+  const block = $("changes-block");
+  block.hidden = diff === null;
+  if (diff === null) return;
+  const { before, seen } = diff;
+  $("changes-note").textContent = seen
+    ? `Before: “${user.id}” as this page last loaded or received it (updated ${before.updated_at}). ` +
+      `After: the server's answer (updated ${user.updated_at}).`
+    : `Before: nothing — this page had not seen “${user.id}” (a new user; to compare with a stored one, ` +
+      `Load it first). After: the server's answer (updated ${user.updated_at}).`;
+  const rows = changes(before, user).map(({ field, from, to, change }) => {
+    const row = document.createElement("tr");
+    row.dataset.field = field;
+    row.dataset.change = change;
+    const name = document.createElement("th");
+    name.scope = "row";
+    const code = document.createElement("code");
+    code.textContent = field;
+    name.append(code);
+    const badge = document.createElement("span");
+    badge.className = `badge ${change}`;
+    badge.textContent = change;
+    const status = document.createElement("td");
+    status.append(badge);
+    row.append(name, cell(from), cell(to), status);
+    return row;
+  });
+  $("changes").tBodies[0].replaceChildren(...rows);
+}
+
+/** Each standard field and custom property, before and after. */
+function changes(before, after) {
+  const custom = new Set();
+  for (const user of [before ?? {}, after]) {
+    for (const key of Object.keys(user)) if (!BOOKKEEPING.has(key) && !STANDARD.includes(key)) custom.add(key);
+  }
+  return [...STANDARD, ...[...custom].sort()].map((field) => {
+    const from = before?.[field] ?? null;
+    const to = after[field] ?? null;
+    let change = "changed";
+    if (canonical(from) === canonical(to)) change = "unchanged";
+    else if (from === null) change = "added";
+    return { field, from, to, change };
+  });
+}
+
+/** JSON with sorted keys, so equal values compare equal. */
+function canonical(value) {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonical(value[key])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function cell(value) {
+  const td = document.createElement("td");
+  if (value === null) {
+    td.className = "empty";
+    td.textContent = "—";
+    td.title = "not set";
+  } else {
+    const code = document.createElement("code");
+    code.textContent = typeof value === "string" ? value : JSON.stringify(value);
+    td.append(code);
+  }
+  return td;
+}
+
+// ------------------------------------------------------------------ start
+
+function fillSuggestions() {
+  const zoneOptions = zones.map((zone) => new Option("", zone));
+  $("timezones").replaceChildren(...zoneOptions);
+  const locales = [...new Set([...(navigator.languages ?? []), ...COMMON_LOCALES])];
+  $("locales").replaceChildren(...locales.map((locale) => new Option("", locale)));
+}
+
+fillSuggestions();
+form.addEventListener("input", refresh);
+form.addEventListener("submit", identify);
+loadButton.addEventListener("click", load);
+$("new-user").addEventListener("click", () => newUser());
+newUser({ focus: false });
+say("Ready. Fill in a user id and any fields, then Identify.");
+document.documentElement.dataset.ready = "true";
