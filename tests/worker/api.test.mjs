@@ -250,6 +250,11 @@ describe("configuration", () => {
           assert.ok(!answer.text.includes("API_KEYS") && !answer.text.includes("sk_live"), answer.text);
         }
         assertError(await send(broken.url, "GET", null, { path: "/elsewhere" }), 500, "internal_error");
+        // The log (not the answer) names the problem, and never a key.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const lines = broken.logs.map((log) => log.message).join("\n");
+        assert.match(lines, /internal_error: configuration: .*API_KEYS/);
+        assert.ok(!lines.includes("sk_live_secret"), lines);
       } finally {
         await broken.stop();
       }

@@ -32,7 +32,8 @@ export function tempDir(prefix) {
  * Starts the built Worker under Miniflare on 127.0.0.1 (a free port).
  * `apiKeys`: the API_KEYS secret (a string, or null to leave it unset);
  * `limits`: per-10 s limits of the three rate limiters; `persist`: the KV
- * folder (a fresh one by default).
+ * folder (a fresh one by default). The Worker's console output is collected
+ * in `logs` ({ level, message }).
  */
 export async function startMiniflare({
   apiKeys = JSON.stringify(KEYS),
@@ -45,7 +46,11 @@ export async function startMiniflare({
   const bindings = {};
   if (apiKeys !== null) bindings.API_KEYS = apiKeys;
   if (allowedOrigins !== undefined) bindings.ALLOWED_ORIGINS = allowedOrigins;
+  const logs = [];
   const mf = new Miniflare({
+    handleStructuredLogs: ({ level, message }) => {
+      logs.push({ level, message });
+    },
     scriptPath: join(ROOT, "build", "index.js"),
     modules: true,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
@@ -66,7 +71,7 @@ export async function startMiniflare({
     await mf.dispose();
     if (ownPersist) removeDir(persist);
   };
-  return { url: url.origin, persist, stop };
+  return { url: url.origin, persist, stop, logs };
 }
 
 /** A free TCP port on 127.0.0.1. */
