@@ -255,6 +255,9 @@ async function call(progress, run) {
   } finally {
     busy = false;
     updateButtons();
+    // How many calls have finished: lets a script (and the tests) wait for an answer.
+    const result = $("result");
+    result.dataset.calls = String(Number(result.dataset.calls ?? 0) + 1);
   }
 }
 
@@ -423,7 +426,8 @@ function cell(value) {
     td.title = "not set";
   } else {
     const code = document.createElement("code");
-    code.textContent = typeof value === "string" ? value : JSON.stringify(value);
+    // JSON on one line, with spaces to wrap at: { "tier": "pro", "seats": 3 }
+    code.textContent = typeof value === "string" ? value : JSON.stringify(value, null, 1).replace(/\n\s*/g, " ");
     td.append(code);
   }
   return td;

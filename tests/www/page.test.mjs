@@ -1,0 +1,309 @@
+// The page (www/) in Debian's headless Chromium against the real Worker
+// under `wrangler dev` and the real package (pkg/): live validation, identify,
+// the before/after of a merge, load, errors in plain words, phone width and
+// the keyboard. The tests of the first block run in order on one page, as a
+// person would use it: each starts from where the previous one left off.
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { pathToFileURL } from "node:url";
+import { DEV_KEY, ROOT, freePort, launchChromium, startPage, startWorker } from "./servers.mjs";
+
+/** Where the screenshot after a merge goes (scripts/test-www --screenshot: docs/). */
+const SCREENSHOT = resolve(ROOT, process.env.WWW_SCREENSHOT ?? "target/www/screenshot.png");
+/** The browser's own zone and languages, so preselection is checked, not assumed. */
+const BROWSER_ZONE = "Europe/Paris";
+const USER_ID = "jane-doe";
+
+let page;
+let worker;
+let browser;
+let pkg;
+
+before(async () => {
+  page = await startPage();
+  worker = await startWorker({ origin: page.origin });
+  browser = await launchChromium();
+  pkg = await import(pathToFileURL(join(ROOT, "pkg", "index.node.js")));
+}, { timeout: 360_000 });
+
+after(async () => {
+  await browser?.close();
+  await worker?.stop();
+  await page?.stop();
+});
+
+/** A fresh tab on the page, pointed at the test's Worker, once the package is loaded. */
+async function openPage({ width = 1280, height = 900 } = {}) {
+  const context = await browser.newContext({
+    viewport: { width, height },
+    timezoneId: BROWSER_ZONE,
+    locale: "fr-BE",
+  });
+  const tab = await context.newPage();
+  const failures = [];
+  tab.on("pageerror", (error) => failures.push(error.message));
+  await tab.goto(page.url);
+  await tab.waitForSelector("html[data-ready]", { timeout: 20_000 });
+  await tab.fill("#base-url", worker.url);
+  return { tab, failures, close: () => context.close() };
+}
+
+/** The rows of the change table: field → { before, after, change }. */
+async function changeRows(tab) {
+  return tab.$$eval("#changes tbody tr", (rows) =>
+    Object.fromEntries(
+      rows.map((row) => [
+        row.dataset.field,
+        { before: row.cells[1].textContent, after: row.cells[2].textContent, change: row.dataset.change },
+      ]),
+    ),
+  );
+}
+
+/** The visible problems listed under one field. */
+function problemsOf(tab, field) {
+  return tab.locator(`#${field}-problems:not([hidden]) li`).allTextContents();
+}
+
+/** Runs `action` (a click, a key) and waits until the call it starts has its answer shown. */
+async function answerTo(tab, action) {
+  const calls = Number((await tab.getAttribute("#result", "data-calls")) ?? 0);
+  await action();
+  await tab.waitForFunction(
+    (before) => Number(document.getElementById("result").dataset.calls ?? 0) > before,
+    calls,
+    { timeout: 30_000 },
+  );
+  return tab.textContent("#status");
+}
+
+/** Clicks Identify and waits for the answer (a status or an error). */
+function identify(tab) {
+  return answerTo(tab, () => tab.click("#identify"));
+}
+
+/** GET the user straight from the Worker: what it really stored. */
+async function storedUser(id) {
+  const answer = await fetch(`${worker.url}/v1/users/${encodeURIComponent(id)}`, {
+    headers: { Authorization: `Bearer ${DEV_KEY}` },
+  });
+  return { status: answer.status, body: await answer.json() };
+}
+
+describe("one person's session", () => {
+  let session;
+  before(async () => {
+    session = await openPage();
+  });
+  after(async () => {
+    assert.deepEqual(session.failures, [], "no uncaught error in the page");
+    await session.close();
+  });
+
+  test("a new user starts with the browser's own time zone; a bad phone number shows the package's message", async () => {
+    const { tab } = session;
+    assert.equal(await tab.inputValue("#timezone"), BROWSER_ZONE);
+    assert.equal(await tab.inputValue("#api-key"), DEV_KEY);
+    await tab.fill("#user_id", USER_ID);
+    await tab.fill("#phone_number", "+1 (415) 555-2671");
+    const expected = pkg.validate(USER_ID, { phone_number: "+1 (415) 555-2671" }).map((problem) => problem.message);
+    assert.equal(expected.length, 1);
+    assert.match(expected[0], /\+14155552671/);
+    assert.deepEqual(await problemsOf(tab, "phone_number"), expected);
+    assert.equal(await tab.getAttribute("#phone_number", "aria-invalid"), "true");
+    assert.equal(await tab.textContent("#identify"), "Identify (1 problem)");
+    assert.ok(await tab.isDisabled("#identify"));
+  });
+
+  test("fixing the phone number makes its message go and enables Identify", async () => {
+    const { tab } = session;
+    await tab.fill("#phone_number", "+14155552671");
+    assert.deepEqual(await problemsOf(tab, "phone_number"), []);
+    assert.ok(await tab.isHidden("#phone_number-problems"));
+    assert.equal(await tab.getAttribute("#phone_number", "aria-invalid"), null);
+    assert.equal(await tab.textContent("#identify"), "Identify");
+    assert.ok(await tab.isEnabled("#identify"));
+  });
+
+  test("identify a new user: the page shows the user the server returned, every field set marked added", async () => {
+    const { tab } = session;
+    await tab.fill("#name", "Jane Doe");
+    await tab.fill("#email", "jane@example.com");
+    await tab.fill("#locale", "fr-BE");
+    await tab.fill("#custom", '{"plan": {"tier": "pro", "seats": 3}}');
+    await tab.fill("#preferences", '{"default": {"channel_types": {"email": true, "sms": false}}}');
+    const status = await identify(tab);
+    assert.match(status, /Identified “jane-doe”/);
+    const shown = JSON.parse(await tab.textContent("#returned-user"));
+    const stored = await storedUser(USER_ID);
+    assert.equal(stored.status, 200);
+    assert.deepEqual(shown, stored.body, "the page shows exactly what the Worker stored");
+    assert.deepEqual(
+      { ...shown, updated_at: "…" },
+      {
+        __typename: "User", id: USER_ID, avatar: null, created_at: null, email: "jane@example.com",
+        locale: "fr-BE", name: "Jane Doe", phone_number: "+14155552671", timezone: BROWSER_ZONE,
+        updated_at: "…", plan: { tier: "pro", seats: 3 },
+      },
+    );
+    const rows = await changeRows(tab);
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(rows).map(([field, row]) => [field, row.change])),
+      {
+        name: "added", email: "added", phone_number: "added", timezone: "added", locale: "added",
+        avatar: "unchanged", created_at: "unchanged", plan: "added",
+      },
+    );
+    assert.deepEqual(rows.name, { before: "—", after: "Jane Doe", change: "added" });
+  });
+
+  test("change one field and identify again: only that field is marked changed", async () => {
+    const { tab } = session;
+    await tab.fill("#name", "Jane Q. Doe");
+    const status = await identify(tab);
+    assert.match(status, /Identified “jane-doe”/);
+    const rows = await changeRows(tab);
+    const changed = Object.entries(rows).filter(([, row]) => row.change !== "unchanged");
+    assert.deepEqual(changed, [["name", { before: "Jane Doe", after: "Jane Q. Doe", change: "changed" }]]);
+    assert.equal(Object.keys(rows).length, 8, "every standard field and the custom property");
+    assert.equal((await storedUser(USER_ID)).body.name, "Jane Q. Doe");
+    mkdirSync(dirname(SCREENSHOT), { recursive: true });
+    await tab.evaluate(() => window.scrollTo(0, 0));
+    await tab.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+
+  test("Load fetches the user by id into the form", async () => {
+    const { tab } = session;
+    await tab.click("#new-user");
+    assert.equal(await tab.inputValue("#name"), "");
+    await tab.fill("#user_id", USER_ID);
+    assert.match(await answerTo(tab, () => tab.click("#load")), /^Loaded “jane-doe” into the form/);
+    assert.equal(await tab.inputValue("#name"), "Jane Q. Doe");
+    assert.equal(await tab.inputValue("#email"), "jane@example.com");
+    assert.equal(await tab.inputValue("#phone_number"), "+14155552671");
+    assert.equal(await tab.inputValue("#timezone"), BROWSER_ZONE);
+    assert.equal(await tab.inputValue("#locale"), "fr-BE");
+    assert.equal(await tab.inputValue("#avatar"), "");
+    assert.deepEqual(JSON.parse(await tab.inputValue("#custom")), { plan: { tier: "pro", seats: 3 } });
+    assert.deepEqual(JSON.parse(await tab.textContent("#returned-user")), (await storedUser(USER_ID)).body);
+    assert.equal(await tab.textContent("#identify"), "Identify");
+  });
+
+  test("after Load, identify compares with the loaded user", async () => {
+    const { tab } = session;
+    await tab.fill("#avatar", "https://example.com/jane.png");
+    await identify(tab);
+    const rows = await changeRows(tab);
+    const changed = Object.entries(rows).filter(([, row]) => row.change !== "unchanged").map(([field, row]) => [field, row.change]);
+    assert.deepEqual(changed, [["avatar", "added"]]);
+  });
+
+  test("a wrong key shows the 401 in plain words", async () => {
+    const { tab } = session;
+    await tab.fill("#api-key", "sk_test_wrong");
+    const status = await identify(tab);
+    assert.match(status, /The API key was refused \(401\): check the key in Settings\./);
+    assert.match(status, /Request id: req_/);
+    assert.equal(await tab.getAttribute("#status", "class"), "error");
+    assert.doesNotMatch(status, /\bat \S+:\d+|Error:|ApiError/, "no stack or class name");
+    await tab.fill("#api-key", DEV_KEY);
+  });
+
+  test("Load of an unknown id says so (404)", async () => {
+    const { tab } = session;
+    await tab.fill("#user_id", "nobody-here");
+    const status = await answerTo(tab, () => tab.click("#load"));
+    assert.match(status, /No user “nobody-here” is stored for this key's environment \(404\)\./);
+  });
+});
+
+describe("problems in the JSON editors", () => {
+  test("invalid JSON shows its parse error; a problem inside preferences shows under that editor", async () => {
+    const { tab, failures, close } = await openPage();
+    try {
+      await tab.fill("#user_id", "json-user");
+      await tab.fill("#custom", '{"plan": ');
+      const [parse] = await problemsOf(tab, "custom");
+      assert.match(parse, /^not valid JSON: /);
+      await tab.fill("#preferences", '{"default": {"channel_types": {"push": "yes"}}}');
+      const expected = pkg
+        .validate("json-user", { preferences: { default: { channel_types: { push: "yes" } } } })
+        .map((problem) => `default.channel_types.push: ${problem.message}`);
+      assert.deepEqual(await problemsOf(tab, "preferences"), expected);
+      await tab.fill("#channel_data", '{"not-a-uuid": {"tokens": ["t"]}}');
+      assert.equal((await problemsOf(tab, "channel_data")).length, 1);
+      assert.equal(await tab.textContent("#identify"), "Identify (3 problems)");
+      assert.ok(await tab.isDisabled("#identify"));
+      await tab.fill("#custom", '{"plan": "pro", "__typename": "User"}');
+      const custom = await problemsOf(tab, "custom");
+      assert.equal(custom.length, 1);
+      assert.match(custom[0], /^__typename: /);
+      assert.deepEqual(failures, []);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe("errors without an answer", () => {
+  test("a Worker that cannot be reached is said in plain words, naming the page's origin", async () => {
+    const { tab, close } = await openPage();
+    try {
+      await tab.fill("#base-url", `http://127.0.0.1:${await freePort()}`);
+      await tab.fill("#user_id", "unreachable");
+      const status = await identify(tab);
+      assert.match(status, /^Could not reach http:\/\/127\.0\.0\.1:\d+\. Is the Worker running/);
+      assert.ok(status.includes(page.origin), "names the origin the Worker must allow");
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe("layout and keyboard", () => {
+  test("at a phone's width (375 px) nothing scrolls sideways, also after a merge", async () => {
+    const { tab, close } = await openPage({ width: 375, height: 800 });
+    try {
+      await tab.fill("#user_id", "phone-width-user");
+      await tab.fill("#name", "A rather long name for a narrow screen");
+      await tab.fill("#custom", '{"favourite_colours": ["teal", "orange"], "address": {"city": "Brussels"}}');
+      await identify(tab);
+      await tab.fill("#name", "Shorter");
+      await identify(tab);
+      const widths = await tab.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        table: document.querySelector(".table-scroll").scrollWidth,
+        tableBox: document.querySelector(".table-scroll").clientWidth,
+      }));
+      assert.ok(widths.page <= 375, `page is ${widths.page} px wide`);
+      assert.ok(widths.table <= widths.tableBox, `change table ${widths.table} px in ${widths.tableBox} px`);
+    } finally {
+      await close();
+    }
+  });
+
+  test("every input has a label, and Identify is reached and pressed with the keyboard alone", async () => {
+    const { tab, close } = await openPage();
+    try {
+      const unlabelled = await tab.$$eval("input, textarea", (fields) =>
+        fields.filter((field) => field.labels.length === 0 || !field.labels[0].textContent.trim()).map((field) => field.id),
+      );
+      assert.deepEqual(unlabelled, []);
+      await tab.focus("#user_id");
+      await tab.keyboard.type("keyboard-user");
+      let steps = 0;
+      while ((await tab.evaluate(() => document.activeElement.id)) !== "identify") {
+        await tab.keyboard.press("Tab");
+        assert.ok(++steps < 40, "Identify is reachable with Tab");
+      }
+      const outline = await tab.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+      assert.notEqual(outline, "none", "the focused button shows its focus");
+      assert.match(await answerTo(tab, () => tab.keyboard.press("Enter")), /^Identified “keyboard-user”/);
+      assert.equal(JSON.parse(await tab.textContent("#returned-user")).id, "keyboard-user");
+    } finally {
+      await close();
+    }
+  });
+});

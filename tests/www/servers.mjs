@@ -1,0 +1,128 @@
+// The real parts the page tests run against: the page served by
+// www/serve.mjs, the Worker under `wrangler dev` (workerd, KV in a throwaway
+// folder) allowing the page's origin, and Debian's headless Chromium.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { delimiter, join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+export const ROOT = resolve(import.meta.dirname, "..", "..");
+/** The development key of .dev.vars. */
+export const DEV_KEY = "sk_test_local";
+
+/** Chromium as root on this machine (see TOOLCHAIN.md); never a downloaded browser. */
+const CHROMIUM_ARGS = [
+  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--no-first-run", "--disable-quic",
+];
+
+/** A port nobody listens on right now. */
+export function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+/**
+ * Starts a child and resolves once its output matches `ready` (with the
+ * match), failing with its output if it exits or `timeoutMs` passes first.
+ */
+function startChild(name, command, args, { env = process.env, ready, timeoutMs }) {
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const stop = () =>
+    new Promise((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      child.once("exit", () => done());
+      child.kill("SIGTERM");
+    });
+  const started = new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${name} not ready after ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const onData = (data) => {
+      output += data;
+      const match = output.match(ready);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout.off("data", onData);
+        child.stderr.off("data", onData);
+        // Keep draining, so a chatty child never blocks on a full pipe.
+        child.stdout.resume();
+        child.stderr.resume();
+        done(match);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      fail(new Error(`${name} exited (${code ?? signal}) before it was ready:\n${output}`));
+    });
+  });
+  return { started, stop, output: () => output };
+}
+
+/** The page on a free port: `{ url, origin, stop }`. */
+export async function startPage() {
+  if (!existsSync(join(ROOT, "pkg", "index.browser.js"))) {
+    throw new Error("pkg/index.browser.js is missing: build the package first (./scripts/build-pkg)");
+  }
+  const child = startChild("www/serve.mjs", process.execPath, ["www/serve.mjs", "--port", "0"], {
+    ready: /page: (http:\/\/\S+)/,
+    timeoutMs: 10_000,
+  });
+  const [, url] = await child.started;
+  return { url, origin: new URL(url).origin, stop: child.stop };
+}
+
+/**
+ * The repository's Worker under `wrangler dev` (which builds it through
+ * wrangler.toml's build command) on a free port, with KV in a fresh folder
+ * and CORS allowing `origin`: `{ url, stop }`.
+ */
+export async function startWorker({ origin, timeoutMs = 300_000 }) {
+  const persist = mkdtempSync(join(tmpdir(), "www-test-kv-"));
+  const port = await freePort();
+  const bin = join(ROOT, "node_modules", ".bin");
+  // wrangler needs Node 22, the devDependency in node_modules/.bin.
+  const env = {
+    ...process.env,
+    PATH: `${bin}${delimiter}${process.env.PATH}`,
+    WRANGLER_SEND_METRICS: "false",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    WRANGLER_LOG_PATH: join(ROOT, ".wrangler", "logs"),
+  };
+  const child = startChild(
+    "wrangler dev",
+    join(bin, "wrangler"),
+    [
+      "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist,
+      "--show-interactive-dev-session=false", "--live-reload=false",
+      "--var", `ALLOWED_ORIGINS:${origin}`,
+    ],
+    { env, ready: /Ready on http/, timeoutMs },
+  );
+  const stop = async () => {
+    await child.stop();
+    rmSync(persist, { recursive: true, force: true });
+  };
+  try {
+    await child.started;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url: `http://127.0.0.1:${port}`, stop, output: child.output };
+}
+
+/** Debian's Chromium, headless. */
+export function launchChromium() {
+  return chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+}
