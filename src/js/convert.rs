@@ -101,7 +101,7 @@ pub(crate) fn now_millis(value: &JsValue) -> Result<i64, JsValue> {
         return Err(type_error(&format!("expected `now` to be a Date or milliseconds, got {}", describe(value))));
     };
     if !millis.is_finite() || millis.abs() > LIMIT {
-        return Err(js_sys::RangeError::new(&format!("`now` is not a valid time: {millis}")).into());
+        return Err(js_sys::RangeError::new("`now` is not a valid time: NaN, infinite or beyond ±8.64e15 ms").into());
     }
     Ok(millis.floor() as i64)
 }

@@ -1,7 +1,7 @@
 //! `validate`, `merge`, `toUser` and friends: plain JS values in and out,
 //! the core's answers unchanged.
 
-use crate::js::convert::{body_json, json_bytes, now_millis, to_js, type_error, user_id};
+use crate::js::convert::{body_json, describe, json_bytes, now_millis, to_js, type_error, user_id};
 use crate::js::errors::validation_error;
 use crate::{identify, StoredUser, Timestamp, TIME_ZONE_NAMES};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -48,18 +48,32 @@ pub fn merge(
     merge_bytes(record, &id, text.as_bytes(), &now)
 }
 
-/// `merge` for a body given as JSON text (a string or UTF-8 bytes).
-#[wasm_bindgen(js_name = mergeJson, unchecked_return_type = "StoredUser")]
+/// `merge` with JSON text in and out, for callers that keep records as
+/// JSON (storage, a Worker): the stored record as JSON text (or `null`),
+/// the body as JSON text (a string or UTF-8 bytes); returns the new record
+/// as JSON text. Skips every conversion between JS objects and JSON.
+#[wasm_bindgen(js_name = mergeJson)]
 pub fn merge_json(
-    #[wasm_bindgen(unchecked_param_type = "StoredUser | null")] stored: JsValue,
+    #[wasm_bindgen(js_name = storedJson, unchecked_param_type = "string | null")] stored_json: JsValue,
     #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] json: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Date | number")] now: JsValue,
-) -> Result<JsValue, JsValue> {
-    let record = stored_record(&stored)?;
+) -> Result<String, JsValue> {
+    let record = if stored_json.is_null() || stored_json.is_undefined() {
+        None
+    } else {
+        let text = stored_json.as_string().ok_or_else(|| {
+            type_error(&format!("expected `storedJson` to be a string or null, got {}", describe(&stored_json)))
+        })?;
+        Some(read_record(text.as_bytes())?)
+    };
     let id = user_id(&user_id_value)?;
     let bytes = json_bytes(&json)?;
-    merge_bytes(record, &id, &bytes, &now)
+    let now = Timestamp::from_millis(now_millis(&now)?);
+    match identify(record, &id, &bytes, now) {
+        Ok(record) => Ok(record.to_json()),
+        Err(error) => Err(validation_error(&error, &crate::validate(&id, &bytes))),
+    }
 }
 
 /// The user of a stored record, in the response shape of SPEC §4.
@@ -94,7 +108,12 @@ fn stored_record(stored: &JsValue) -> Result<Option<StoredUser>, JsValue> {
     let text = body_json(stored).map_err(|_| {
         type_error("expected `stored` to be a record returned by `merge` (or null), but it cannot be written as JSON")
     })?;
-    StoredUser::from_json(text.as_bytes()).map(Some).map_err(|error| {
+    read_record(text.as_bytes()).map(Some)
+}
+
+/// A stored record from its JSON text.
+fn read_record(text: &[u8]) -> Result<StoredUser, JsValue> {
+    StoredUser::from_json(text).map_err(|error| {
         let detail = match error {
             crate::IdentifyError::InvalidStoredRecord { detail } => detail,
             other => other.to_string(),

@@ -94,6 +94,29 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * A client of the users API: `PUT`/`GET`/`DELETE {baseUrl}/v1/users/{userId}`,
+ * with `Authorization: Bearer <apiKey>`, retries and typed errors.
+ */
+export class IdentifyClient {
+  /** Throws a `TypeError`/`RangeError` for bad options, and an `Error` for a secret key in a browser without opt-in. */
+  constructor(options: IdentifyClientOptions);
+  /**
+   * Validates `body` locally (rejects with `ValidationError`, nothing sent), then `PUT`s it;
+   * resolves to the user the server answers.
+   */
+  identify(userId: string, body: IdentifyBody, options?: RequestOptions): Promise<User>;
+  /** The user; rejects with `ApiError` status 404 when there is none. */
+  get(userId: string, options?: RequestOptions): Promise<User>;
+  /** Deletes the user; resolves also when there was none. */
+  delete(userId: string, options?: RequestOptions): Promise<void>;
+  /** The base URL requests go to, without a trailing `/`. */
+  readonly baseUrl: string;
+  /** Frees the wasm memory of this client now rather than when it is garbage-collected. */
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
 /** The request was refused locally (SPEC §1–2); nothing was sent. */
 export declare class ValidationError extends Error {
   readonly name: "ValidationError";

@@ -157,6 +157,20 @@ fn json_variants_take_strings_and_bytes_only() {
     let error = js::merge_json(JsValue::NULL, "u".into(), text.into(), NOW.into()).unwrap_err();
     assert_eq!(get(&error, "status"), 400);
     assert_eq!(get(&error, "code"), "invalid_json");
+    assert_throws(
+        js::merge_json(JsValue::from_f64(1.0), "u".into(), "{}".into(), NOW.into()).map(JsValue::from),
+        "TypeError",
+        "`storedJson`",
+    );
+    assert_throws(
+        js::merge_json("{}".into(), "u".into(), "{}".into(), NOW.into()).map(JsValue::from),
+        "TypeError",
+        "`stored`",
+    );
+    let record = js::merge_json(JsValue::NULL, "u".into(), r#"{"name": "Jane"}"#.into(), NOW.into()).unwrap();
+    let record = js::merge_json(record.into(), "u".into(), r#"{"plan": "pro"}"#.into(), NOW.into()).unwrap();
+    let record: Value = serde_json::from_str(&record).unwrap();
+    assert_eq!((&record["user"]["name"], &record["user"]["plan"]), (&json!("Jane"), &json!("pro")));
 }
 
 #[wasm_bindgen_test]

@@ -53,10 +53,11 @@ pub fn run_case(name: &str, text: &str) -> Result<(), String> {
                 }
             }
             let json = JsValue::from(Uint8Array::from(&bytes[..]));
-            (
-                js::validate_json(user_id.clone(), json.clone()),
-                js::merge_json(stored, user_id.clone(), json, now.clone()),
-            )
+            // mergeJson takes and gives records as JSON text.
+            let stored_json = if stored.is_null() { JsValue::NULL } else { JSON::stringify(&stored).unwrap().into() };
+            let merged = js::merge_json(stored_json, user_id.clone(), json.clone(), now.clone())
+                .map(|text| JSON::parse(&text).expect("mergeJson gives JSON text"));
+            (js::validate_json(user_id.clone(), json), merged)
         }
     };
     let problems = from_js(&problems.map_err(|e| format!("{name}: validate threw {}", from_js(&e)))?);

@@ -18,7 +18,8 @@ use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
 /// A client of the users API (`PUT`/`GET`/`DELETE /v1/users/{userId}`).
-#[wasm_bindgen]
+/// Its TypeScript declaration is in `types.rs` (optional call options).
+#[wasm_bindgen(skip_typescript)]
 pub struct IdentifyClient {
     config: Rc<Config>,
 }
@@ -151,7 +152,7 @@ async fn call(
                     headers.get("retry-after-ms").ok().flatten().as_deref(),
                     headers.get("retry-after").ok().flatten().as_deref(),
                     js_sys::Date::now(),
-                    js_sys::Date::parse,
+                    &JsParsers,
                 );
                 let request_id = headers.get("x-request-id").ok().flatten();
                 let error = api_error(error_fields(status, &body, request_id), asked);
@@ -175,6 +176,31 @@ async fn call(
             }
             _ => return Err(error),
         }
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// JS's `Number(text)`: NaN when `text` is not a number.
+    #[wasm_bindgen(js_name = Number)]
+    fn to_number(text: &str) -> f64;
+}
+
+/// Header numbers and dates read as JS reads them.
+struct JsParsers;
+
+impl retry::HeaderParsers for JsParsers {
+    fn number(&self, text: &str) -> Option<f64> {
+        if text.is_empty() {
+            return None; // `Number("")` is 0
+        }
+        let number = to_number(text);
+        number.is_finite().then_some(number)
+    }
+
+    fn date(&self, text: &str) -> Option<f64> {
+        let millis = js_sys::Date::parse(text);
+        millis.is_finite().then_some(millis)
     }
 }
 

@@ -1,0 +1,331 @@
+// IdentifyClient against a real local HTTP server, through the BUILT package
+// (pkg/, resolved by its `exports` map as a user's import would be).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import {
+  IdentifyClient,
+  validate,
+  ValidationError,
+  ApiError,
+  RateLimitError,
+  TimeoutError,
+  ConnectionError,
+  AbortError,
+} from "knock-identify";
+import { startServer, json, apiError, user } from "./server.mjs";
+
+let server;
+before(async () => {
+  server = await startServer();
+});
+after(async () => {
+  await server.close();
+});
+
+const KEY = "sk_test_local";
+const client = (options = {}) => new IdentifyClient({ apiKey: KEY, baseUrl: server.baseUrl, ...options });
+/** Runs `promise` and gives back what it rejected with, failing if it resolved. */
+async function rejection(promise) {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  assert.fail("expected a rejection");
+}
+/** `ms` is within [low - 20, high] (timers may fire a little early on some systems). */
+function assertWait(ms, low, high) {
+  assert.ok(ms >= low - 20 && ms <= high, `waited ${Math.round(ms)} ms, expected ${low}–${high}`);
+}
+
+test("identify: 200 sends PUT with the path encoded, the headers and the JSON body", async () => {
+  const id = "jane doe+é@x?1";
+  const body = { name: "Jane", email: "jane@example.com", plan: { tier: "pro" }, skipped: undefined };
+  server.script((req, res) => json(res, 200, user(id, { name: "Jane", email: "jane@example.com", plan: { tier: "pro" } })));
+  const answer = await client().identify(id, body);
+  assert.equal(server.requests.length, 1);
+  const [req] = server.requests;
+  assert.equal(req.method, "PUT");
+  assert.equal(req.url, "/v1/users/jane%20doe%2B%C3%A9%40x%3F1");
+  assert.equal(req.headers.authorization, `Bearer ${KEY}`);
+  assert.equal(req.headers.accept, "application/json");
+  assert.equal(req.headers["content-type"], "application/json");
+  assert.equal(req.body, JSON.stringify(body));
+  assert.deepEqual(JSON.parse(req.body), { name: "Jane", email: "jane@example.com", plan: { tier: "pro" } });
+  assert.deepEqual(answer, user(id, { name: "Jane", email: "jane@example.com", plan: { tier: "pro" } }));
+});
+
+test("identify: a base URL with a path prefix and a trailing slash", async () => {
+  server.script((req, res) => json(res, 200, user("u1")));
+  await client({ baseUrl: `${server.baseUrl}/knock/` }).identify("u1", {});
+  assert.equal(server.requests[0].url, "/knock/v1/users/u1");
+});
+
+test("identify: an invalid body is a ValidationError with validate's errors, and nothing is sent", async () => {
+  server.script();
+  const body = { email: "jane", phone_number: "+1 (415) 555-2671", updated_at: "now" };
+  const error = await rejection(client().identify("user-1", body));
+  assert.ok(error instanceof ValidationError);
+  assert.ok(error instanceof Error);
+  assert.equal(error.name, "ValidationError");
+  assert.equal(error.status, 422);
+  assert.equal(error.code, "invalid_params");
+  assert.deepEqual(error.errors, validate("user-1", body));
+  assert.equal(error.errors.length, 3);
+  assert.equal(server.requests.length, 0);
+});
+
+test("422 with errors: an ApiError with every field, not retried", async () => {
+  const errors = [{ field: "email", message: "expected an email address", type: "format" }];
+  server.script((req, res) =>
+    json(res, 422, apiError(422, "invalid_params", "the request has 1 problem, listed in `errors`", { errors }), {
+      "x-request-id": "req_header",
+    }),
+  );
+  const error = await rejection(client().identify("user-1", { name: "Jane" }));
+  assert.ok(error instanceof ApiError);
+  assert.ok(!(error instanceof RateLimitError));
+  assert.equal(error.name, "ApiError");
+  assert.equal(error.status, 422);
+  assert.equal(error.code, "invalid_params");
+  assert.equal(error.message, "the request has 1 problem, listed in `errors`");
+  assert.equal(error.requestId, "req_123");
+  assert.deepEqual(error.errors, errors);
+  assert.equal(server.requests.length, 1);
+});
+
+test("429 with Retry-After: 1 waits a second, then succeeds", async () => {
+  server.script(
+    (req, res) => json(res, 429, apiError(429, "rate_limit_exceeded", "slow down"), { "retry-after": "1" }),
+    (req, res) => json(res, 200, user("user-1")),
+  );
+  const answer = await client().identify("user-1", {});
+  assert.equal(answer.id, "user-1");
+  assert.equal(server.requests.length, 2);
+  assertWait(server.gaps()[0], 1000, 2500);
+});
+
+test("429 after every retry is a RateLimitError (an ApiError) with the asked wait", async () => {
+  const limited = (req, res) =>
+    json(res, 429, apiError(429, "rate_limit_exceeded", "slow down"), { "retry-after-ms": "100", "x-request-id": "r" });
+  server.script(limited, limited);
+  const error = await rejection(client({ maxRetries: 1 }).get("user-1"));
+  assert.ok(error instanceof RateLimitError);
+  assert.ok(error instanceof ApiError);
+  assert.equal(error.name, "RateLimitError");
+  assert.equal(error.status, 429);
+  assert.equal(error.code, "rate_limit_exceeded");
+  assert.equal(error.retryAfterMs, 100);
+  assert.equal(server.requests.length, 2);
+  assertWait(server.gaps()[0], 100, 1000);
+});
+
+test("Retry-After as an HTTP date", async () => {
+  server.script(
+    (req, res) => json(res, 503, {}, { "retry-after": new Date(Date.now() + 2000).toUTCString() }),
+    (req, res) => json(res, 200, user("user-1")),
+  );
+  await client().identify("user-1", {});
+  assert.equal(server.requests.length, 2);
+  // The date has whole seconds: between 1 and 2 s from now.
+  assertWait(server.gaps()[0], 1000, 3000);
+});
+
+test("503 then 200: one retry after 0.5 s less up to 25 %", async () => {
+  server.script(
+    (req, res) => json(res, 503, apiError(503, "internal_error", "unavailable")),
+    (req, res) => json(res, 200, user("user-1", { name: "Jane" })),
+  );
+  const answer = await client().identify("user-1", { name: "Jane" });
+  assert.equal(answer.name, "Jane");
+  assert.equal(server.requests.length, 2);
+  assert.equal(server.requests[1].body, server.requests[0].body);
+  assertWait(server.gaps()[0], 375, 1000);
+});
+
+test("5xx after every retry: maxRetries + 1 attempts, backoff doubling, then an ApiError", async () => {
+  const failing = (req, res) => json(res, 500, apiError(500, "internal_error", "boom"));
+  server.script(failing, failing, failing);
+  const error = await rejection(client().identify("user-1", {}));
+  assert.ok(error instanceof ApiError);
+  assert.equal(error.status, 500);
+  assert.equal(error.code, "internal_error");
+  assert.equal(error.requestId, "req_123");
+  assert.deepEqual(error.errors, []);
+  assert.equal(server.requests.length, 3);
+  const [first, second] = server.gaps();
+  assertWait(first, 375, 1000);
+  assertWait(second, 750, 1600);
+});
+
+test("408 and 409 are retried, 400/401/404 are not", async () => {
+  server.script(
+    (req, res) => json(res, 408, {}),
+    (req, res) => json(res, 409, {}),
+    (req, res) => json(res, 200, user("user-1")),
+  );
+  await client({ maxRetries: 2 }).get("user-1");
+  assert.equal(server.requests.length, 3);
+  for (const [status, code] of [[400, "invalid_json"], [401, "invalid_api_key"], [404, "resource_missing"]]) {
+    server.script((req, res) => json(res, status, apiError(status, code, "no")));
+    const error = await rejection(client().get("user-1"));
+    assert.equal(error.status, status);
+    assert.equal(error.code, code);
+    assert.equal(server.requests.length, 1, `${status} is not retried`);
+  }
+});
+
+test("an error answer that is not JSON keeps its status", async () => {
+  server.script((req, res) => {
+    res.writeHead(502, { "content-type": "text/html", "x-request-id": "req_html" });
+    res.end("<h1>Bad gateway</h1>");
+  });
+  const error = await rejection(client({ maxRetries: 0 }).get("user-1"));
+  assert.ok(error instanceof ApiError);
+  assert.equal(error.status, 502);
+  assert.equal(error.code, "unknown");
+  assert.equal(error.message, "the server answered 502");
+  assert.equal(error.requestId, "req_html");
+});
+
+test("an answer slower than timeoutMs: a TimeoutError after every retry", async () => {
+  const slow = (req, res) => setTimeout(() => json(res, 200, user("user-1")), 1500);
+  server.script(slow, slow);
+  const started = performance.now();
+  const error = await rejection(client({ timeoutMs: 300, maxRetries: 1 }).identify("user-1", {}));
+  const elapsed = performance.now() - started;
+  assert.ok(error instanceof TimeoutError);
+  assert.ok(error instanceof ConnectionError);
+  assert.equal(error.name, "TimeoutError");
+  assert.match(error.message, /no answer within 300 ms/);
+  assert.equal(server.requests.length, 2);
+  // 300 ms, a backoff of 375–500 ms, 300 ms.
+  assertWait(server.gaps()[0], 300 + 375, 300 + 500 + 400);
+  assertWait(elapsed, 300 + 375 + 300, 2500);
+});
+
+test("a slow answer within timeoutMs is fine", async () => {
+  server.script((req, res) => setTimeout(() => json(res, 200, user("user-1")), 200));
+  const answer = await client({ timeoutMs: 2000 }).get("user-1");
+  assert.equal(answer.id, "user-1");
+});
+
+test("a dropped connection is retried, then a ConnectionError", async () => {
+  const drop = (req, res, raw) => raw.socket.destroy();
+  server.script(drop, drop, drop);
+  const error = await rejection(client().identify("user-1", {}));
+  assert.ok(error instanceof ConnectionError);
+  assert.ok(!(error instanceof TimeoutError));
+  assert.equal(error.name, "ConnectionError");
+  assert.match(error.message, /^could not reach http:\/\/127\.0\.0\.1:\d+\/v1\/users\/user-1: /);
+  assert.ok(error.cause instanceof Error, "the cause is what fetch threw");
+  assert.equal(server.requests.length, 3);
+});
+
+test("a dropped connection then 200 succeeds", async () => {
+  server.script(
+    (req, res, raw) => raw.socket.destroy(),
+    (req, res) => json(res, 200, user("user-1")),
+  );
+  const answer = await client().identify("user-1", {});
+  assert.equal(answer.id, "user-1");
+  assert.equal(server.requests.length, 2);
+});
+
+test("nothing listening: a ConnectionError", async () => {
+  const error = await rejection(
+    new IdentifyClient({ apiKey: KEY, baseUrl: "http://127.0.0.1:1", maxRetries: 0 }).get("user-1"),
+  );
+  assert.ok(error instanceof ConnectionError);
+});
+
+test("abort mid-retry: an AbortError at once, no further attempt", async () => {
+  const unavailable = (req, res) => json(res, 503, {});
+  server.script(unavailable, unavailable, unavailable);
+  const controller = new AbortController();
+  const reason = new Error("user navigated away");
+  // The first retry waits 375–500 ms; abort 150 ms into it.
+  const pending = client().identify("user-1", {}, { signal: controller.signal });
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  assert.equal(server.requests.length, 1);
+  const aborted = performance.now();
+  controller.abort(reason);
+  const error = await rejection(pending);
+  assert.ok(performance.now() - aborted < 100, "the wait was cut short");
+  assert.ok(error instanceof AbortError);
+  assert.equal(error.name, "AbortError");
+  assert.equal(error.cause, reason);
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  assert.equal(server.requests.length, 1);
+});
+
+test("abort during a request, with a non-Error reason: an AbortError, never a panic", async () => {
+  server.script((req, res) => setTimeout(() => json(res, 200, user("user-1")), 2000));
+  const controller = new AbortController();
+  const pending = client().get("user-1", { signal: controller.signal });
+  setTimeout(() => controller.abort("just a string"), 100);
+  const error = await rejection(pending);
+  assert.ok(error instanceof AbortError);
+  assert.equal(error.cause, "just a string");
+  // The client still works afterwards.
+  server.script((req, res) => json(res, 200, user("user-2")));
+  assert.equal((await client().get("user-2")).id, "user-2");
+});
+
+test("an already aborted signal sends nothing", async () => {
+  server.script();
+  const error = await rejection(client().delete("user-1", { signal: AbortSignal.abort() }));
+  assert.ok(error instanceof AbortError);
+  assert.equal(server.requests.length, 0);
+});
+
+test("get: GET without a body; 404 is an ApiError resource_missing", async () => {
+  server.script(
+    (req, res) => json(res, 200, user("user-1", { plan: "pro" })),
+    (req, res) => json(res, 404, apiError(404, "resource_missing", "no user `ghost`")),
+  );
+  assert.deepEqual(await client().get("user-1"), user("user-1", { plan: "pro" }));
+  const [req] = server.requests;
+  assert.equal(req.method, "GET");
+  assert.equal(req.url, "/v1/users/user-1");
+  assert.equal(req.headers.authorization, `Bearer ${KEY}`);
+  assert.equal(req.headers["content-type"], undefined);
+  assert.equal(req.body, "");
+  server.script((req, res) => json(res, 404, apiError(404, "resource_missing", "no user `ghost`")));
+  const error = await rejection(client().get("ghost"));
+  assert.ok(error instanceof ApiError);
+  assert.equal(error.status, 404);
+  assert.equal(error.code, "resource_missing");
+});
+
+test("delete: DELETE, 204 resolves to undefined; a bad id is refused locally", async () => {
+  server.script((req, res) => {
+    res.writeHead(204);
+    res.end();
+  });
+  assert.equal(await client().delete("user 1"), undefined);
+  assert.equal(server.requests[0].method, "DELETE");
+  assert.equal(server.requests[0].url, "/v1/users/user%201");
+  server.script();
+  const error = await rejection(client().delete(".."));
+  assert.ok(error instanceof ValidationError);
+  assert.equal(error.errors[0].field, "user_id");
+  assert.equal(server.requests.length, 0);
+});
+
+test("a 200 whose body is not JSON is an ApiError invalid_response", async () => {
+  server.script((req, res) => {
+    res.writeHead(200, { "content-type": "text/plain" });
+    res.end("ok");
+  });
+  const error = await rejection(client().get("user-1"));
+  assert.ok(error instanceof ApiError);
+  assert.equal(error.code, "invalid_response");
+});
+
+test("options: defaults, and a secret key needs no opt-in outside a browser", () => {
+  const c = new IdentifyClient({ apiKey: KEY });
+  assert.equal(c.baseUrl, "https://api.knock.app");
+  assert.throws(() => new IdentifyClient({}), TypeError);
+  assert.throws(() => new IdentifyClient({ apiKey: KEY, maxRetries: -1 }), RangeError);
+});

@@ -1,0 +1,68 @@
+// The built package as a user imports it: exports, classes, and the
+// exported functions on a few plain cases (the whole corpus runs in
+// tests/wasm_node.rs and tests/wasm_browser.rs).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import * as pkg from "knock-identify";
+
+const { validate, validateJson, merge, mergeJson, toUser, timeZones, ValidationError } = pkg;
+
+test("the package exports exactly its API", () => {
+  assert.deepEqual(Object.keys(pkg).sort(), [
+    "AbortError", "ApiError", "ConnectionError", "IdentifyClient", "RateLimitError", "TimeoutError",
+    "ValidationError", "merge", "mergeJson", "timeZones", "toUser", "validate", "validateJson",
+  ]);
+  for (const name of ["AbortError", "ApiError", "ConnectionError", "RateLimitError", "TimeoutError", "ValidationError"]) {
+    assert.ok(pkg[name].prototype instanceof Error, `${name} extends Error`);
+  }
+  assert.ok(pkg.RateLimitError.prototype instanceof pkg.ApiError);
+  assert.ok(pkg.TimeoutError.prototype instanceof pkg.ConnectionError);
+});
+
+test("node resolves the package to its node entry", () => {
+  const require = createRequire(import.meta.url);
+  assert.match(import.meta.resolve("knock-identify"), /\/pkg\/index\.node\.js$/);
+  assert.equal(require("knock-identify/package.json").type, "module");
+});
+
+test("validate lists every problem; an empty list when valid", () => {
+  assert.deepEqual(validate("user-1", { email: "jane@example.com", timezone: "America/New_York" }), []);
+  // Every problem, in the body's order.
+  assert.deepEqual(validate("user-1", { phone_number: "+1 (415) 555-2671", locale: "en_US" }), [
+    { field: "phone_number", message: validate("user-1", { phone_number: "+1 (415) 555-2671" })[0].message, type: "format" },
+    { field: "locale", message: validate("user-1", { locale: "en_US" })[0].message, type: "format" },
+  ]);
+  assert.match(validate("user-1", { locale: "en_US" })[0].message, /en-US/);
+  assert.throws(() => validate(42, {}), TypeError);
+});
+
+test("merge, toUser and the JSON-text variants", () => {
+  const now = Date.UTC(2024, 5, 1);
+  let stored = merge(null, "user-1", { name: "Jane", plan: { tier: "pro" }, preferences: { default: { commercial_subscribed: true } } }, now);
+  stored = merge(stored, "user-1", { plan: { seats: 3 } }, new Date(now));
+  assert.deepEqual(toUser(stored), {
+    __typename: "User", id: "user-1", avatar: null, created_at: null, email: null, locale: null, name: "Jane",
+    phone_number: null, timezone: null, updated_at: "2024-06-01T00:00:00.000Z", plan: { tier: "pro", seats: 3 },
+  });
+  assert.deepEqual(stored.preferences, { default: { commercial_subscribed: true } });
+  const againJson = mergeJson(JSON.stringify(stored), "user-1", '{"name": "Jane Doe"}', now);
+  assert.equal(typeof againJson, "string");
+  const again = JSON.parse(againJson);
+  assert.equal(toUser(again).name, "Jane Doe");
+  assert.deepEqual(again.preferences, stored.preferences);
+  assert.throws(() => mergeJson(null, "user-1", '{"a": 1, "a": 2}', now), (error) => {
+    assert.ok(error instanceof ValidationError);
+    assert.equal(error.status, 400);
+    assert.equal(error.code, "invalid_json");
+    assert.deepEqual(error.errors, validateJson("user-1", '{"a": 1, "a": 2}'));
+    return true;
+  });
+  assert.throws(() => merge(null, "user-1", { email: "nope" }, now), ValidationError);
+});
+
+test("timeZones lists the accepted names", () => {
+  const zones = timeZones();
+  assert.ok(zones.includes("America/New_York") && zones.includes("UTC") && zones.includes("US/Eastern"));
+  assert.deepEqual(validate("u", { timezone: zones[0] }), []);
+});

@@ -1,0 +1,92 @@
+// Type-checked with `tsc --noEmit -p tests/js` (scripts/test-js): the package
+// as a TypeScript user sees it, through pkg/'s exports map. The
+// `@ts-expect-error` lines fail the check if a declaration degrades to `any`.
+import {
+  validate,
+  validateJson,
+  merge,
+  mergeJson,
+  toUser,
+  timeZones,
+  IdentifyClient,
+  ValidationError,
+  ApiError,
+  RateLimitError,
+  TimeoutError,
+  ConnectionError,
+  AbortError,
+  type Problem,
+  type ProblemType,
+  type User,
+  type StoredUser,
+  type IdentifyBody,
+  type IdentifyClientOptions,
+  type RequestOptions,
+} from "knock-identify";
+
+const body: IdentifyBody = {
+  name: "Jane",
+  email: "jane@example.com",
+  timezone: "America/New_York",
+  preferences: { default: { channel_types: { email: true, sms: { conditions: [] } }, commercial_subscribed: false } },
+  channel_data: { "97c5837d-c65c-4d54-aa39-080eeb81c69d": { tokens: ["t1"] } },
+  plan: { tier: "pro" },
+};
+
+const problems: Problem[] = validate("user-1", body);
+const kinds: ProblemType[] = problems.map((problem) => problem.type);
+const fields: string[] = validateJson("user-1", '{"a": 1}').map((problem) => problem.field);
+const stored: StoredUser = merge(null, "user-1", body, new Date());
+const againJson: string = mergeJson(JSON.stringify(stored), "user-1", new TextEncoder().encode('{"name": "Jane Doe"}'), Date.now());
+const again: StoredUser = JSON.parse(againJson);
+const user: User = toUser(again);
+const updatedAt: string = user.updated_at;
+const name: string | null = user.name;
+const zones: string[] = timeZones();
+
+// @ts-expect-error a user id is a string
+validate(42, body);
+// @ts-expect-error `now` is a Date or a number
+merge(null, "user-1", body, "yesterday");
+// @ts-expect-error `email` is a string or null
+const wrong: IdentifyBody = { email: 42 };
+// @ts-expect-error a problem's type is one of the stable words
+const badKind: ProblemType = "oops";
+
+const options: IdentifyClientOptions = { apiKey: "sk_test_local", baseUrl: "http://127.0.0.1:8787", maxRetries: 2, timeoutMs: 60_000 };
+const client = new IdentifyClient(options);
+// @ts-expect-error apiKey is required
+new IdentifyClient({ baseUrl: "https://api.knock.app" });
+
+async function run(signal: AbortSignal): Promise<void> {
+  const callOptions: RequestOptions = { signal };
+  const identified: User = await client.identify("user-1", body, callOptions);
+  const fetched: User = await client.get("user-1");
+  const deleted: void = await client.delete("user-1", { signal });
+  try {
+    await client.identify("user-1", { email: "nope" });
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      const status: 400 | 413 | 422 = error.status;
+      const list: Problem[] = error.errors;
+      console.log(status, list, error.code);
+    } else if (error instanceof RateLimitError) {
+      const wait: number | null = error.retryAfterMs;
+      const status: 429 = error.status;
+      console.log(wait, status);
+    } else if (error instanceof ApiError) {
+      const requestId: string | null = error.requestId;
+      console.log(error.status, error.code, error.message, requestId, error.errors);
+    } else if (error instanceof TimeoutError) {
+      const base: ConnectionError = error;
+      console.log(base.message);
+    } else if (error instanceof ConnectionError) {
+      console.log(error.cause);
+    } else if (error instanceof AbortError) {
+      console.log(error.name);
+    }
+  }
+  console.log(identified.id, fetched.__typename, deleted, client.baseUrl);
+}
+
+console.log(kinds, fields, updatedAt, name, zones, wrong, badKind, run);
