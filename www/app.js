@@ -197,6 +197,9 @@ function makeClient() {
       apiKey: $("api-key").value.trim(),
       baseUrl: $("base-url").value.trim(),
       timeoutMs: TIMEOUT_MS,
+      // A person is at the keyboard: say at once what went wrong (a 429 and
+      // its wait, an unreachable Worker) rather than wait and retry unseen.
+      maxRetries: 0,
       // A local development tool (see the warning in Settings).
       dangerouslyAllowBrowser: true,
     });

@@ -307,3 +307,39 @@ describe("layout and keyboard", () => {
     }
   });
 });
+
+// Last: it spends the development environment's identify limit (600 per 10 s).
+describe("rate limit", () => {
+  test("a 429 says how long to wait", { timeout: 120_000 }, async () => {
+    const { tab, close } = await openPage();
+    let flooding = true;
+    let limited = 0;
+    // Keeps the environment over its limit until the page has its answer.
+    const flood = async () => {
+      while (flooding) {
+        const answer = await fetch(`${worker.url}/v1/users/flood`, {
+          method: "PUT",
+          headers: { Authorization: `Bearer ${DEV_KEY}`, "Content-Type": "application/json" },
+          body: "{}",
+        });
+        await answer.arrayBuffer();
+        if (answer.status === 429) limited += 1;
+      }
+    };
+    const floods = Array.from({ length: 8 }, flood);
+    try {
+      const started = Date.now();
+      while (limited === 0) {
+        assert.ok(Date.now() - started < 60_000, "the flood never reached the identify limit");
+        await new Promise((done) => setTimeout(done, 50));
+      }
+      await tab.fill("#user_id", "limited-user");
+      const status = await identify(tab);
+      assert.match(status, /^Too many requests \(429\): the server asks you to wait 10 seconds before trying again\./);
+    } finally {
+      flooding = false;
+      await Promise.allSettled(floods);
+      await close();
+    }
+  });
+});
