@@ -74,7 +74,8 @@ function readForm() {
           problems.push({ slot: "custom", path: key, message: `\`${key}\` has its own field: set it there` });
           continue;
         }
-        body[key] = property;
+        // An own property even for a key like `__proto__`, as JSON.parse makes it.
+        Object.defineProperty(body, key, { value: property, enumerable: true, writable: true, configurable: true });
         customKeys.push(key);
       }
     }

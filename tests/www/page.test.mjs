@@ -220,7 +220,7 @@ describe("one person's session", () => {
 });
 
 describe("problems in the JSON editors", () => {
-  test("invalid JSON shows its parse error; a problem inside preferences shows under that editor", async () => {
+  test("invalid JSON shows its parse error; a problem inside preferences shows under that editor; odd keys stay keys", async () => {
     const { tab, failures, close } = await openPage();
     try {
       await tab.fill("#user_id", "json-user");
@@ -240,6 +240,15 @@ describe("problems in the JSON editors", () => {
       const custom = await problemsOf(tab, "custom");
       assert.equal(custom.length, 1);
       assert.match(custom[0], /^__typename: /);
+      // A custom property named `__proto__` is sent as a property, not a prototype.
+      await tab.fill("#custom", '{"__proto__": {"admin": true}}');
+      await tab.fill("#preferences", "");
+      await tab.fill("#channel_data", "");
+      assert.equal(await tab.textContent("#identify"), "Identify");
+      assert.match(await identify(tab), /^Identified “json-user”/);
+      const shown = JSON.parse(await tab.textContent("#returned-user"));
+      assert.deepEqual(Object.getOwnPropertyDescriptor(shown, "__proto__")?.value, { admin: true });
+      assert.equal(await tab.getAttribute('#changes tr[data-field="__proto__"]', "data-change"), "added");
       assert.deepEqual(failures, []);
     } finally {
       await close();
