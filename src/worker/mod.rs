@@ -52,8 +52,15 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         Ok(response)
     });
     finished.or_else(|error| {
+        // Unreachable in practice (headers are fixed ASCII); still JSON.
         console_error!("request {request_id}: could not build the response: {error}");
-        Response::error("internal error", 500)
+        let body = format!(
+            r#"{{"code":"internal_error","message":"internal error","request_id":"{request_id}","status":500}}"#
+        );
+        let mut response = Response::from_bytes(body.into_bytes())?.with_status(500);
+        response.headers_mut().set("Content-Type", "application/json")?;
+        response.headers_mut().set("X-Request-ID", &request_id)?;
+        Ok(response)
     })
 }
 
