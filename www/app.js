@@ -70,8 +70,18 @@ function readForm() {
       });
     } else {
       for (const [key, property] of Object.entries(value)) {
-        if (STANDARD.includes(key) || OBJECT_EDITORS.includes(key)) {
-          problems.push({ slot: "custom", path: key, message: `\`${key}\` has its own field: set it there` });
+        if (OBJECT_EDITORS.includes(key)) {
+          problems.push({ slot: "custom", path: key, message: `\`${key}\` has its own editor: set it there` });
+          continue;
+        }
+        // A standard field may come from here only while its input is empty:
+        // that is how a person sends `null` to clear it.
+        if (STANDARD.includes(key) && $(key).value !== "") {
+          problems.push({
+            slot: "custom",
+            path: key,
+            message: `\`${key}\` is also in its own field: keep one (here, only to send null, with the field empty)`,
+          });
           continue;
         }
         // An own property even for a key like `__proto__`, as JSON.parse makes it.

@@ -200,6 +200,22 @@ describe("one person's session", () => {
     assert.deepEqual(changed, [["avatar", "added"]]);
   });
 
+  test("null clears a standard field: sent from the custom editor while the field is empty", async () => {
+    const { tab } = session;
+    await tab.fill("#custom", '{"plan": {"tier": "pro", "seats": 3}, "email": null}');
+    const [conflict] = await problemsOf(tab, "custom");
+    assert.match(conflict, /^email: `email` is also in its own field/);
+    assert.equal(await tab.textContent("#identify"), "Identify (1 problem)");
+    await tab.fill("#email", "");
+    assert.equal(await tab.textContent("#identify"), "Identify");
+    await identify(tab);
+    const changed = Object.entries(await changeRows(tab)).filter(([, row]) => row.change !== "unchanged");
+    assert.deepEqual(changed, [["email", { before: "jane@example.com", after: "—", change: "changed" }]]);
+    const stored = await storedUser(USER_ID);
+    assert.equal(stored.body.email, null);
+    assert.ok(Object.hasOwn(stored.body, "email"), "a key is never deleted by identify");
+  });
+
   test("a wrong key shows the 401 in plain words", async () => {
     const { tab } = session;
     await tab.fill("#api-key", "sk_test_wrong");
