@@ -56,7 +56,7 @@ function readForm() {
     const value = $(field).value;
     if (value !== "") body[field] = value;
   }
-  let customKeys = [];
+  const customKeys = [];
   const custom = parseEditor("custom");
   if (custom.error) {
     problems.push({ slot: "custom", path: "", message: custom.error });
@@ -141,7 +141,7 @@ function refresh() {
   current = readForm();
   for (const slot of SLOTS) {
     const mine = current.problems.filter((problem) => problem.slot === slot);
-    const list = $(`${slot === "top" ? "top" : slot}-problems`);
+    const list = $(`${slot}-problems`);
     list.replaceChildren(
       ...mine.map(({ path, message }) => {
         const item = document.createElement("li");
