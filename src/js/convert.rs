@@ -3,6 +3,7 @@
 
 use js_sys::{JsString, Uint8Array, JSON};
 use serde::Serialize;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// A `TypeError` with `message`.
@@ -55,23 +56,40 @@ pub(crate) fn user_id(value: &JsValue) -> Result<String, JsValue> {
     }
 }
 
-/// A request body as the JSON text `fetch` would send: `JSON.stringify`,
-/// which drops `undefined` fields and keeps own `__proto__` keys.
-pub(crate) fn body_json(body: &JsValue) -> Result<String, JsValue> {
+#[wasm_bindgen(module = "/src/js/runtime.js")]
+extern "C" {
+    /// `TextEncoder.encode`: native, unlike the glue's per-character loop
+    /// for strings passed to Rust (a third of a merge's time, measured).
+    #[wasm_bindgen(js_name = utf8)]
+    fn utf8_array(text: &JsString) -> Uint8Array;
+}
+
+/// The UTF-8 bytes of a JS string; a lone surrogate becomes U+FFFD, as
+/// `fetch` would send it.
+pub(crate) fn utf8(text: &JsString) -> Vec<u8> {
+    utf8_array(text).to_vec()
+}
+
+/// A request body as `fetch` would send it: the text of `JSON.stringify`,
+/// which drops `undefined` fields and keeps own `__proto__` keys, and its bytes.
+pub(crate) fn body_json(body: &JsValue) -> Result<(JsString, Vec<u8>), JsValue> {
     if body.is_undefined() || body.is_function() || body.is_symbol() {
         return Err(type_error(&format!("expected `body` to be a JSON object, got {}", describe(body))));
     }
     let text = JSON::stringify(body)
         .map_err(|error| type_error(&format!("`body` cannot be written as JSON: {}", message_of(&error))))?;
     // `toJSON` may return `undefined`, which has no JSON text.
-    text.as_string().ok_or_else(|| type_error("`body` cannot be written as JSON: it has no JSON text"))
+    if !text.is_string() {
+        return Err(type_error("`body` cannot be written as JSON: it has no JSON text"));
+    }
+    let bytes = utf8(&text);
+    Ok((text, bytes))
 }
 
 /// A request body given as JSON text: a string or the bytes of one.
 pub(crate) fn json_bytes(value: &JsValue) -> Result<Vec<u8>, JsValue> {
     if let Some(text) = value.dyn_ref::<JsString>() {
-        // A lone surrogate becomes U+FFFD, as `fetch` would encode it.
-        return Ok(String::from(text).into_bytes());
+        return Ok(utf8(text));
     }
     if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
         return Ok(bytes.to_vec());

@@ -1,10 +1,11 @@
 //! `validate`, `merge`, `toUser` and friends: plain JS values in and out,
 //! the core's answers unchanged.
 
-use crate::js::convert::{body_json, describe, json_bytes, now_millis, to_js, type_error, user_id};
+use crate::js::convert::{body_json, describe, json_bytes, now_millis, to_js, type_error, user_id, utf8};
 use crate::js::errors::validation_error;
 use crate::{identify, StoredUser, Timestamp, TIME_ZONE_NAMES};
 use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 
 /// Every problem identify would report for `body` sent for `userId` (SPEC §2),
@@ -15,8 +16,8 @@ pub fn validate(
     #[wasm_bindgen(unchecked_param_type = "unknown")] body: JsValue,
 ) -> Result<JsValue, JsValue> {
     let id = user_id(&user_id_value)?;
-    let text = body_json(&body)?;
-    to_js(&crate::validate(&id, text.as_bytes()))
+    let (_, bytes) = body_json(&body)?;
+    to_js(&crate::validate(&id, &bytes))
 }
 
 /// `validate` for a body given as JSON text (a string or UTF-8 bytes):
@@ -44,8 +45,8 @@ pub fn merge(
 ) -> Result<JsValue, JsValue> {
     let record = stored_record(&stored)?;
     let id = user_id(&user_id_value)?;
-    let text = body_json(&body)?;
-    merge_bytes(record, &id, text.as_bytes(), &now)
+    let (_, bytes) = body_json(&body)?;
+    merge_bytes(record, &id, &bytes, &now)
 }
 
 /// `merge` with JSON text in and out, for callers that keep records as
@@ -62,10 +63,10 @@ pub fn merge_json(
     let record = if stored_json.is_null() || stored_json.is_undefined() {
         None
     } else {
-        let text = stored_json.as_string().ok_or_else(|| {
+        let text = stored_json.dyn_ref::<js_sys::JsString>().ok_or_else(|| {
             type_error(&format!("expected `storedJson` to be a string or null, got {}", describe(&stored_json)))
         })?;
-        Some(read_record(text.as_bytes())?)
+        Some(read_record(&utf8(text))?)
     };
     let id = user_id(&user_id_value)?;
     let bytes = json_bytes(&json)?;
@@ -105,10 +106,10 @@ fn stored_record(stored: &JsValue) -> Result<Option<StoredUser>, JsValue> {
     if stored.is_null() || stored.is_undefined() {
         return Ok(None);
     }
-    let text = body_json(stored).map_err(|_| {
+    let (_, bytes) = body_json(stored).map_err(|_| {
         type_error("expected `stored` to be a record returned by `merge` (or null), but it cannot be written as JSON")
     })?;
-    read_record(text.as_bytes()).map(Some)
+    read_record(&bytes).map(Some)
 }
 
 /// A stored record from its JSON text.

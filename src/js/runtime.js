@@ -57,3 +57,10 @@ export function inBrowser() {
     !String(g.navigator.userAgent).startsWith("Cloudflare-Workers");
   return page || webWorker;
 }
+
+const encoder = new TextEncoder();
+
+/** The UTF-8 bytes of a string (lone surrogates become U+FFFD). */
+export function utf8(text) {
+  return encoder.encode(text);
+}

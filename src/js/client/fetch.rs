@@ -52,7 +52,7 @@ pub(crate) struct Attempt<'a> {
     pub method: Method,
     pub url: &'a str,
     pub api_key: &'a str,
-    pub body: Option<&'a str>,
+    pub body: Option<&'a js_sys::JsString>,
     pub timeout_ms: f64,
     pub signal: Option<&'a AbortSignal>,
 }
@@ -81,7 +81,7 @@ impl Attempt<'_> {
         let request = match self.body {
             Some(body) => {
                 let builder = builder.header("Content-Type", "application/json");
-                builder.body(JsValue::from_str(body))
+                builder.body(JsValue::from(body))
             }
             None => builder.build(),
         }

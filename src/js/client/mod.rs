@@ -49,10 +49,11 @@ impl IdentifyClient {
             let options = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
             let signal = signal_option(&options)?;
             let id = user_id(&user_id_value)?;
-            let text = body_json(&body)?;
-            if let Err(error) = parse_request(&id, text.as_bytes()) {
-                return Err(validation_error(&error, &crate::validate(&id, text.as_bytes())));
+            let (text, bytes) = body_json(&body)?;
+            if let Err(error) = parse_request(&id, &bytes) {
+                return Err(validation_error(&error, &crate::validate(&id, &bytes)));
             }
+            // The very text that was validated is sent.
             let (_, body) = call(&config, Method::PUT, &id, Some(&text), signal.as_ref()).await?;
             parse_user(&body)
         })
@@ -134,7 +135,7 @@ async fn call(
     config: &Config,
     method: Method,
     id: &str,
-    body: Option<&str>,
+    body: Option<&js_sys::JsString>,
     signal: Option<&AbortSignal>,
 ) -> Result<(u16, String), JsValue> {
     let url = format!("{}/v1/users/{}", config.base_url, encode_segment(id));
