@@ -36,7 +36,8 @@ pub fn validate_json(
 /// user) at time `now` (a `Date` or milliseconds; default: now) and returns
 /// the new stored record (SPEC §3). Throws `ValidationError` when the
 /// request is refused.
-#[wasm_bindgen(js_name = merge, unchecked_return_type = "StoredUser")]
+/// Declared in `types.rs`, where `now` is optional.
+#[wasm_bindgen(js_name = merge, skip_typescript)]
 pub fn merge(
     #[wasm_bindgen(unchecked_param_type = "StoredUser | null")] stored: JsValue,
     #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
@@ -53,7 +54,8 @@ pub fn merge(
 /// JSON (storage, a Worker): the stored record as JSON text (or `null`),
 /// the body as JSON text (a string or UTF-8 bytes); returns the new record
 /// as JSON text. Skips every conversion between JS objects and JSON.
-#[wasm_bindgen(js_name = mergeJson)]
+/// Declared in `types.rs`, where `now` is optional.
+#[wasm_bindgen(js_name = mergeJson, skip_typescript)]
 pub fn merge_json(
     #[wasm_bindgen(js_name = storedJson, unchecked_param_type = "string | null")] stored_json: JsValue,
     #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,

@@ -71,6 +71,20 @@ export interface StoredUser {
   channel_data: { [channelId: string]: { [key: string]: JsonValue } };
 }
 
+/**
+ * Identify without a server (SPEC §3): merges `body` into `stored` (`null` for a new user)
+ * at time `now` (a `Date` or epoch milliseconds; default: the clock) and returns the new
+ * stored record. Throws `ValidationError` when the request is refused, `TypeError` for
+ * values that are not JSON or a `stored` that `merge` did not return.
+ */
+export function merge(stored: StoredUser | null, userId: string, body: IdentifyBody, now?: Date | number): StoredUser;
+
+/**
+ * `merge` with JSON text in and out: the stored record as JSON text (or `null`), the body
+ * as JSON text (a string or UTF-8 bytes); returns the new record as JSON text.
+ */
+export function mergeJson(storedJson: string | null, userId: string, json: string | Uint8Array, now?: Date | number): string;
+
 /** Options of `new IdentifyClient(...)`. */
 export interface IdentifyClientOptions {
   /** Sent as `Authorization: Bearer <apiKey>`. */

@@ -40,6 +40,7 @@ const stored: StoredUser = merge(null, "user-1", body, new Date());
 const againJson: string = mergeJson(JSON.stringify(stored), "user-1", new TextEncoder().encode('{"name": "Jane Doe"}'), Date.now());
 const again: StoredUser = JSON.parse(againJson);
 const user: User = toUser(again);
+const now: StoredUser = merge(again, "user-1", {});
 const updatedAt: string = user.updated_at;
 const name: string | null = user.name;
 const zones: string[] = timeZones();
@@ -89,4 +90,4 @@ async function run(signal: AbortSignal): Promise<void> {
   console.log(identified.id, fetched.__typename, deleted, client.baseUrl);
 }
 
-console.log(kinds, fields, updatedAt, name, zones, wrong, badKind, run);
+console.log(now, kinds, fields, updatedAt, name, zones, wrong, badKind, run);
