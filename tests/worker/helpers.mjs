@@ -105,12 +105,24 @@ export async function startWranglerDev({ persist = tempDir("wrangler"), timeoutM
     { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
-  const stop = () =>
-    new Promise((done) => {
-      if (child.exitCode !== null || child.signalCode !== null) return done();
-      child.once("exit", () => done());
+  const stop = async () => {
+    // wrangler's workerd processes can outlive wrangler for a moment, still
+    // holding the KV files: wait until every process it started has ended
+    // (ended by its pid if it lingers), so a restart reads what was written.
+    const started = descendants(child.pid);
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((done) => child.once("exit", done));
       child.kill("SIGTERM"); // wrangler stops its workerd before it exits
-    });
+      await exited;
+    }
+    const deadline = Date.now() + 10_000;
+    while (started.some(isRunning)) {
+      if (Date.now() > deadline) {
+        for (const pid of started.filter(isRunning)) process.kill(pid, "SIGKILL");
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
   await new Promise((ready, fail) => {
     const timer = setTimeout(() => fail(new Error(`wrangler dev not ready after ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const onData = (data) => {
@@ -128,6 +140,43 @@ export async function startWranglerDev({ persist = tempDir("wrangler"), timeoutM
     });
   });
   return { url: `http://127.0.0.1:${port}`, persist, stop, output: () => output };
+}
+
+/** The pids of every running descendant of `pid` (from /proc). */
+function descendants(pid) {
+  const parents = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      parents.set(Number(entry), Number(fields[1]));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const found = [];
+  const queue = [pid];
+  while (queue.length) {
+    const parent = queue.shift();
+    for (const [child, ppid] of parents) {
+      if (ppid === parent) {
+        found.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return found;
+}
+
+/** Whether `pid` is a live process (a zombie has ended). */
+function isRunning(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
 }
 
 /** The URL of a user: the id percent-encoded as one path segment. */

@@ -22,9 +22,10 @@ test("wrangler dev serves the users API with .dev.vars; a restart keeps the user
   const wrongKey = await send(server.url, "GET", id, { key: "sk_test_a" });
   assert.equal(wrongKey.status, 401);
 
+  const firstOutput = server.output();
   await server.stop();
   server = await startWranglerDev({ persist, timeoutMs: 300_000 });
   const read = await send(server.url, "GET", id, { key: DEV_KEY });
-  assert.equal(read.status, 200, read.text);
+  assert.equal(read.status, 200, `${read.text}\n--- first server:\n${firstOutput}\n--- second server:\n${server.output()}`);
   assert.deepEqual(read.body, created.body);
 });
