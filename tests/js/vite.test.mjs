@@ -1,11 +1,13 @@
 // The package in a Vite app, with no Vite configuration at all: the package
-// is copied into the app's node_modules as npm would install it, the app is
+// is packed by `npm pack` and unpacked into the app's node_modules (exactly
+// the files a registry install would bring), the app is
 // built (`vite build`) and also served by Vite's dev server, and each is
 // loaded in Debian's headless Chromium (playwright-core), where the page
 // validates, merges and checks `instanceof` on a thrown ValidationError.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve, extname } from "node:path";
@@ -45,7 +47,9 @@ let browser;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "knock-identify-vite-"));
   mkdirSync(join(dir, "node_modules"));
-  cpSync(join(ROOT, "pkg"), join(dir, "node_modules", "knock-identify"), { recursive: true });
+  const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", dir], { cwd: join(ROOT, "pkg"), encoding: "utf8" }).trim();
+  mkdirSync(join(dir, "node_modules", "knock-identify"));
+  execFileSync("tar", ["-xzf", join(dir, tarball), "-C", join(dir, "node_modules", "knock-identify"), "--strip-components=1"]);
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
   writeFileSync(join(dir, "index.html"), INDEX);
   writeFileSync(join(dir, "main.js"), MAIN);

@@ -1,11 +1,12 @@
 // The package in a Cloudflare Worker: wrangler bundles a Worker that imports
-// "knock-identify" (its `workerd` export, the .wasm as a module), and
+// "knock-identify" (unpacked from `npm pack`; its `workerd` export, the
+// .wasm as a module), and
 // Miniflare runs the bundle under real workerd. The Worker validates,
 // merges, and calls a local HTTP server with IdentifyClient.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Miniflare } from "miniflare";
@@ -45,7 +46,10 @@ before(async () => {
   server = await startServer();
   dir = mkdtempSync(join(tmpdir(), "knock-identify-workerd-"));
   mkdirSync(join(dir, "node_modules"));
-  symlinkSync(join(ROOT, "pkg"), join(dir, "node_modules", "knock-identify"));
+  // Installed as a registry install would: the files `npm pack` puts in the tarball.
+  const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", dir], { cwd: join(ROOT, "pkg"), encoding: "utf8" }).trim();
+  mkdirSync(join(dir, "node_modules", "knock-identify"));
+  execFileSync("tar", ["-xzf", join(dir, tarball), "-C", join(dir, "node_modules", "knock-identify"), "--strip-components=1"]);
   writeFileSync(join(dir, "worker.mjs"), WORKER);
   writeFileSync(join(dir, "wrangler.toml"), `name = "package-test"\nmain = "worker.mjs"\ncompatibility_date = "2025-09-01"\n`);
   execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", "out"], {
