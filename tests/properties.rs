@@ -189,3 +189,24 @@ proptest! {
         prop_assert_eq!(StoredUser::from_json(stored.to_json().as_bytes()).unwrap(), stored);
     }
 }
+
+/// A stored record comes from storage or, through the npm package, from the
+/// caller: a hostile one is an error or a record, never a stack overflow.
+#[test]
+fn deeply_nested_stored_records_are_read_safely() {
+    for depth in [100, 200, 100_000] {
+        let text = format!(
+            r#"{{"user": {{"id": "u", "updated_at": "2024-01-01T00:00:00.000Z", "deep": {}{}}}}}"#,
+            "{\"a\":".repeat(depth),
+            format!("0{}", "}".repeat(depth))
+        );
+        match StoredUser::from_json(text.as_bytes()) {
+            Ok(record) => {
+                // Merging into it keeps the record readable.
+                let merged = identify(Some(record), "u", br#"{"deep": {"a": {"b": 1}}}"#, Timestamp(0)).unwrap();
+                assert!(StoredUser::from_json(merged.to_json().as_bytes()).is_ok(), "depth {depth}");
+            }
+            Err(error) => assert_eq!(error.code(), "internal_error", "depth {depth}"),
+        }
+    }
+}
