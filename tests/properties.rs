@@ -195,11 +195,8 @@ proptest! {
 #[test]
 fn deeply_nested_stored_records_are_read_safely() {
     for depth in [100, 200, 100_000] {
-        let text = format!(
-            r#"{{"user": {{"id": "u", "updated_at": "2024-01-01T00:00:00.000Z", "deep": {}{}}}}}"#,
-            "{\"a\":".repeat(depth),
-            format!("0{}", "}".repeat(depth))
-        );
+        let deep = format!("{}0{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+        let text = format!(r#"{{"user": {{"id": "u", "updated_at": "2024-01-01T00:00:00.000Z", "deep": {deep}}}}}"#);
         match StoredUser::from_json(text.as_bytes()) {
             Ok(record) => {
                 // Merging into it keeps the record readable.

@@ -57,7 +57,31 @@ fn is_address(value: &str) -> bool {
 /// A dot-atom: RFC 5322 `atext` (and non-ASCII, RFC 6531) separated by
 /// single dots.
 fn is_local_part(local: &str) -> bool {
-    let is_atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || is_unicode_text(c);
+    let is_atext = |c: char| {
+        c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                '!' | '#'
+                    | '$'
+                    | '%'
+                    | '&'
+                    | '\''
+                    | '*'
+                    | '+'
+                    | '-'
+                    | '/'
+                    | '='
+                    | '?'
+                    | '^'
+                    | '_'
+                    | '`'
+                    | '{'
+                    | '|'
+                    | '}'
+                    | '~'
+            )
+            || is_unicode_text(c)
+    };
     !local.is_empty()
         && local.len() <= MAX_LOCAL_BYTES
         && local.split('.').all(|atom| !atom.is_empty() && atom.chars().all(is_atext))
@@ -68,9 +92,8 @@ fn is_unicode_text(c: char) -> bool {
 }
 
 fn is_domain(domain: &str) -> bool {
-    let labels: Vec<&str> = domain.split('.').collect();
-    let top_level = labels.last().copied().unwrap_or_default();
-    labels.len() >= 2 && labels.iter().all(|label| is_label(label)) && !top_level.chars().all(|c| c.is_ascii_digit())
+    let Some((_, top_level)) = domain.rsplit_once('.') else { return false };
+    domain.split('.').all(is_label) && !top_level.chars().all(|c| c.is_ascii_digit())
 }
 
 fn is_label(label: &str) -> bool {
