@@ -5,21 +5,18 @@ use super::FieldError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatedAt(String);
 
+checked_string!(CreatedAt);
+
 const EXPECTED: &str = "expected an RFC 3339 date-time with an offset, like `2024-05-01T12:00:00Z`";
 
 impl CreatedAt {
-    /// Checks `value` and wraps it.
+    /// Checks `value`; [`Self::parse`] also wraps it.
     ///
     /// ```
     /// use knock_identify::CreatedAt;
     /// assert!(CreatedAt::parse("2024-05-01T14:00:00.5+02:00".into()).is_ok());
     /// assert!(CreatedAt::parse("2024-05-01".into()).is_err());
     /// ```
-    pub fn parse(value: String) -> Result<Self, FieldError> {
-        Self::check(&value).map(|()| CreatedAt(value))
-    }
-
-    /// Checks `value` without wrapping it.
     pub fn check(value: &str) -> Result<(), FieldError> {
         if is_rfc3339(value.as_bytes()) {
             return Ok(());
@@ -29,16 +26,6 @@ impl CreatedAt {
             return Err(FieldError::format(format!("{EXPECTED}; add the offset: `{with_offset}`")));
         }
         Err(FieldError::format(EXPECTED))
-    }
-
-    /// The date-time as sent.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The date-time as sent.
-    pub fn into_string(self) -> String {
-        self.0
     }
 }
 

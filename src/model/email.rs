@@ -6,24 +6,21 @@ use super::{check_bytes, FieldError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
+checked_string!(Email);
+
 const EXPECTED: &str = "expected one email address like `name@example.com`";
 const MAX_BYTES: usize = 254;
 const MAX_LOCAL_BYTES: usize = 64;
 const MAX_LABEL_CHARS: usize = 63;
 
 impl Email {
-    /// Checks `value` and wraps it.
+    /// Checks `value`; [`Self::parse`] also wraps it.
     ///
     /// ```
     /// use knock_identify::Email;
     /// assert!(Email::parse("jane@example.com".into()).is_ok());
     /// assert!(Email::parse("Jane <jane@example.com>".into()).is_err());
     /// ```
-    pub fn parse(value: String) -> Result<Self, FieldError> {
-        Self::check(&value).map(|()| Email(value))
-    }
-
-    /// Checks `value` without wrapping it.
     pub fn check(value: &str) -> Result<(), FieldError> {
         check_bytes(value, MAX_BYTES)?;
         if is_address(value) {
@@ -36,16 +33,6 @@ impl Email {
             }
         }
         Err(FieldError::format(EXPECTED))
-    }
-
-    /// The address as sent.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The address as sent.
-    pub fn into_string(self) -> String {
-        self.0
     }
 }
 

@@ -5,10 +5,12 @@ use oxilangtag::LanguageTag;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Locale(String);
 
+checked_string!(Locale);
+
 const EXPECTED: &str = "expected a BCP 47 language tag, like `en-US`";
 
 impl Locale {
-    /// Checks `value` and wraps it.
+    /// Checks `value`; [`Self::parse`] also wraps it.
     ///
     /// ```
     /// use knock_identify::Locale;
@@ -16,11 +18,6 @@ impl Locale {
     /// let error = Locale::parse("en_US".into()).unwrap_err();
     /// assert!(error.message.ends_with("use `en-US`"));
     /// ```
-    pub fn parse(value: String) -> Result<Self, FieldError> {
-        Self::check(&value).map(|()| Locale(value))
-    }
-
-    /// Checks `value` without wrapping it.
     pub fn check(value: &str) -> Result<(), FieldError> {
         if LanguageTag::parse(value).is_ok() {
             return Ok(());
@@ -30,15 +27,5 @@ impl Locale {
             return Err(FieldError::format(format!("{EXPECTED}; use `{hyphenated}`")));
         }
         Err(FieldError::format(EXPECTED))
-    }
-
-    /// The tag as sent.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The tag as sent.
-    pub fn into_string(self) -> String {
-        self.0
     }
 }

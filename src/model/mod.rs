@@ -1,6 +1,28 @@
 //! The request and stored-user types, and newtypes for the standard fields
 //! that can only be built from a valid value.
 
+/// The surface every standard-field newtype shares; each defines `check`.
+macro_rules! checked_string {
+    ($name:ident) => {
+        impl $name {
+            /// Checks `value` (see `check`) and wraps it.
+            pub fn parse(value: String) -> Result<Self, FieldError> {
+                Self::check(&value).map(|()| $name(value))
+            }
+
+            /// The value as sent.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The value as sent.
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+    };
+}
+
 mod calling_codes;
 mod created_at;
 mod email;

@@ -7,11 +7,13 @@ use crate::error::ProblemType;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhoneNumber(String);
 
+checked_string!(PhoneNumber);
+
 const EXPECTED: &str =
     "expected an E.164 number: `+` and 7 to 15 digits starting with a country calling code, like `+14155552671`";
 
 impl PhoneNumber {
-    /// Checks `value` and wraps it.
+    /// Checks `value`; [`Self::parse`] also wraps it.
     ///
     /// ```
     /// use knock_identify::PhoneNumber;
@@ -19,26 +21,11 @@ impl PhoneNumber {
     /// let error = PhoneNumber::parse("+1 (415) 555-2671".into()).unwrap_err();
     /// assert!(error.message.ends_with("use `+14155552671`"));
     /// ```
-    pub fn parse(value: String) -> Result<Self, FieldError> {
-        Self::check(&value).map(|()| PhoneNumber(value))
-    }
-
-    /// Checks `value` without wrapping it.
     pub fn check(value: &str) -> Result<(), FieldError> {
         check_e164(value).map_err(|error| match compact_hint(value) {
             Some(hint) if error.kind == ProblemType::Format => FieldError::format(format!("{EXPECTED}; use `{hint}`")),
             _ => error,
         })
-    }
-
-    /// The number as sent.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The number as sent.
-    pub fn into_string(self) -> String {
-        self.0
     }
 }
 

@@ -13,8 +13,10 @@ pub const TIME_ZONE_NAMES: &[&str] = TIME_ZONES;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimeZone(String);
 
+checked_string!(TimeZone);
+
 impl TimeZone {
-    /// Checks `value` and wraps it.
+    /// Checks `value`; [`Self::parse`] also wraps it.
     ///
     /// ```
     /// use knock_identify::TimeZone;
@@ -22,11 +24,6 @@ impl TimeZone {
     /// let error = TimeZone::parse("america/new_york".into()).unwrap_err();
     /// assert!(error.message.ends_with("did you mean `America/New_York`?"));
     /// ```
-    pub fn parse(value: String) -> Result<Self, FieldError> {
-        Self::check(&value).map(|()| TimeZone(value))
-    }
-
-    /// Checks `value` without wrapping it.
     pub fn check(value: &str) -> Result<(), FieldError> {
         if TIME_ZONES.binary_search(&value).is_ok() {
             return Ok(());
@@ -36,15 +33,5 @@ impl TimeZone {
             None => format!("unknown time zone `{value}`: expected an IANA time zone name, like `America/New_York`"),
         };
         Err(FieldError::new(ProblemType::UnknownValue, message))
-    }
-
-    /// The name as sent.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The name as sent.
-    pub fn into_string(self) -> String {
-        self.0
     }
 }

@@ -5,22 +5,19 @@ use super::{check_bytes, FieldError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AvatarUrl(String);
 
+checked_string!(AvatarUrl);
+
 const EXPECTED: &str = "expected an absolute http or https URL, like `https://example.com/avatar.png`";
 const MAX_BYTES: usize = 2048;
 
 impl AvatarUrl {
-    /// Checks `value` and wraps it.
+    /// Checks `value`; [`Self::parse`] also wraps it.
     ///
     /// ```
     /// use knock_identify::AvatarUrl;
     /// assert!(AvatarUrl::parse("https://example.com/a.png".into()).is_ok());
     /// assert!(AvatarUrl::parse("ftp://example.com/a.png".into()).is_err());
     /// ```
-    pub fn parse(value: String) -> Result<Self, FieldError> {
-        Self::check(&value).map(|()| AvatarUrl(value))
-    }
-
-    /// Checks `value` without wrapping it.
     pub fn check(value: &str) -> Result<(), FieldError> {
         check_bytes(value, MAX_BYTES)?;
         if is_http_url(value) {
@@ -28,16 +25,6 @@ impl AvatarUrl {
         } else {
             Err(FieldError::format(EXPECTED))
         }
-    }
-
-    /// The URL as sent.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The URL as sent.
-    pub fn into_string(self) -> String {
-        self.0
     }
 }
 
