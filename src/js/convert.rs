@@ -97,8 +97,16 @@ pub(crate) fn json_bytes(value: &JsValue) -> Result<Vec<u8>, JsValue> {
     Err(type_error(&format!("expected `json` to be a string or a Uint8Array, got {}", describe(value))))
 }
 
+/// A problem list as plain JS objects. Problems have fixed keys (`field`,
+/// `message`, `type`), so serde-wasm-bindgen builds them directly; user
+/// data, whose keys may be `__proto__`, goes through [`to_js`] instead.
+pub(crate) fn problems_to_js(problems: &[crate::Problem]) -> Result<JsValue, JsValue> {
+    problems.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(JsValue::from)
+}
+
 /// A value written as JSON text by serde_json and read back by `JSON.parse`:
-/// plain objects and arrays, own keys even for `__proto__`.
+/// plain objects and arrays, own keys even for `__proto__` (serde-wasm-bindgen
+/// would set a `__proto__` key as the object's prototype).
 pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
     let text = serde_json::to_string(value).map_err(|error| type_error(&error.to_string()))?;
     JSON::parse(&text)

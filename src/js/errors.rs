@@ -1,6 +1,6 @@
 //! The error classes of `errors.js`, constructed from Rust.
 
-use crate::js::convert::to_js;
+use crate::js::convert::problems_to_js;
 use crate::{IdentifyError, Problem};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -48,7 +48,7 @@ extern "C" {
 /// A `ValidationError` for a refused request: the core's status, code and
 /// message, and `errors` as `validate` lists them.
 pub(crate) fn validation_error(error: &IdentifyError, problems: &[Problem]) -> JsValue {
-    let errors = to_js(problems).unwrap_or_else(|_| js_sys::Array::new().into());
+    let errors = problems_to_js(problems).unwrap_or_else(|_| js_sys::Array::new().into());
     ValidationError::new(&error.to_string(), error.status(), error.code(), errors).into()
 }
 

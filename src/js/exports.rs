@@ -1,7 +1,9 @@
 //! `validate`, `merge`, `toUser` and friends: plain JS values in and out,
 //! the core's answers unchanged.
 
-use crate::js::convert::{body_json, describe, json_bytes, now_millis, to_js, type_error, user_id, utf8};
+use crate::js::convert::{
+    body_json, describe, json_bytes, now_millis, problems_to_js, to_js, type_error, user_id, utf8,
+};
 use crate::js::errors::validation_error;
 use crate::{identify, StoredUser, Timestamp, TIME_ZONE_NAMES};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -17,7 +19,7 @@ pub fn validate(
 ) -> Result<JsValue, JsValue> {
     let id = user_id(&user_id_value)?;
     let (_, bytes) = body_json(&body)?;
-    to_js(&crate::validate(&id, &bytes))
+    problems_to_js(&crate::validate(&id, &bytes))
 }
 
 /// `validate` for a body given as JSON text (a string or UTF-8 bytes):
@@ -29,7 +31,7 @@ pub fn validate_json(
 ) -> Result<JsValue, JsValue> {
     let id = user_id(&user_id_value)?;
     let bytes = json_bytes(&json)?;
-    to_js(&crate::validate(&id, &bytes))
+    problems_to_js(&crate::validate(&id, &bytes))
 }
 
 /// Identify without a server: merges `body` into `stored` (`null` for a new
