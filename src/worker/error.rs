@@ -116,6 +116,14 @@ impl ApiError {
     }
 }
 
+/// `500 internal_error: <what the log says>`: for a log line elsewhere
+/// (the object's); never an answer.
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status, self.code, self.log.as_deref().unwrap_or(&self.message))
+    }
+}
+
 impl From<IdentifyError> for ApiError {
     fn from(error: IdentifyError) -> Self {
         let mut answer = ApiError::new(error.status(), error.code(), error.to_string());
@@ -130,7 +138,11 @@ impl From<IdentifyError> for ApiError {
 
 /// A JSON answer with `status`.
 fn json_body(status: u16, value: &impl Serialize) -> worker::Result<Response> {
-    let bytes = serde_json::to_vec(value)?;
+    json_bytes(status, serde_json::to_vec(value)?)
+}
+
+/// An answer with `status` and `bytes`, already JSON.
+fn json_bytes(status: u16, bytes: Vec<u8>) -> worker::Result<Response> {
     let mut response = Response::from_bytes(bytes)?.with_status(status);
     let headers = response.headers_mut();
     headers.set("Content-Type", "application/json")?;
@@ -138,7 +150,8 @@ fn json_body(status: u16, value: &impl Serialize) -> worker::Result<Response> {
     Ok(response)
 }
 
-/// A JSON answer for a handler.
-pub fn json_response(status: u16, value: &impl Serialize) -> Result<Response, ApiError> {
-    json_body(status, value).map_err(ApiError::internal)
+/// An answer for a handler, from bytes that are already JSON (the user as
+/// the user's object serialized it).
+pub fn json_bytes_response(status: u16, bytes: Vec<u8>) -> Result<Response, ApiError> {
+    json_bytes(status, bytes).map_err(ApiError::internal)
 }

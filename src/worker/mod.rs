@@ -1,25 +1,32 @@
 //! The Cloudflare Worker (SPEC §1–§7): routing, authentication, rate
-//! limits and Workers KV around the core. It holds no validation or merge
-//! rule of its own: the body's bytes go to [`crate::parse_request`] and
-//! [`crate::merge`], and every answer of the core is translated to HTTP.
+//! limits and the body around the core, and one Durable Object per user
+//! ([`object::UserObject`]) that applies that user's identifies one after
+//! another and writes the record through to Workers KV. Neither holds a
+//! validation or merge rule of its own: the body's bytes go to
+//! [`crate::parse_request`] and [`crate::merge`], and every answer of the
+//! core is translated to HTTP.
 //!
 //! One request, in order: the configuration (`API_KEYS`), the route (404,
 //! 405), the key (401), the environment's rate limit (429), then the route's
-//! handler. Every answer carries `X-Request-ID`; every failure is the JSON
-//! error of [`error::ApiError`].
+//! handler: for identify the media type (415), the body (413) and the core's
+//! checks (400, 422), then the user's object. Every answer carries
+//! `X-Request-ID`; every failure is the JSON error of [`error::ApiError`].
 
 mod auth;
 mod body;
 mod cors;
 mod error;
+mod forward;
+mod object;
 mod route;
+mod state;
 mod store;
 
-use crate::{check_user_id, merge, parse_request, Problem, Timestamp};
+use crate::{check_user_id, parse_request, Problem};
 use auth::ApiKeys;
 use error::ApiError;
+use forward::UserObjectClient;
 use route::{Route, UserMethod};
-use store::Store;
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{console_error, event, Context, Env, Method, Request, Response};
 
@@ -39,7 +46,7 @@ const DELETE_LIMITER: &str = "DELETE_LIMITER";
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let request_id = format!("req_{}", random_uuid().replace('-', ""));
     let origin = cors::allowed_origin(&req, &env);
-    let response = match handle(&mut req, &env, origin.is_some()).await {
+    let response = match handle(&mut req, &env, &request_id, origin.is_some()).await {
         Ok(response) => Ok(response),
         Err(error) => error.into_response(&request_id),
     };
@@ -65,7 +72,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
 }
 
 /// Everything between the request and its answer; failures are [`ApiError`]s.
-async fn handle(req: &mut Request, env: &Env, cors_allowed: bool) -> Result<Response, ApiError> {
+async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bool) -> Result<Response, ApiError> {
     let keys = ApiKeys::from_env(env)?;
     let route = Route::parse(&req.inner().url())?;
     let method = match route.method(&req.method()) {
@@ -80,35 +87,24 @@ async fn handle(req: &mut Request, env: &Env, cors_allowed: bool) -> Result<Resp
         UserMethod::Delete => DELETE_LIMITER,
     };
     rate_limit(env, limiter, environment).await?;
-    let store = Store::new(env, environment)?;
     let user_id = route.user_id()?;
     match method {
-        UserMethod::Put => identify(req, &store, &user_id).await,
+        UserMethod::Put => {
+            body::check_content_type(req.headers())?;
+            let bytes = body::read_capped(req).await?;
+            // Every 400/413/422 is answered here, before the object.
+            parse_request(&user_id, &bytes)?;
+            UserObjectClient::new(env, environment, &user_id, request_id)?.identify(bytes).await
+        }
         UserMethod::Get => {
             check_id(&user_id)?;
-            match store.get(&user_id).await? {
-                Some(record) => error::json_response(200, &record.user),
-                None => Err(ApiError::user_missing(&user_id)),
-            }
+            UserObjectClient::new(env, environment, &user_id, request_id)?.get().await
         }
         UserMethod::Delete => {
             check_id(&user_id)?;
-            store.delete(&user_id).await?;
-            Ok(Response::empty().map_err(ApiError::internal)?.with_status(204))
+            UserObjectClient::new(env, environment, &user_id, request_id)?.delete().await
         }
     }
-}
-
-/// `PUT /v1/users/{user_id}`: the body to the core, then read-merge-write.
-async fn identify(req: &mut Request, store: &Store<'_>, user_id: &str) -> Result<Response, ApiError> {
-    body::check_content_type(req.headers())?;
-    let bytes = body::read_capped(req).await?;
-    let request = parse_request(user_id, &bytes)?;
-    let stored = store.get(user_id).await?;
-    let now = Timestamp::from_millis(js_sys::Date::now() as i64);
-    let record = merge(stored, user_id, request, now);
-    store.put(user_id, &record).await?;
-    error::json_response(200, &record.user)
 }
 
 /// A 422 on `user_id` for GET and DELETE, as identify reports it.

@@ -48,11 +48,11 @@ impl<'a> Store<'a> {
         Ok(Some(record))
     }
 
-    /// Writes `record` as `user_id`'s one JSON document.
-    pub async fn put(&self, user_id: &str, record: &StoredUser) -> Result<(), ApiError> {
+    /// Writes `json` (a record's [`StoredUser::to_json`]) as `user_id`'s
+    /// one JSON document.
+    pub async fn put_json(&self, user_id: &str, json: &str) -> Result<(), ApiError> {
         let key = key_for(self.environment, user_id);
-        // A string, not the struct: a struct would go through JsValue and lose its maps.
-        let json = record.to_json();
+        // A string, never a struct: a struct would go through JsValue and lose its maps.
         self.kv.put(&key, json).map_err(ApiError::internal)?.execute().await.map_err(ApiError::internal)
     }
 
@@ -60,6 +60,16 @@ impl<'a> Store<'a> {
     pub async fn delete(&self, user_id: &str) -> Result<(), ApiError> {
         self.kv.delete(&key_for(self.environment, user_id)).await.map_err(ApiError::internal)
     }
+}
+
+/// A short name of `user_id`'s KV key for log lines, which never name a
+/// user: the first 16 hex digits of the key's SHA-256.
+pub fn key_digest(environment: &str, user_id: &str) -> String {
+    let mut digest = String::with_capacity(16);
+    for byte in &Sha256::digest(key_for(environment, user_id).as_bytes())[..8] {
+        let _ = write!(digest, "{byte:02x}");
+    }
+    digest
 }
 
 /// The KV key of `user_id` in `environment`.
@@ -89,5 +99,13 @@ mod tests {
         assert_ne!(key_for("development", &long), key_for("development", &"😀".repeat(255)));
         let edge = "a".repeat(MAX_KEY_BYTES - "development/users/".len());
         assert_eq!(key_for("development", &edge).len(), MAX_KEY_BYTES);
+    }
+
+    #[test]
+    fn log_digests_name_the_key_not_the_user() {
+        // `printf development/users/jane | sha256sum`, as the tests compute it in Node.
+        assert_eq!(key_digest("development", "jane"), "717f3d23bcf80566");
+        assert_ne!(key_digest("development", "jane"), key_digest("staging", "jane"));
+        assert!(!key_digest("development", "jane").contains("jane"));
     }
 }

@@ -121,6 +121,69 @@ describe("identify sequences", () => {
   });
 });
 
+describe("the users' Durable Objects and KV", () => {
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** A record as the Worker before the objects wrote it to KV. */
+  const legacy = (id, user) => JSON.stringify({
+    user: { __typename: "User", id, avatar: null, created_at: null, email: null, locale: null, name: null, phone_number: null, timezone: null, updated_at: "2026-01-02T03:04:05.678Z", ...user },
+    preferences: { default: { channel_types: { email: false } } },
+    channel_data: {},
+  });
+
+  test("a user already in KV (written before the objects) is found by GET and merged by identify", async () => {
+    const kv = await server.kv();
+    const id = "legacy-1";
+    await kv.put(`env-a/users/${id}`, legacy(id, { name: "Old", plan: { tier: "free", seats: 1 } }));
+    const read = await get(id);
+    assert.equal(read.status, 200, read.text);
+    assert.equal(read.body.name, "Old");
+    assert.equal(read.body.updated_at, "2026-01-02T03:04:05.678Z");
+    const merged = await put(id, { plan: { tier: "pro" } });
+    assert.equal(merged.status, 200, merged.text);
+    assert.equal(merged.body.name, "Old");
+    assert.deepEqual(merged.body.plan, { tier: "pro", seats: 1 });
+    await sleep(1_500);
+    const stored = JSON.parse(await kv.get(`env-a/users/${id}`));
+    assert.deepEqual(stored.user, merged.body, "the merged user is written through to KV");
+    assert.deepEqual(stored.preferences, { default: { channel_types: { email: false } } }, "and keeps the stored preferences");
+  });
+
+  test("the first identify of a user KV holds merges onto it, also when many arrive at once", async () => {
+    const kv = await server.kv();
+    const id = "legacy-2";
+    await kv.put(`env-a/users/${id}`, legacy(id, { name: "Old", kept: true }));
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => put(id, { [`p${i}`]: i })));
+    assert.deepEqual(answers.map((a) => a.status), Array(10).fill(200));
+    for (const answer of answers) assert.equal(answer.body.kept, true, answer.text);
+    const read = await get(id);
+    for (let i = 0; i < 10; i++) assert.equal(read.body[`p${i}`], i);
+    assert.equal(read.body.kept, true);
+  });
+
+  test("DELETE removes the user from KV too, and a user deleted is not read back from KV", async () => {
+    const kv = await server.kv();
+    const id = "legacy-3";
+    await kv.put(`env-a/users/${id}`, legacy(id, { name: "Old" }));
+    assert.equal((await del(id)).status, 204);
+    assertError(await get(id), 404, "resource_missing");
+    await sleep(1_500);
+    assert.equal(await kv.get(`env-a/users/${id}`), null);
+    assertError(await get(id), 404, "resource_missing");
+  });
+
+  test("a failure inside the object is a 500 internal_error with the request id, never a hang", async () => {
+    const kv = await server.kv();
+    // A record no Worker wrote: the object cannot adopt it.
+    await kv.put("env-a/users/broken-1", '{"user": {"id": "broken-1", "name": 5}, "mystery": true}');
+    for (const answer of [await get("broken-1"), await put("broken-1", { name: "x" })]) {
+      assertError(answer, 500, "internal_error");
+      assert.equal(answer.body.message, "internal error");
+    }
+    // Other users are unaffected.
+    assert.equal((await put("broken-neighbour", { name: "fine" })).status, 200);
+  });
+});
+
 describe("SPEC §6 errors", () => {
   test("400 invalid_json: syntax, naming line and column", async () => {
     const answer = await send(server.url, "PUT", "e-400", { body: '{"name": "Jane",\n "email": }' });

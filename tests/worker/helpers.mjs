@@ -31,8 +31,10 @@ export function tempDir(prefix) {
 /**
  * Starts the built Worker under Miniflare on 127.0.0.1 (a free port).
  * `apiKeys`: the API_KEYS secret (a string, or null to leave it unset);
- * `limits`: per-10 s limits of the three rate limiters; `persist`: the KV
- * folder (a fresh one by default). The Worker's console output is collected
+ * `limits`: per-10 s limits of the three rate limiters; `persist`: the
+ * folder of KV and the users' Durable Objects (a fresh one by default).
+ * `kv()` gives the USERS namespace itself (Miniflare's API), to read and
+ * write KV beside the Worker. The Worker's console output is collected
  * in `logs` ({ level, message }).
  */
 export async function startMiniflare({
@@ -59,6 +61,9 @@ export async function startMiniflare({
     port: 0,
     kvNamespaces: ["USERS"],
     kvPersist: persist,
+    // wrangler.toml's Durable Object binding (SQLite-backed), stored beside KV.
+    durableObjects: { USER_OBJECTS: { className: "UserObject", useSQLite: true } },
+    durableObjectsPersist: persist,
     ratelimits: {
       IDENTIFY_LIMITER: { simple: { limit: limits.identify, period: 10 } },
       GET_LIMITER: { simple: { limit: limits.get, period: 10 } },
@@ -71,7 +76,7 @@ export async function startMiniflare({
     await mf.dispose();
     if (ownPersist) removeDir(persist);
   };
-  return { url: url.origin, persist, stop, logs };
+  return { url: url.origin, persist, stop, logs, kv: () => mf.getKVNamespace("USERS") };
 }
 
 /** A free TCP port on 127.0.0.1. */

@@ -1,0 +1,91 @@
+//! The Worker's side of a user's Durable Object ([`super::object`]): one
+//! internal request per API request, and the object's answer back as the
+//! API's. Whatever goes wrong on the way (the object fails, throws, or does
+//! not answer within [`OBJECT_TIMEOUT`]) is a 500 `internal_error`.
+
+use super::error::{self, ApiError};
+use super::object::{Target, BINDING, REQUEST_ID_HEADER};
+use futures_util::future::{select, Either};
+use std::pin::pin;
+use std::time::Duration;
+use worker::{Delay, Env, Headers, Method, Request, RequestInit, Response, Stub};
+
+/// The URL of internal requests (the object only reads method, headers and body).
+const OBJECT_URL: &str = "https://user-object.internal/";
+/// How long the Worker waits for the object before answering 500.
+const OBJECT_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// A user's Durable Object, as the Worker calls it.
+pub struct UserObjectClient<'a> {
+    stub: Stub,
+    target: Target,
+    request_id: &'a str,
+}
+
+impl<'a> UserObjectClient<'a> {
+    /// The object of `user_id` in `environment`.
+    pub fn new(env: &Env, environment: &str, user_id: &str, request_id: &'a str) -> Result<Self, ApiError> {
+        let namespace = env
+            .durable_object(BINDING)
+            .map_err(|error| ApiError::config(format!("Durable Object binding `{BINDING}`: {error}")))?;
+        let target = Target { environment: environment.to_string(), user_id: user_id.to_string() };
+        let stub =
+            namespace.id_from_name(&target.object_name()).and_then(|id| id.get_stub()).map_err(ApiError::internal)?;
+        Ok(UserObjectClient { stub, target, request_id })
+    }
+
+    /// Identify with a body the Worker has read and the core accepted:
+    /// 200 with the user after this identify.
+    pub async fn identify(&self, body: Vec<u8>) -> Result<Response, ApiError> {
+        match self.send(Method::Put, Some(body)).await? {
+            (200, user) => error::json_bytes_response(200, user),
+            (status, _) => Err(unexpected(status)),
+        }
+    }
+
+    /// GET: 200 with the user, or 404 `resource_missing`.
+    pub async fn get(&self) -> Result<Response, ApiError> {
+        match self.send(Method::Get, None).await? {
+            (200, user) => error::json_bytes_response(200, user),
+            (404, _) => Err(ApiError::user_missing(&self.target.user_id)),
+            (status, _) => Err(unexpected(status)),
+        }
+    }
+
+    /// DELETE: 204, also when the user did not exist.
+    pub async fn delete(&self) -> Result<Response, ApiError> {
+        match self.send(Method::Delete, None).await? {
+            (204, _) => Ok(Response::empty().map_err(ApiError::internal)?.with_status(204)),
+            (status, _) => Err(unexpected(status)),
+        }
+    }
+
+    /// One internal request: the object's status and body, or a 500.
+    async fn send(&self, method: Method, body: Option<Vec<u8>>) -> Result<(u16, Vec<u8>), ApiError> {
+        let headers = Headers::new();
+        self.target.write_headers(&headers).map_err(ApiError::internal)?;
+        headers.set(REQUEST_ID_HEADER, self.request_id).map_err(ApiError::internal)?;
+        let mut init = RequestInit::new();
+        init.with_method(method).with_headers(headers);
+        if let Some(body) = body {
+            init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+        }
+        let request = Request::new_with_init(OBJECT_URL, &init).map_err(ApiError::internal)?;
+        let exchange = async {
+            let mut response = self.stub.fetch_with_request(request).await?;
+            let bytes = response.bytes().await?;
+            Ok::<_, worker::Error>((response.status_code(), bytes))
+        };
+        match select(pin!(exchange), pin!(Delay::from(OBJECT_TIMEOUT))).await {
+            Either::Left((answer, _)) => answer.map_err(|error| ApiError::internal(format!("user object: {error}"))),
+            Either::Right(_) => {
+                Err(ApiError::internal(format!("user object: no answer within {} s", OBJECT_TIMEOUT.as_secs())))
+            }
+        }
+    }
+}
+
+/// A 500 for an answer the object never gives (it logged why).
+fn unexpected(status: u16) -> ApiError {
+    ApiError::internal(format!("user object answered {status} (its log has the reason)"))
+}

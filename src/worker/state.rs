@@ -1,0 +1,191 @@
+//! What a user's Durable Object keeps in its own SQLite storage: one row of
+//! bookkeeping and the record's JSON. Every call here is synchronous (the
+//! SQL API of SQLite-backed objects), so a read, a merge and a write made
+//! without an `await` between them are one atomic step of the object.
+//!
+//! - `user_state`: at most one row (`id = 0`). Absent: the object has never
+//!   held this user (KV may still have it, from before the objects). With
+//!   `has_record = 0`: the user was deleted (a tombstone: KV is not read
+//!   again). `version` counts changes, `flushed_version` is the change KV
+//!   holds, `flush_at_ms` the time of the pending flush alarm (NULL: none).
+//! - `record_part`: the record's JSON (`StoredUser::to_json`), in parts of at
+//!   most [`PART_BYTES`], as SQLite-backed objects limit a string to 2 MB.
+
+use crate::StoredUser;
+use serde::Deserialize;
+use worker::{SqlStorage, SqlStorageValue};
+
+/// The largest part of a record's JSON in one row (SQLite-backed Durable
+/// Objects refuse strings over 2 MB).
+const PART_BYTES: usize = 1_000_000;
+
+const SCHEMA: [&str; 2] = [
+    "CREATE TABLE IF NOT EXISTS user_state (
+        id INTEGER PRIMARY KEY CHECK (id = 0),
+        environment TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        has_record INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        last_write_ms INTEGER NOT NULL,
+        flushed_version INTEGER NOT NULL,
+        last_flush_ms INTEGER NOT NULL,
+        flush_at_ms INTEGER,
+        failures INTEGER NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS record_part (part INTEGER PRIMARY KEY, text TEXT NOT NULL)",
+];
+
+/// The object's bookkeeping for its user.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct UserState {
+    /// The environment of the user (the object's name holds it too).
+    pub environment: String,
+    /// The user id, exactly as given.
+    pub user_id: String,
+    /// 1 while the object holds a record, 0 once the user was deleted.
+    pub has_record: i64,
+    /// Bumped by every identify and delete.
+    pub version: i64,
+    /// `updated_at` of the last identify, in ms: the next one is later.
+    pub last_write_ms: i64,
+    /// The version KV holds.
+    pub flushed_version: i64,
+    /// When KV was last written for this user (0: never by this object).
+    pub last_flush_ms: i64,
+    /// When the pending flush alarm is due; `None` when there is none.
+    pub flush_at_ms: Option<i64>,
+    /// KV writes that failed in a row (for the retry back-off).
+    pub failures: i64,
+}
+
+impl UserState {
+    /// The state of a user the object has not held before.
+    pub fn new(environment: &str, user_id: &str) -> Self {
+        UserState {
+            environment: environment.to_string(),
+            user_id: user_id.to_string(),
+            has_record: 0,
+            version: 0,
+            last_write_ms: 0,
+            flushed_version: 0,
+            last_flush_ms: 0,
+            flush_at_ms: None,
+            failures: 0,
+        }
+    }
+}
+
+/// Creates the tables if they are not there yet.
+pub fn create_schema(sql: &SqlStorage) -> worker::Result<()> {
+    for statement in SCHEMA {
+        sql.exec(statement, None)?;
+    }
+    Ok(())
+}
+
+/// The user's state, if the object has held the user.
+pub fn read(sql: &SqlStorage) -> worker::Result<Option<UserState>> {
+    let rows: Vec<UserState> = sql
+        .exec(
+            "SELECT environment, user_id, has_record, version, last_write_ms, flushed_version,
+                    last_flush_ms, flush_at_ms, failures
+             FROM user_state WHERE id = 0",
+            None,
+        )?
+        .to_array()?;
+    Ok(rows.into_iter().next())
+}
+
+/// Writes the user's state.
+pub fn save(sql: &SqlStorage, state: &UserState) -> worker::Result<()> {
+    let values: Vec<SqlStorageValue> = vec![
+        state.environment.as_str().into(),
+        state.user_id.as_str().into(),
+        state.has_record.into(),
+        state.version.into(),
+        state.last_write_ms.into(),
+        state.flushed_version.into(),
+        state.last_flush_ms.into(),
+        state.flush_at_ms.into(),
+        state.failures.into(),
+    ];
+    sql.exec(
+        "INSERT OR REPLACE INTO user_state (id, environment, user_id, has_record, version, last_write_ms,
+             flushed_version, last_flush_ms, flush_at_ms, failures)
+         VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        values,
+    )?;
+    Ok(())
+}
+
+/// The record's JSON as stored (`None` when there is no record).
+pub fn read_record_json(sql: &SqlStorage) -> worker::Result<Option<String>> {
+    #[derive(Deserialize)]
+    struct Part {
+        text: String,
+    }
+    let parts: Vec<Part> = sql.exec("SELECT text FROM record_part ORDER BY part", None)?.to_array()?;
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(parts.into_iter().map(|part| part.text).collect()))
+}
+
+/// The stored record (`None` when there is no record).
+pub fn read_record(sql: &SqlStorage) -> worker::Result<Option<StoredUser>> {
+    match read_record_json(sql)? {
+        Some(json) => StoredUser::from_json(json.as_bytes()).map(Some).map_err(|error| match error {
+            crate::IdentifyError::InvalidStoredRecord { detail } => worker::Error::RustError(detail),
+            other => worker::Error::RustError(other.to_string()),
+        }),
+        None => Ok(None),
+    }
+}
+
+/// Replaces the record's JSON (`None` removes it).
+pub fn write_record_json(sql: &SqlStorage, json: Option<&str>) -> worker::Result<()> {
+    sql.exec("DELETE FROM record_part", None)?;
+    if let Some(json) = json {
+        for (index, part) in parts(json, PART_BYTES).enumerate() {
+            sql.exec("INSERT INTO record_part (part, text) VALUES (?, ?)", vec![(index as i64).into(), part.into()])?;
+        }
+    }
+    Ok(())
+}
+
+/// `text` cut into pieces of at most `max` bytes, at character boundaries.
+fn parts(text: &str, max: usize) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut end = rest.len().min(max);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        if end == 0 {
+            // `max` is smaller than the first character: that one alone.
+            end = rest.chars().next().map_or(rest.len(), char::len_utf8);
+        }
+        let (part, tail) = rest.split_at(end);
+        rest = tail;
+        Some(part)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parts;
+
+    #[test]
+    fn parts_keep_characters_whole_and_join_to_the_text() {
+        let text = "aé😀b".repeat(5);
+        for max in [1, 4, 5, 7, 100] {
+            let pieces: Vec<&str> = parts(&text, max).collect();
+            assert!(pieces.iter().all(|piece| !piece.is_empty() && piece.len() <= max.max(4)), "{max}: {pieces:?}");
+            assert_eq!(pieces.concat(), text);
+        }
+        assert_eq!(parts("", 4).count(), 0);
+    }
+}
