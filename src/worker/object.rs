@@ -26,7 +26,6 @@ use super::state::{self, UserState};
 use super::store::{key_digest, Store};
 use crate::{merge, parse_request, Timestamp};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
-use std::cell::Cell;
 use wasm_bindgen::JsValue;
 use worker::{
     console_error, console_log, durable_object, DurableObject, Env, Headers, Method, Request, Response, ScheduledTime,
@@ -85,12 +84,11 @@ impl Target {
 pub struct UserObject {
     state: State,
     env: Env,
-    schema_ready: Cell<bool>,
 }
 
 impl DurableObject for UserObject {
     fn new(state: State, env: Env) -> Self {
-        UserObject { state, env, schema_ready: Cell::new(false) }
+        UserObject { state, env }
     }
 
     /// An internal request from the Worker: PUT (identify, the body as the
@@ -122,14 +120,9 @@ impl DurableObject for UserObject {
 }
 
 impl UserObject {
-    /// The object's SQL storage, its tables created on first use.
+    /// The object's SQL storage ([`super::state`]).
     fn sql(&self) -> worker::Result<SqlStorage> {
-        let sql = self.state.storage().sql();
-        if !self.schema_ready.get() {
-            state::create_schema(&sql)?;
-            self.schema_ready.set(true);
-        }
-        Ok(sql)
+        Ok(self.state.storage().sql())
     }
 
     async fn serve(&self, req: &mut Request) -> worker::Result<Response> {

@@ -10,8 +10,12 @@
 //!   holds, `flush_at_ms` the time of the pending flush alarm (NULL: none).
 //! - `record_part`: the record's JSON (`StoredUser::to_json`), in parts of at
 //!   most [`PART_BYTES`], as SQLite-backed objects limit a string to 2 MB.
+//!
+//! The tables are created by the first write; until then every read finds
+//! nothing, so a GET of an unknown user writes nothing.
 
 use crate::StoredUser;
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
@@ -75,16 +79,28 @@ impl UserState {
     }
 }
 
-/// Creates the tables if they are not there yet.
-pub fn create_schema(sql: &SqlStorage) -> worker::Result<()> {
+/// Creates the tables if they are not there yet: before every write, in the
+/// same step, so an object that only reads (a GET of an unknown user)
+/// writes nothing, and a new user's tables and record are one commit.
+fn create_schema(sql: &SqlStorage) -> worker::Result<()> {
     for statement in SCHEMA {
         sql.exec(statement, None)?;
     }
     Ok(())
 }
 
+/// Whether the object has ever written its tables.
+fn has_schema(sql: &SqlStorage) -> worker::Result<bool> {
+    let tables: Vec<IgnoredAny> =
+        sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'user_state'", None)?.to_array()?;
+    Ok(!tables.is_empty())
+}
+
 /// The user's state, if the object has held the user.
 pub fn read(sql: &SqlStorage) -> worker::Result<Option<UserState>> {
+    if !has_schema(sql)? {
+        return Ok(None);
+    }
     let rows: Vec<UserState> = sql
         .exec(
             "SELECT environment, user_id, has_record, version, last_write_ms, flushed_version,
@@ -98,6 +114,7 @@ pub fn read(sql: &SqlStorage) -> worker::Result<Option<UserState>> {
 
 /// Writes the user's state.
 pub fn save(sql: &SqlStorage, state: &UserState) -> worker::Result<()> {
+    create_schema(sql)?;
     let values: Vec<SqlStorageValue> = vec![
         state.environment.as_str().into(),
         state.user_id.as_str().into(),
@@ -124,6 +141,9 @@ pub fn read_record_json(sql: &SqlStorage) -> worker::Result<Option<String>> {
     struct Part {
         text: String,
     }
+    if !has_schema(sql)? {
+        return Ok(None);
+    }
     let parts: Vec<Part> = sql.exec("SELECT text FROM record_part ORDER BY part", None)?.to_array()?;
     if parts.is_empty() {
         return Ok(None);
@@ -144,6 +164,7 @@ pub fn read_record(sql: &SqlStorage) -> worker::Result<Option<StoredUser>> {
 
 /// Replaces the record's JSON (`None` removes it).
 pub fn write_record_json(sql: &SqlStorage, json: Option<&str>) -> worker::Result<()> {
+    create_schema(sql)?;
     sql.exec("DELETE FROM record_part", None)?;
     if let Some(json) = json {
         for (index, part) in parts(json, PART_BYTES).enumerate() {
