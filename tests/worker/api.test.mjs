@@ -171,6 +171,23 @@ describe("the users' Durable Objects and KV", () => {
     assertError(await get(id), 404, "resource_missing");
   });
 
+  test("a record larger than a SQLite-backed object's 2 MB string limit is kept whole, and written to KV whole", async () => {
+    const id = "big-1";
+    const channels = ["97c5837d-c65c-4d54-aa39-080eeb81c69d", "a1b2c3d4-0000-4000-8000-000000000001", "a1b2c3d4-0000-4000-8000-000000000002"];
+    for (const [i, channel] of channels.entries()) {
+      const answer = await put(id, { name: `big ${i}`, channel_data: { [channel]: { tokens: ["t".repeat(900_000)] } } });
+      assert.equal(answer.status, 200, answer.text.slice(0, 300));
+    }
+    const read = await get(id);
+    assert.equal(read.status, 200, read.text.slice(0, 300));
+    assert.equal(read.body.name, "big 2");
+    await sleep(1_500);
+    const stored = JSON.parse(await (await server.kv()).get(`env-a/users/${id}`));
+    assert.deepEqual(Object.keys(stored.channel_data).sort(), [...channels].sort());
+    for (const channel of channels) assert.equal(stored.channel_data[channel].tokens[0].length, 900_000);
+    assert.deepEqual(stored.user, read.body);
+  });
+
   test("a failure inside the object is a 500 internal_error with the request id, never a hang", async () => {
     const kv = await server.kv();
     // A record no Worker wrote: the object cannot adopt it.
