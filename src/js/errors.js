@@ -20,7 +20,7 @@ export class ApiError extends Error {
     this.name = "ApiError";
     this.status = status;
     this.code = code;
-    this.requestId = requestId;
+    this.requestId = requestId ?? null;
     this.errors = errors;
   }
 }
@@ -30,7 +30,7 @@ export class RateLimitError extends ApiError {
   constructor(message, status, code, requestId, errors, retryAfterMs) {
     super(message, status, code, requestId, errors);
     this.name = "RateLimitError";
-    this.retryAfterMs = retryAfterMs;
+    this.retryAfterMs = retryAfterMs ?? null;
   }
 }
 

@@ -23,14 +23,29 @@ export interface Problem {
 /** A channel type of a preference set. */
 export type ChannelType = "chat" | "email" | "http" | "in_app_feed" | "push" | "sms";
 
+/** A condition of a preference setting (the reference document's `Condition`). */
+export type Condition = { variable: string; operator: string; argument: string | null };
+
+/** A channel type's or channel's setting: on/off, or on under conditions. */
+export type ChannelSetting = boolean | { conditions: Condition[] };
+
+/** A workflow's or category's setting. */
+export type WorkflowSetting =
+  | boolean
+  | {
+      channel_types?: { [type in ChannelType]?: ChannelSetting } | null;
+      channels?: { [channelId: string]: ChannelSetting } | null;
+      conditions?: Condition[] | null;
+    };
+
 /** A preference set (SPEC §2). */
 export type PreferenceSet = {
-  workflows?: { [key: string]: JsonValue } | null;
-  categories?: { [key: string]: JsonValue } | null;
-  channel_types?: { [type in ChannelType]?: boolean | { conditions?: JsonValue[] | null } | null } | null;
-  channels?: { [channelId: string]: JsonValue } | null;
+  workflows?: { [key: string]: WorkflowSetting } | null;
+  categories?: { [key: string]: WorkflowSetting } | null;
+  channel_types?: { [type in ChannelType]?: ChannelSetting } | null;
+  channels?: { [channelId: string]: ChannelSetting } | null;
   commercial_subscribed?: boolean | null;
-  __persistence_strategy__?: "merge" | "replace" | null;
+  __persistence_strategy__?: "merge" | "replace";
 };
 
 /** The body of an identify request (SPEC §2): every field optional, `null` allowed; other keys are custom properties. */
@@ -43,7 +58,7 @@ export type IdentifyBody = {
   phone_number?: string | null;
   timezone?: string | null;
   channel_data?: { [channelId: string]: { [key: string]: JsonValue } | null } | null;
-  preferences?: { [setId: string]: PreferenceSet | null } | null;
+  preferences?: { [setId: string]: PreferenceSet } | null;
   id?: string | null;
   [property: string]: unknown;
 };

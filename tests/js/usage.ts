@@ -53,6 +53,10 @@ merge(null, "user-1", body, "yesterday");
 const wrong: IdentifyBody = { email: 42 };
 // @ts-expect-error a problem's type is one of the stable words
 const badKind: ProblemType = "oops";
+// @ts-expect-error a channel type's setting needs its conditions (the core answers 422)
+const noConditions: IdentifyBody = { preferences: { default: { channel_types: { email: {} } } } };
+// @ts-expect-error a preference set is an object, not null
+const nullSet: IdentifyBody = { preferences: { default: null } };
 
 const options: IdentifyClientOptions = { apiKey: "sk_test_local", baseUrl: "http://127.0.0.1:8787", maxRetries: 2, timeoutMs: 60_000 };
 const client = new IdentifyClient(options);
