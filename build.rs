@@ -7,14 +7,12 @@ use std::{env, fs, path::Path};
 fn main() {
     println!("cargo:rerun-if-changed=tests/fixtures");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut names: Vec<String> = fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-                .filter(|name| name.ends_with(".json"))
-                .collect()
-        })
-        .unwrap_or_default();
+    // A corpus that cannot be read must fail the build, not become empty.
+    let entries = fs::read_dir(&dir).unwrap_or_else(|error| panic!("cannot read {}: {error}", dir.display()));
+    let mut names: Vec<String> = entries
+        .map(|entry| entry.expect("a readable fixture directory entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
     names.sort();
     let mut out = String::from("/// (file name, contents) of every fixture in tests/fixtures.\n");
     out.push_str("pub const FIXTURES: &[(&str, &str)] = &[\n");

@@ -17,6 +17,6 @@ macro_rules! native_case {
 for_each_fixture!(native_case);
 
 #[test]
-fn corpus_has_at_least_60_cases() {
-    assert!(support::FIXTURES.len() >= 60, "the corpus has {} cases", support::FIXTURES.len());
+fn corpus_has_every_case() {
+    assert!(support::FIXTURES.len() >= 122, "the corpus has {} cases", support::FIXTURES.len());
 }

@@ -130,6 +130,6 @@ macro_rules! wasm_case {
 for_each_fixture!(wasm_case);
 
 #[wasm_bindgen_test::wasm_bindgen_test]
-fn corpus_has_at_least_60_cases() {
-    assert!(crate::support::FIXTURES.len() >= 60, "the corpus has {} cases", crate::support::FIXTURES.len());
+fn corpus_has_every_case() {
+    assert!(crate::support::FIXTURES.len() >= 122, "the corpus has {} cases", crate::support::FIXTURES.len());
 }

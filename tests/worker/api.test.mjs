@@ -53,6 +53,19 @@ describe("identify sequences", () => {
     assert.deepEqual(read.body, merged.body);
   });
 
+  test("a refused identify changes nothing: not even its valid fields", async () => {
+    const id = "seq-refused";
+    await del(id);
+    const created = await put(id, { name: "Jane", plan: { tier: "pro" } });
+    assert.equal(created.status, 200, created.text);
+    const refused = await put(id, { name: "Janet", plan: { tier: "free" }, email: "not an address" });
+    assertError(refused, 422, "invalid_params");
+    assert.deepEqual(refused.body.errors.map((problem) => problem.field), ["email"]);
+    const read = await get(id);
+    assert.equal(read.status, 200);
+    assert.deepEqual(read.body, created.body);
+  });
+
   test("preferences and channel_data are stored but not returned", async () => {
     const id = "seq-2";
     const answer = await put(id, {
