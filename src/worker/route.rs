@@ -1,7 +1,9 @@
-//! The one route, `/v1/users/{user_id}`, read from the raw request URL: the
-//! id is one path segment, percent-decoded here (workers-rs'
-//! `Request::path()` is not decoded, and a parsed `Url` would already have
-//! resolved `%2E%2E` as a dot segment).
+//! The one route, `/v1/users/{user_id}`, read from the request URL: the id is
+//! one path segment, percent-decoded here (workers-rs' `Request::path()` is
+//! not decoded). The URL reaches the Worker already normalised by workerd,
+//! so `%2E` and `%2E%2E` segments are resolved before this code sees them
+//! (`/v1/users/%2E%2E` arrives as `/v1/`): the ids `.` and `..` of SPEC §1
+//! cannot be sent over HTTP (the core still refuses them, for other callers).
 
 use super::error::ApiError;
 use crate::{Problem, ProblemType};
