@@ -29,7 +29,7 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC
 use wasm_bindgen::JsValue;
 use worker::{
     console_error, console_log, durable_object, DurableObject, Env, Headers, Method, Request, Response, ScheduledTime,
-    SqlStorage, State,
+    SqlStorage, State, Storage,
 };
 
 /// The Durable Object binding (wrangler.toml `[[durable_objects.bindings]]`).
@@ -151,12 +151,11 @@ impl UserObject {
         // `updated_at` strictly increases, also when the clock has not moved.
         let now = clock.max(user.last_write_ms + 1);
         let record = merge(stored, &target.user_id, request, Timestamp::from_millis(now));
-        state::write_record_json(&sql, Some(&record.to_json()))?;
         user.has_record = 1;
         user.version += 1;
         user.last_write_ms = now;
         let alarm = plan_flush(&mut user, clock);
-        state::save(&sql, &user)?;
+        state::commit(&self.state.storage(), &sql, Some(record.to_json()), &user)?;
         self.arm(alarm).await;
         json_response(serde_json::to_vec(&record.user)?)
     }
@@ -179,11 +178,10 @@ impl UserObject {
     async fn delete(&self, target: &Target) -> worker::Result<Response> {
         let sql = self.sql()?;
         let mut user = self.state_of(&sql, target)?;
-        state::write_record_json(&sql, None)?;
         user.has_record = 0;
         user.version += 1;
         let alarm = plan_flush(&mut user, now_ms());
-        state::save(&sql, &user)?;
+        state::commit(&self.state.storage(), &sql, None, &user)?;
         self.arm(alarm).await;
         Ok(Response::empty()?.with_status(204))
     }
@@ -206,8 +204,9 @@ impl UserObject {
         }
         let env = self.env.clone();
         let target = target.clone();
+        let storage = self.state.storage();
         // Errors come back as values: an `Err` out of the gate would reset the object.
-        let adopted = self.state.block_concurrency_while(async move { Ok(adopt(&sql, &env, &target).await) });
+        let adopted = self.state.block_concurrency_while(async move { Ok(adopt(&storage, &sql, &env, &target).await) });
         adopted.await?
     }
 
@@ -283,7 +282,7 @@ impl UserObject {
 }
 
 /// Adopts the KV record of a user the object has never held, if KV has one.
-async fn adopt(sql: &SqlStorage, env: &Env, target: &Target) -> worker::Result<()> {
+async fn adopt(storage: &Storage, sql: &SqlStorage, env: &Env, target: &Target) -> worker::Result<()> {
     if state::read(sql)?.is_some() {
         return Ok(());
     }
@@ -298,8 +297,7 @@ async fn adopt(sql: &SqlStorage, env: &Env, target: &Target) -> worker::Result<(
     user.flushed_version = 1;
     let written = js_sys::Date::parse(&record.user.updated_at);
     user.last_write_ms = if written.is_finite() { written as i64 } else { 0 };
-    state::write_record_json(sql, Some(&record.to_json()))?;
-    state::save(sql, &user)
+    state::commit(storage, sql, Some(record.to_json()), &user)
 }
 
 /// Plans a flush after a change, unless one is pending: at once, or a

@@ -17,7 +17,9 @@
 use crate::StoredUser;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
-use worker::{SqlStorage, SqlStorageValue};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use worker::{SqlStorage, SqlStorageValue, Storage};
 
 /// The largest part of a record's JSON in one row (SQLite-backed Durable
 /// Objects refuse strings over 2 MB).
@@ -162,8 +164,27 @@ pub fn read_record(sql: &SqlStorage) -> worker::Result<Option<StoredUser>> {
     }
 }
 
-/// Replaces the record's JSON (`None` removes it).
-pub fn write_record_json(sql: &SqlStorage, json: Option<&str>) -> worker::Result<()> {
+/// Writes the record's JSON (`None` removes it) and the bookkeeping row as
+/// one transaction: if any statement fails, none of them stays, so a failed
+/// write never leaves a cut record or a change the flush would not see.
+pub fn commit(storage: &Storage, sql: &SqlStorage, json: Option<String>, state: &UserState) -> worker::Result<()> {
+    let sql = sql.clone();
+    let state = state.clone();
+    let write = Closure::once_into_js(move || -> Result<(), JsValue> {
+        write_record_json(&sql, json.as_deref())
+            .and_then(|()| save(&sql, &state))
+            .map_err(|error| js_sys::Error::new(&error.to_string()).into())
+    });
+    // `ctx.storage.transactionSync(callback)` runs the callback as one SQLite
+    // transaction, rolled back if it throws; workers-rs 0.8 does not bind it.
+    let storage: &JsValue = storage.as_raw().as_ref();
+    let transaction_sync: js_sys::Function =
+        js_sys::Reflect::get(storage, &JsValue::from_str("transactionSync"))?.dyn_into()?;
+    transaction_sync.call1(storage, &write).map(drop).map_err(worker::Error::from)
+}
+
+/// Replaces the record's JSON (`None` removes it); see [`commit`].
+fn write_record_json(sql: &SqlStorage, json: Option<&str>) -> worker::Result<()> {
     create_schema(sql)?;
     sql.exec("DELETE FROM record_part", None)?;
     if let Some(json) = json {
