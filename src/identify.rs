@@ -16,7 +16,7 @@ pub fn parse_request<'a>(user_id: &str, body: &'a [u8]) -> Result<IdentifyReques
         // user id beside it, as validation would.
         Err(IdentifyError::InvalidParams(mut problems)) => {
             if let Err(error) = check_user_id(user_id) {
-                problems.insert(0, Problem { field: "user_id".into(), message: error.message, kind: error.kind });
+                problems.insert(0, error.at("user_id"));
             }
             Err(IdentifyError::InvalidParams(problems))
         }

@@ -136,24 +136,25 @@ function relativePath(field, slot) {
   return field.startsWith(`${slot}.`) ? field.slice(slot.length + 1) : "";
 }
 
+/** A list item for one problem: its path (if any) in code, then the message. */
+function problemItem(path, message) {
+  const item = document.createElement("li");
+  if (path) {
+    const code = document.createElement("code");
+    code.textContent = path;
+    item.append(code, ": ");
+  }
+  item.append(message);
+  return item;
+}
+
 /** Reads and checks the form, and shows every problem where it belongs. */
 function refresh() {
   current = readForm();
   for (const slot of SLOTS) {
     const mine = current.problems.filter((problem) => problem.slot === slot);
     const list = $(`${slot}-problems`);
-    list.replaceChildren(
-      ...mine.map(({ path, message }) => {
-        const item = document.createElement("li");
-        if (path) {
-          const code = document.createElement("code");
-          code.textContent = path;
-          item.append(code, ": ");
-        }
-        item.append(message);
-        return item;
-      }),
-    );
+    list.replaceChildren(...mine.map(({ path, message }) => problemItem(path, message)));
     list.hidden = mine.length === 0;
     if (slot !== "top") {
       const input = $(slot);
@@ -297,16 +298,7 @@ function showError(sentence, items = [], requestId = null) {
   if (items.length) {
     const list = document.createElement("ul");
     list.id = "status-problems";
-    for (const { field, message } of items) {
-      const item = document.createElement("li");
-      if (field) {
-        const code = document.createElement("code");
-        code.textContent = field;
-        item.append(code, ": ");
-      }
-      item.append(message);
-      list.append(item);
-    }
+    list.append(...items.map(({ field, message }) => problemItem(field, message)));
     parts.push(list);
   }
   if (requestId) {

@@ -53,6 +53,11 @@ pub struct FieldError {
 }
 
 impl FieldError {
+    /// The problem this error makes at `field` (a dotted path).
+    pub fn at(self, field: impl Into<String>) -> crate::Problem {
+        crate::Problem { field: field.into(), message: self.message, kind: self.kind }
+    }
+
     pub(crate) fn new(kind: ProblemType, message: impl Into<String>) -> Self {
         FieldError { kind, message: message.into() }
     }

@@ -94,7 +94,7 @@ pub(crate) struct Report {
 
 impl Report {
     pub(crate) fn add(&mut self, path: &Path<'_>, error: FieldError) {
-        self.problems.push(Problem { field: path.render(), message: error.message, kind: error.kind });
+        self.problems.push(error.at(path.render()));
     }
 
     pub(crate) fn add_new(&mut self, path: &Path<'_>, kind: ProblemType, message: impl Into<String>) {

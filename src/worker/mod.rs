@@ -22,7 +22,7 @@ mod route;
 mod state;
 mod store;
 
-use crate::{check_user_id, parse_request, Problem};
+use crate::{check_user_id, parse_request};
 use auth::ApiKeys;
 use error::ApiError;
 use forward::UserObjectClient;
@@ -109,9 +109,7 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
 
 /// A 422 on `user_id` for GET and DELETE, as identify reports it.
 fn check_id(user_id: &str) -> Result<(), ApiError> {
-    check_user_id(user_id).map_err(|error| {
-        ApiError::invalid_params(vec![Problem { field: "user_id".into(), message: error.message, kind: error.kind }])
-    })
+    check_user_id(user_id).map_err(|error| ApiError::invalid_params(vec![error.at("user_id")]))
 }
 
 /// Counts one request against the environment's limit for this route.

@@ -7,7 +7,7 @@ mod retry;
 
 use crate::js::convert::{body_json, to_js, user_id};
 use crate::js::errors::{abort_error, api_error, connection_error, timeout_error, validation_error, ApiErrorFields};
-use crate::{check_user_id, parse_request, IdentifyError, Problem};
+use crate::{check_user_id, parse_request, IdentifyError};
 use fetch::{sleep, Attempt, Outcome};
 use gloo_net::http::Method;
 use options::{signal_option, Config};
@@ -66,14 +66,8 @@ impl IdentifyClient {
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        let config = Rc::clone(&self.config);
-        future_to_promise(async move {
-            let options = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
-            let signal = signal_option(&options)?;
-            let id = checked_id(&user_id_value)?;
-            let (_, body) = call(&config, Method::GET, &id, None, signal.as_ref()).await?;
-            parse_user(&body)
-        })
+        let request = self.bodyless(Method::GET, user_id_value, options);
+        future_to_promise(async move { parse_user(&request.await?) })
     }
 
     /// Deletes the user with this id; resolves also when there was none.
@@ -83,20 +77,34 @@ impl IdentifyClient {
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        let config = Rc::clone(&self.config);
-        future_to_promise(async move {
-            let options = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
-            let signal = signal_option(&options)?;
-            let id = checked_id(&user_id_value)?;
-            call(&config, Method::DELETE, &id, None, signal.as_ref()).await?;
-            Ok(JsValue::UNDEFINED)
-        })
+        let request = self.bodyless(Method::DELETE, user_id_value, options);
+        future_to_promise(async move { request.await.map(|_| JsValue::UNDEFINED) })
     }
 
     /// The base URL requests go to, without a trailing `/`.
     #[wasm_bindgen(getter, js_name = baseUrl)]
     pub fn base_url(&self) -> String {
         self.config.base_url.clone()
+    }
+}
+
+impl IdentifyClient {
+    /// A GET or DELETE of one user: the id checked locally, then the call
+    /// with retries; resolves to the answer's body.
+    fn bodyless(
+        &self,
+        method: Method,
+        user_id_value: JsValue,
+        options: Option<js_sys::Object>,
+    ) -> impl std::future::Future<Output = Result<String, JsValue>> {
+        let config = Rc::clone(&self.config);
+        async move {
+            let options = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+            let signal = signal_option(&options)?;
+            let id = checked_id(&user_id_value)?;
+            let (_, body) = call(&config, method, &id, None, signal.as_ref()).await?;
+            Ok(body)
+        }
     }
 }
 
@@ -107,7 +115,7 @@ fn checked_id(value: &JsValue) -> Result<String, JsValue> {
     match check_user_id(&id) {
         Ok(()) => Ok(id),
         Err(error) => {
-            let problems = vec![Problem { field: "user_id".into(), message: error.message, kind: error.kind }];
+            let problems = vec![error.at("user_id")];
             Err(validation_error(&IdentifyError::InvalidParams(problems.clone()), &problems))
         }
     }
