@@ -31,6 +31,12 @@ pub async fn read_capped(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     if req.inner().body().is_none() {
         return Ok(Vec::new());
     }
+    if declared.is_some() {
+        // HTTP framing ends the body at its declared length, so one read
+        // (`arrayBuffer()`) buffers at most the limit.
+        let body = req.bytes().await.map_err(ApiError::internal)?;
+        return if body.len() > MAX_BODY_BYTES { Err(IdentifyError::RequestTooLarge.into()) } else { Ok(body) };
+    }
     let mut stream = req.stream().map_err(ApiError::internal)?;
     let mut body = Vec::with_capacity(declared.map_or(0, |length| length as usize));
     while let Some(chunk) = stream.next().await {

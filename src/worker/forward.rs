@@ -8,7 +8,8 @@ use super::object::{Target, BINDING, REQUEST_ID_HEADER};
 use futures_util::future::{select, Either};
 use std::pin::pin;
 use std::time::Duration;
-use worker::{Delay, Env, Headers, Method, Request, RequestInit, Response, Stub};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{web_sys, Delay, Env, Headers, Method, Request, RequestInit, Response, ResponseBody, Stub};
 
 /// The URL of internal requests (the object only reads method, headers and body).
 const OBJECT_URL: &str = "https://user-object.internal/";
@@ -72,8 +73,8 @@ impl<'a> UserObjectClient<'a> {
         }
         let request = Request::new_with_init(OBJECT_URL, &init).map_err(ApiError::internal)?;
         let exchange = async {
-            let mut response = self.stub.fetch_with_request(request).await?;
-            let bytes = response.bytes().await?;
+            let response = self.stub.fetch_with_request(request).await?;
+            let bytes = read_body(response.body()).await?;
             Ok::<_, worker::Error>((response.status_code(), bytes))
         };
         match select(pin!(exchange), pin!(Delay::from(OBJECT_TIMEOUT))).await {
@@ -81,6 +82,20 @@ impl<'a> UserObjectClient<'a> {
             Either::Right(_) => {
                 Err(ApiError::internal(format!("user object: no answer within {} s", OBJECT_TIMEOUT.as_secs())))
             }
+        }
+    }
+}
+
+/// The object's answer body, read by the runtime in one call
+/// (`arrayBuffer()`) rather than chunk by chunk through a stream reader.
+async fn read_body(body: &ResponseBody) -> worker::Result<Vec<u8>> {
+    match body {
+        ResponseBody::Empty => Ok(Vec::new()),
+        ResponseBody::Body(bytes) => Ok(bytes.clone()),
+        ResponseBody::Stream(stream) => {
+            let whole = web_sys::Response::new_with_opt_readable_stream(Some(stream))?;
+            let buffer = JsFuture::from(whole.array_buffer()?).await?;
+            Ok(js_sys::Uint8Array::new(&buffer).to_vec())
         }
     }
 }

@@ -22,14 +22,14 @@
 //! KV is not consulted for that user again.
 
 use super::error::ApiError;
-use super::state::{self, UserState};
+use super::state::{Tables, UserState};
 use super::store::{key_digest, Store};
 use crate::{merge, parse_request, Timestamp};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use wasm_bindgen::JsValue;
 use worker::{
     console_error, console_log, durable_object, DurableObject, Env, Headers, Method, Request, Response, ScheduledTime,
-    SqlStorage, State, Storage,
+    State, Storage,
 };
 
 /// The Durable Object binding (wrangler.toml `[[durable_objects.bindings]]`).
@@ -84,11 +84,13 @@ impl Target {
 pub struct UserObject {
     state: State,
     env: Env,
+    tables: Tables,
 }
 
 impl DurableObject for UserObject {
     fn new(state: State, env: Env) -> Self {
-        UserObject { state, env }
+        let tables = Tables::new(&state.storage());
+        UserObject { state, env, tables }
     }
 
     /// An internal request from the Worker: PUT (identify, the body as the
@@ -120,11 +122,6 @@ impl DurableObject for UserObject {
 }
 
 impl UserObject {
-    /// The object's SQL storage ([`super::state`]).
-    fn sql(&self) -> worker::Result<SqlStorage> {
-        Ok(self.state.storage().sql())
-    }
-
     async fn serve(&self, req: &mut Request) -> worker::Result<Response> {
         let target = Target::from_headers(req.headers())?;
         match req.method() {
@@ -142,11 +139,10 @@ impl UserObject {
     async fn identify(&self, target: &Target, body: &[u8]) -> worker::Result<Response> {
         let request = parse_request(&target.user_id, body)
             .map_err(|error| format!("the core refused a body the Worker accepted: {error}"))?;
-        self.adopt_from_kv(target).await?;
-        // From here to `save`: no await, so no other event of this object runs in between.
-        let sql = self.sql()?;
-        let mut user = self.state_of(&sql, target)?;
-        let stored = if user.has_record == 1 { Some(required_record(&sql)?) } else { None };
+        let mut user = self.current_state(target).await?;
+        // From the state's last read to the commit: no await, so no other
+        // event of this object runs in between.
+        let stored = if user.has_record == 1 { Some(self.required_record()?) } else { None };
         let clock = now_ms();
         // `updated_at` strictly increases, also when the clock has not moved.
         let now = clock.max(user.last_write_ms + 1);
@@ -155,59 +151,68 @@ impl UserObject {
         user.version += 1;
         user.last_write_ms = now;
         let alarm = plan_flush(&mut user, clock);
-        state::commit(&self.state.storage(), &sql, Some(record.to_json()), &user)?;
+        self.tables.commit(&self.state.storage(), Some(record.to_json()), &user)?;
         self.arm(alarm).await;
         json_response(serde_json::to_vec(&record.user)?)
     }
 
     /// GET: the record the object holds (adopted from KV if it held none).
     async fn get(&self, target: &Target) -> worker::Result<Response> {
-        self.adopt_from_kv(target).await?;
-        let sql = self.sql()?;
-        match state::read(&sql)? {
-            Some(user) if user.has_record == 1 => {
-                check_target(&user, target)?;
-                json_response(serde_json::to_vec(&required_record(&sql)?.user)?)
-            }
-            _ => Ok(Response::empty()?.with_status(404)),
+        if self.current_state(target).await?.has_record == 1 {
+            json_response(serde_json::to_vec(&self.required_record()?.user)?)
+        } else {
+            Ok(Response::empty()?.with_status(404))
         }
     }
 
     /// DELETE: a tombstone in the object, and the key's removal from KV by
     /// the same flush as a write.
     async fn delete(&self, target: &Target) -> worker::Result<Response> {
-        let sql = self.sql()?;
-        let mut user = self.state_of(&sql, target)?;
+        let mut user = self.state_of(target)?;
         user.has_record = 0;
         user.version += 1;
         let alarm = plan_flush(&mut user, now_ms());
-        state::commit(&self.state.storage(), &sql, None, &user)?;
+        self.tables.commit(&self.state.storage(), None, &user)?;
         self.arm(alarm).await;
         Ok(Response::empty()?.with_status(204))
     }
 
     /// The state of `target`'s user: what the object holds, or a fresh one.
-    fn state_of(&self, sql: &SqlStorage, target: &Target) -> worker::Result<UserState> {
-        match state::read(sql)? {
+    fn state_of(&self, target: &Target) -> worker::Result<UserState> {
+        match self.tables.read()? {
             Some(user) => check_target(&user, target).map(|()| user),
             None => Ok(UserState::new(&target.environment, &target.user_id)),
         }
     }
 
-    /// If the object has never held this user, reads KV once and adopts
-    /// what it finds. No other event reaches the object meanwhile, so no
+    /// The state of `target`'s user, adopted from KV first if the object
+    /// has never held it. When the object holds the user this returns
+    /// without awaiting anything, so a caller's read-merge-write stays one
+    /// step; after an adoption the state is read again.
+    async fn current_state(&self, target: &Target) -> worker::Result<UserState> {
+        if let Some(user) = self.tables.read()? {
+            check_target(&user, target)?;
+            return Ok(user);
+        }
+        self.adopt_from_kv(target).await?;
+        self.state_of(target)
+    }
+
+    /// Reads KV once for a user the object has never held and adopts what
+    /// it finds. No other event reaches the object meanwhile, so no
     /// identify can land between the read and the adoption.
     async fn adopt_from_kv(&self, target: &Target) -> worker::Result<()> {
-        let sql = self.sql()?;
-        if state::read(&sql)?.is_some() {
-            return Ok(());
-        }
-        let env = self.env.clone();
-        let target = target.clone();
-        let storage = self.state.storage();
+        let (storage, tables, env, target) =
+            (self.state.storage(), self.tables.clone(), self.env.clone(), target.clone());
         // Errors come back as values: an `Err` out of the gate would reset the object.
-        let adopted = self.state.block_concurrency_while(async move { Ok(adopt(&storage, &sql, &env, &target).await) });
+        let adopted =
+            self.state.block_concurrency_while(async move { Ok(adopt(&storage, &tables, &env, &target).await) });
         adopted.await?
+    }
+
+    /// The stored record of a user the object holds.
+    fn required_record(&self) -> worker::Result<crate::StoredUser> {
+        self.tables.read_record()?.ok_or_else(|| "the record of a user the object holds is missing".into())
     }
 
     /// Sets the flush alarm planned by [`plan_flush`]. A failure is logged
@@ -217,13 +222,14 @@ impl UserObject {
         let Some(at) = alarm else { return };
         if let Err(error) = self.state.storage().set_alarm(scheduled(at)).await {
             console_error!("user object: could not set the flush alarm: {error}");
-            let dropped = self.sql().and_then(|sql| match state::read(&sql)? {
-                Some(mut user) if user.flush_at_ms == Some(at) => {
+            let dropped = match self.tables.read() {
+                Ok(Some(mut user)) if user.flush_at_ms == Some(at) => {
                     user.flush_at_ms = None;
-                    state::save(&sql, &user)
+                    self.tables.save(&user)
                 }
-                _ => Ok(()),
-            });
+                Ok(_) => Ok(()),
+                Err(error) => Err(error),
+            };
             if let Err(error) = dropped {
                 console_error!("user object: could not drop the flush plan: {error}");
             }
@@ -233,17 +239,16 @@ impl UserObject {
     /// The alarm: writes the latest change to KV, then plans the next
     /// flush if changes arrived meanwhile, or a retry if the write failed.
     async fn flush(&self) -> worker::Result<()> {
-        let sql = self.sql()?;
-        let Some(pending) = state::read(&sql)? else { return Ok(()) };
+        let Some(pending) = self.tables.read()? else { return Ok(()) };
         if pending.version == pending.flushed_version {
             if pending.flush_at_ms.is_some() {
-                state::save(&sql, &UserState { flush_at_ms: None, ..pending })?;
+                self.tables.save(&UserState { flush_at_ms: None, ..pending })?;
             }
             return Ok(());
         }
         let version = pending.version;
         let json = if pending.has_record == 1 {
-            Some(state::read_record_json(&sql)?.ok_or("the record of a user the object holds is missing")?)
+            Some(self.tables.read_record_json()?.ok_or("the record of a user the object holds is missing")?)
         } else {
             None
         };
@@ -254,7 +259,7 @@ impl UserObject {
             None => store.delete(&pending.user_id).await,
         };
         // Identifies may have run during the write: read the state again.
-        let mut user = state::read(&sql)?.ok_or("the user's state vanished during a flush")?;
+        let mut user = self.tables.read()?.ok_or("the user's state vanished during a flush")?;
         let clock = now_ms();
         let key = key_digest(&user.environment, &user.user_id);
         match written {
@@ -273,7 +278,7 @@ impl UserObject {
                 user.flush_at_ms = Some(clock + retry);
             }
         }
-        state::save(&sql, &user)?;
+        self.tables.save(&user)?;
         if let Some(at) = user.flush_at_ms {
             self.state.storage().set_alarm(scheduled(at)).await?;
         }
@@ -282,8 +287,8 @@ impl UserObject {
 }
 
 /// Adopts the KV record of a user the object has never held, if KV has one.
-async fn adopt(storage: &Storage, sql: &SqlStorage, env: &Env, target: &Target) -> worker::Result<()> {
-    if state::read(sql)?.is_some() {
+async fn adopt(storage: &Storage, tables: &Tables, env: &Env, target: &Target) -> worker::Result<()> {
+    if tables.read()?.is_some() {
         return Ok(());
     }
     let store = Store::new(env, &target.environment).map_err(worker_error)?;
@@ -297,7 +302,7 @@ async fn adopt(storage: &Storage, sql: &SqlStorage, env: &Env, target: &Target) 
     user.flushed_version = 1;
     let written = js_sys::Date::parse(&record.user.updated_at);
     user.last_write_ms = if written.is_finite() { written as i64 } else { 0 };
-    state::commit(storage, sql, Some(record.to_json()), &user)
+    tables.commit(storage, Some(record.to_json()), &user)
 }
 
 /// Plans a flush after a change, unless one is pending: at once, or a
@@ -318,11 +323,6 @@ fn plan_flush(user: &mut UserState, clock: i64) -> Option<i64> {
 fn retry_delay_ms(failures: i64) -> i64 {
     let doublings = failures.clamp(1, 16) - 1;
     (FLUSH_SPACING_MS << doublings).min(MAX_RETRY_MS)
-}
-
-/// The stored record of a user the object holds.
-fn required_record(sql: &SqlStorage) -> worker::Result<crate::StoredUser> {
-    state::read_record(sql)?.ok_or_else(|| "the record of a user the object holds is missing".into())
 }
 
 /// An object holds one user: a request for another is a bug, never served.

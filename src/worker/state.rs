@@ -11,12 +11,14 @@
 //! - `record_part`: the record's JSON (`StoredUser::to_json`), in parts of at
 //!   most [`PART_BYTES`], as SQLite-backed objects limit a string to 2 MB.
 //!
-//! The tables are created by the first write; until then every read finds
+//! The tables are created by the first commit; until then every read finds
 //! nothing, so a GET of an unknown user writes nothing.
 
 use crate::StoredUser;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
+use std::cell::Cell;
+use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use worker::{SqlStorage, SqlStorageValue, Storage};
@@ -81,118 +83,144 @@ impl UserState {
     }
 }
 
-/// Creates the tables if they are not there yet: before every write, in the
-/// same step, so an object that only reads (a GET of an unknown user)
-/// writes nothing, and a new user's tables and record are one commit.
-fn create_schema(sql: &SqlStorage) -> worker::Result<()> {
-    for statement in SCHEMA {
-        sql.exec(statement, None)?;
+/// The object's SQL storage. It asks SQLite once whether the tables exist
+/// and then remembers: they are created by the first commit and never
+/// dropped, so most calls are one statement.
+#[derive(Clone)]
+pub struct Tables {
+    sql: SqlStorage,
+    /// `None` until known; `Some(true)` from the first successful commit.
+    exist: Rc<Cell<Option<bool>>>,
+}
+
+impl Tables {
+    /// The tables of the object whose storage this is.
+    pub fn new(storage: &Storage) -> Self {
+        Tables { sql: storage.sql(), exist: Rc::default() }
     }
-    Ok(())
-}
 
-/// Whether the object has ever written its tables.
-fn has_schema(sql: &SqlStorage) -> worker::Result<bool> {
-    let tables: Vec<IgnoredAny> =
-        sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'user_state'", None)?.to_array()?;
-    Ok(!tables.is_empty())
-}
-
-/// The user's state, if the object has held the user.
-pub fn read(sql: &SqlStorage) -> worker::Result<Option<UserState>> {
-    if !has_schema(sql)? {
-        return Ok(None);
+    /// Whether the object has ever written its tables.
+    fn exist(&self) -> worker::Result<bool> {
+        if let Some(exist) = self.exist.get() {
+            return Ok(exist);
+        }
+        let tables: Vec<IgnoredAny> = self
+            .sql
+            .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'user_state'", None)?
+            .to_array()?;
+        let exist = !tables.is_empty();
+        self.exist.set(Some(exist));
+        Ok(exist)
     }
-    let rows: Vec<UserState> = sql
-        .exec(
-            "SELECT environment, user_id, has_record, version, last_write_ms, flushed_version,
-                    last_flush_ms, flush_at_ms, failures
-             FROM user_state WHERE id = 0",
-            None,
-        )?
-        .to_array()?;
-    Ok(rows.into_iter().next())
-}
 
-/// Writes the user's state.
-pub fn save(sql: &SqlStorage, state: &UserState) -> worker::Result<()> {
-    create_schema(sql)?;
-    let values: Vec<SqlStorageValue> = vec![
-        state.environment.as_str().into(),
-        state.user_id.as_str().into(),
-        state.has_record.into(),
-        state.version.into(),
-        state.last_write_ms.into(),
-        state.flushed_version.into(),
-        state.last_flush_ms.into(),
-        state.flush_at_ms.into(),
-        state.failures.into(),
-    ];
-    sql.exec(
-        "INSERT OR REPLACE INTO user_state (id, environment, user_id, has_record, version, last_write_ms,
-             flushed_version, last_flush_ms, flush_at_ms, failures)
-         VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        values,
-    )?;
-    Ok(())
-}
-
-/// The record's JSON as stored (`None` when there is no record).
-pub fn read_record_json(sql: &SqlStorage) -> worker::Result<Option<String>> {
-    #[derive(Deserialize)]
-    struct Part {
-        text: String,
+    /// The user's state, if the object has held the user.
+    pub fn read(&self) -> worker::Result<Option<UserState>> {
+        if !self.exist()? {
+            return Ok(None);
+        }
+        let rows: Vec<UserState> = self
+            .sql
+            .exec(
+                "SELECT environment, user_id, has_record, version, last_write_ms, flushed_version,
+                        last_flush_ms, flush_at_ms, failures
+                 FROM user_state WHERE id = 0",
+                None,
+            )?
+            .to_array()?;
+        Ok(rows.into_iter().next())
     }
-    if !has_schema(sql)? {
-        return Ok(None);
-    }
-    let parts: Vec<Part> = sql.exec("SELECT text FROM record_part ORDER BY part", None)?.to_array()?;
-    if parts.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(parts.into_iter().map(|part| part.text).collect()))
-}
 
-/// The stored record (`None` when there is no record).
-pub fn read_record(sql: &SqlStorage) -> worker::Result<Option<StoredUser>> {
-    match read_record_json(sql)? {
-        Some(json) => StoredUser::from_json(json.as_bytes()).map(Some).map_err(|error| match error {
-            crate::IdentifyError::InvalidStoredRecord { detail } => worker::Error::RustError(detail),
-            other => worker::Error::RustError(other.to_string()),
-        }),
-        None => Ok(None),
+    /// Writes the state of a user the object holds (its tables exist).
+    pub fn save(&self, state: &UserState) -> worker::Result<()> {
+        let values: Vec<SqlStorageValue> = vec![
+            state.environment.as_str().into(),
+            state.user_id.as_str().into(),
+            state.has_record.into(),
+            state.version.into(),
+            state.last_write_ms.into(),
+            state.flushed_version.into(),
+            state.last_flush_ms.into(),
+            state.flush_at_ms.into(),
+            state.failures.into(),
+        ];
+        self.sql.exec(
+            "INSERT OR REPLACE INTO user_state (id, environment, user_id, has_record, version, last_write_ms,
+                 flushed_version, last_flush_ms, flush_at_ms, failures)
+             VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            values,
+        )?;
+        Ok(())
     }
-}
 
-/// Writes the record's JSON (`None` removes it) and the bookkeeping row as
-/// one transaction: if any statement fails, none of them stays, so a failed
-/// write never leaves a cut record or a change the flush would not see.
-pub fn commit(storage: &Storage, sql: &SqlStorage, json: Option<String>, state: &UserState) -> worker::Result<()> {
-    let sql = sql.clone();
-    let state = state.clone();
-    let write = Closure::once_into_js(move || -> Result<(), JsValue> {
-        write_record_json(&sql, json.as_deref())
-            .and_then(|()| save(&sql, &state))
-            .map_err(|error| js_sys::Error::new(&error.to_string()).into())
-    });
-    // `ctx.storage.transactionSync(callback)` runs the callback as one SQLite
-    // transaction, rolled back if it throws; workers-rs 0.8 does not bind it.
-    let storage: &JsValue = storage.as_raw().as_ref();
-    let transaction_sync: js_sys::Function =
-        js_sys::Reflect::get(storage, &JsValue::from_str("transactionSync"))?.dyn_into()?;
-    transaction_sync.call1(storage, &write).map(drop).map_err(worker::Error::from)
-}
+    /// The record's JSON as stored (`None` when there is no record).
+    pub fn read_record_json(&self) -> worker::Result<Option<String>> {
+        #[derive(Deserialize)]
+        struct Part {
+            text: String,
+        }
+        if !self.exist()? {
+            return Ok(None);
+        }
+        let parts: Vec<Part> = self.sql.exec("SELECT text FROM record_part ORDER BY part", None)?.to_array()?;
+        if parts.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(parts.into_iter().map(|part| part.text).collect()))
+    }
 
-/// Replaces the record's JSON (`None` removes it); see [`commit`].
-fn write_record_json(sql: &SqlStorage, json: Option<&str>) -> worker::Result<()> {
-    create_schema(sql)?;
-    sql.exec("DELETE FROM record_part", None)?;
-    if let Some(json) = json {
-        for (index, part) in parts(json, PART_BYTES).enumerate() {
-            sql.exec("INSERT INTO record_part (part, text) VALUES (?, ?)", vec![(index as i64).into(), part.into()])?;
+    /// The stored record (`None` when there is no record).
+    pub fn read_record(&self) -> worker::Result<Option<StoredUser>> {
+        match self.read_record_json()? {
+            Some(json) => StoredUser::from_json(json.as_bytes()).map(Some).map_err(|error| match error {
+                crate::IdentifyError::InvalidStoredRecord { detail } => worker::Error::RustError(detail),
+                other => worker::Error::RustError(other.to_string()),
+            }),
+            None => Ok(None),
         }
     }
-    Ok(())
+
+    /// Writes the record's JSON (`None` removes it) and the bookkeeping row
+    /// as one transaction, creating the tables first if they are not there:
+    /// if any statement fails, none of them stays, so a failed write never
+    /// leaves a cut record or a change the flush would not see.
+    pub fn commit(&self, storage: &Storage, json: Option<String>, state: &UserState) -> worker::Result<()> {
+        let tables = self.clone();
+        let create = !self.exist()?;
+        let state = state.clone();
+        let write = Closure::once_into_js(move || -> Result<(), JsValue> {
+            tables
+                .write_record_json(create, json.as_deref())
+                .and_then(|()| tables.save(&state))
+                .map_err(|error| js_sys::Error::new(&error.to_string()).into())
+        });
+        // `ctx.storage.transactionSync(callback)` runs the callback as one SQLite
+        // transaction, rolled back if it throws; workers-rs 0.8 does not bind it.
+        let storage: &JsValue = storage.as_raw().as_ref();
+        let transaction_sync: js_sys::Function =
+            js_sys::Reflect::get(storage, &JsValue::from_str("transactionSync"))?.dyn_into()?;
+        transaction_sync.call1(storage, &write).map_err(worker::Error::from)?;
+        self.exist.set(Some(true));
+        Ok(())
+    }
+
+    /// Replaces the record's JSON (`None` removes it); see [`Tables::commit`].
+    fn write_record_json(&self, create_tables: bool, json: Option<&str>) -> worker::Result<()> {
+        if create_tables {
+            for statement in SCHEMA {
+                self.sql.exec(statement, None)?;
+            }
+        }
+        self.sql.exec("DELETE FROM record_part", None)?;
+        if let Some(json) = json {
+            for (index, part) in parts(json, PART_BYTES).enumerate() {
+                self.sql.exec(
+                    "INSERT INTO record_part (part, text) VALUES (?, ?)",
+                    vec![(index as i64).into(), part.into()],
+                )?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `text` cut into pieces of at most `max` bytes, at character boundaries.
