@@ -31,9 +31,11 @@ pub async fn read_capped(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     if req.inner().body().is_none() {
         return Ok(Vec::new());
     }
-    if declared.is_some() {
+    let chunked = req.headers().get("Transfer-Encoding").ok().flatten().is_some();
+    if declared.is_some() && !chunked {
         // HTTP framing ends the body at its declared length, so one read
-        // (`arrayBuffer()`) buffers at most the limit.
+        // (`arrayBuffer()`) buffers at most the limit. (With a
+        // Transfer-Encoding the length would not bind: stream instead.)
         let body = req.bytes().await.map_err(ApiError::internal)?;
         return if body.len() > MAX_BODY_BYTES { Err(IdentifyError::RequestTooLarge.into()) } else { Ok(body) };
     }
