@@ -29,7 +29,7 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC
 use wasm_bindgen::JsValue;
 use worker::{
     console_error, console_log, durable_object, DurableObject, Env, Headers, Method, Request, Response, ScheduledTime,
-    State, Storage,
+    State,
 };
 
 /// The Durable Object binding (wrangler.toml `[[durable_objects.bindings]]`).
@@ -151,7 +151,7 @@ impl UserObject {
         user.version += 1;
         user.last_write_ms = now;
         let alarm = plan_flush(&mut user, clock);
-        self.tables.commit(&self.state.storage(), Some(record.to_json()), &user)?;
+        self.tables.commit(Some(record.to_json()), &user)?;
         self.arm(alarm).await;
         json_response(serde_json::to_vec(&record.user)?)
     }
@@ -172,7 +172,7 @@ impl UserObject {
         user.has_record = 0;
         user.version += 1;
         let alarm = plan_flush(&mut user, now_ms());
-        self.tables.commit(&self.state.storage(), None, &user)?;
+        self.tables.commit(None, &user)?;
         self.arm(alarm).await;
         Ok(Response::empty()?.with_status(204))
     }
@@ -202,11 +202,9 @@ impl UserObject {
     /// it finds. No other event reaches the object meanwhile, so no
     /// identify can land between the read and the adoption.
     async fn adopt_from_kv(&self, target: &Target) -> worker::Result<()> {
-        let (storage, tables, env, target) =
-            (self.state.storage(), self.tables.clone(), self.env.clone(), target.clone());
+        let (tables, env, target) = (self.tables.clone(), self.env.clone(), target.clone());
         // Errors come back as values: an `Err` out of the gate would reset the object.
-        let adopted =
-            self.state.block_concurrency_while(async move { Ok(adopt(&storage, &tables, &env, &target).await) });
+        let adopted = self.state.block_concurrency_while(async move { Ok(adopt(&tables, &env, &target).await) });
         adopted.await?
     }
 
@@ -222,14 +220,13 @@ impl UserObject {
         let Some(at) = alarm else { return };
         if let Err(error) = self.state.storage().set_alarm(scheduled(at)).await {
             console_error!("user object: could not set the flush alarm: {error}");
-            let dropped = match self.tables.read() {
-                Ok(Some(mut user)) if user.flush_at_ms == Some(at) => {
+            let dropped = self.tables.read().and_then(|user| match user {
+                Some(mut user) if user.flush_at_ms == Some(at) => {
                     user.flush_at_ms = None;
                     self.tables.save(&user)
                 }
-                Ok(_) => Ok(()),
-                Err(error) => Err(error),
-            };
+                _ => Ok(()),
+            });
             if let Err(error) = dropped {
                 console_error!("user object: could not drop the flush plan: {error}");
             }
@@ -287,7 +284,7 @@ impl UserObject {
 }
 
 /// Adopts the KV record of a user the object has never held, if KV has one.
-async fn adopt(storage: &Storage, tables: &Tables, env: &Env, target: &Target) -> worker::Result<()> {
+async fn adopt(tables: &Tables, env: &Env, target: &Target) -> worker::Result<()> {
     if tables.read()?.is_some() {
         return Ok(());
     }
@@ -302,7 +299,7 @@ async fn adopt(storage: &Storage, tables: &Tables, env: &Env, target: &Target) -
     user.flushed_version = 1;
     let written = js_sys::Date::parse(&record.user.updated_at);
     user.last_write_ms = if written.is_finite() { written as i64 } else { 0 };
-    tables.commit(storage, Some(record.to_json()), &user)
+    tables.commit(Some(record.to_json()), &user)
 }
 
 /// Plans a flush after a change, unless one is pending: at once, or a

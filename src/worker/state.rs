@@ -89,6 +89,8 @@ impl UserState {
 #[derive(Clone)]
 pub struct Tables {
     sql: SqlStorage,
+    /// The object's `ctx.storage`, for `transactionSync` (see [`Tables::commit`]).
+    storage: JsValue,
     /// `None` until known; `Some(true)` from the first successful commit.
     exist: Rc<Cell<Option<bool>>>,
 }
@@ -96,7 +98,8 @@ pub struct Tables {
 impl Tables {
     /// The tables of the object whose storage this is.
     pub fn new(storage: &Storage) -> Self {
-        Tables { sql: storage.sql(), exist: Rc::default() }
+        let raw: &JsValue = storage.as_raw().as_ref();
+        Tables { sql: storage.sql(), storage: raw.clone(), exist: Rc::default() }
     }
 
     /// Whether the object has ever written its tables.
@@ -183,7 +186,7 @@ impl Tables {
     /// as one transaction, creating the tables first if they are not there:
     /// if any statement fails, none of them stays, so a failed write never
     /// leaves a cut record or a change the flush would not see.
-    pub fn commit(&self, storage: &Storage, json: Option<String>, state: &UserState) -> worker::Result<()> {
+    pub fn commit(&self, json: Option<String>, state: &UserState) -> worker::Result<()> {
         let tables = self.clone();
         let create = !self.exist()?;
         let state = state.clone();
@@ -195,10 +198,9 @@ impl Tables {
         });
         // `ctx.storage.transactionSync(callback)` runs the callback as one SQLite
         // transaction, rolled back if it throws; workers-rs 0.8 does not bind it.
-        let storage: &JsValue = storage.as_raw().as_ref();
         let transaction_sync: js_sys::Function =
-            js_sys::Reflect::get(storage, &JsValue::from_str("transactionSync"))?.dyn_into()?;
-        transaction_sync.call1(storage, &write).map_err(worker::Error::from)?;
+            js_sys::Reflect::get(&self.storage, &JsValue::from_str("transactionSync"))?.dyn_into()?;
+        transaction_sync.call1(&self.storage, &write).map_err(worker::Error::from)?;
         self.exist.set(Some(true));
         Ok(())
     }
