@@ -4,6 +4,8 @@
 // product. The first path segment picks what a request does:
 //   /empty/...   answers at once (routing, no storage)
 //   /kv/...      reads and writes the user's KV key (the KV-only Worker's storage work)
+//   /hop/...     the user's Durable Object answers at once (the cost of
+//                the Worker-to-object request alone)
 //   /object/...  the user's Durable Object writes one SQLite row and sets an
 //                alarm that writes KV (the storage work of the object design)
 const json = (body) => new Response(body, { headers: { "content-type": "application/json" } });
@@ -16,6 +18,7 @@ export class ReferenceObject {
 
   async fetch(request) {
     const body = await request.text();
+    if (new URL(request.url).pathname.startsWith("/hop/")) return json(body);
     const sql = this.ctx.storage.sql;
     sql.exec("CREATE TABLE IF NOT EXISTS record (id INTEGER PRIMARY KEY, body TEXT NOT NULL)");
     sql.exec("INSERT OR REPLACE INTO record (id, body) VALUES (0, ?)", body);
@@ -42,6 +45,7 @@ export default {
         await env.USERS.put(`kv/${user}`, body);
         return json(body);
       }
+      case "hop":
       case "object":
         return env.REFERENCE_OBJECTS.get(env.REFERENCE_OBJECTS.idFromName(user)).fetch(request);
       default:
