@@ -23,7 +23,7 @@
 
 use super::error::ApiError;
 use super::state::{Tables, UserState};
-use super::store::{key_digest, Store};
+use super::store::{key_digest, Store, MAX_VALUE_BYTES};
 use crate::{merge, parse_request, Timestamp};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use wasm_bindgen::JsValue;
@@ -40,6 +40,9 @@ const ENVIRONMENT_HEADER: &str = "X-Environment";
 const USER_ID_HEADER: &str = "X-User-Id";
 /// The API request's id, for the object's log lines.
 pub const REQUEST_ID_HEADER: &str = "X-Request-ID";
+/// The object's answer to an identify that would make the record longer
+/// than KV stores; its body is the record's length in bytes.
+pub const TOO_LARGE_STATUS: u16 = 422;
 
 /// The least time between two KV writes of one key (KV allows one per second).
 const FLUSH_SPACING_MS: i64 = 1_000;
@@ -95,8 +98,9 @@ impl DurableObject for UserObject {
 
     /// An internal request from the Worker: PUT (identify, the body as the
     /// Worker read and validated it), GET or DELETE. Answers 200 with the
-    /// user, 404 (GET of an unknown user), 204 (DELETE), or 500 with the
-    /// reason in the log only.
+    /// user, 404 (GET of an unknown user), 204 (DELETE), 422 (an identify
+    /// that would make the record too long to store, nothing written), or
+    /// 500 with the reason in the log only.
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let request_id = req.headers().get(REQUEST_ID_HEADER).ok().flatten().unwrap_or_default();
         match self.serve(&mut req).await {
@@ -150,8 +154,13 @@ impl UserObject {
         user.has_record = 1;
         user.version += 1;
         user.last_write_ms = now;
+        let json = record.to_json();
+        if json.len() > MAX_VALUE_BYTES {
+            // Nothing is written: KV could never hold this record.
+            return Ok(Response::ok(json.len().to_string())?.with_status(TOO_LARGE_STATUS));
+        }
         let alarm = plan_flush(&mut user, clock);
-        self.tables.commit(Some(record.to_json()), &user)?;
+        self.tables.commit(Some(json), &user)?;
         self.arm(alarm).await;
         json_response(serde_json::to_vec(&record.user)?)
     }

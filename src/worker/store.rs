@@ -9,7 +9,7 @@
 //! never collide.
 
 use super::error::ApiError;
-use crate::StoredUser;
+use crate::{Problem, ProblemType, StoredUser};
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
 use worker::{kv::KvStore, Env};
@@ -18,6 +18,9 @@ use worker::{kv::KvStore, Env};
 const USERS: &str = "USERS";
 /// Workers KV's limit on a key, in bytes.
 const MAX_KEY_BYTES: usize = 512;
+/// Workers KV's limit on a value, in bytes (25 MiB). A record longer than
+/// this could never be written through, so identify refuses to make one.
+pub const MAX_VALUE_BYTES: usize = 25 * 1024 * 1024;
 
 /// One environment's users.
 pub struct Store<'a> {
@@ -59,6 +62,19 @@ impl<'a> Store<'a> {
     /// Removes `user_id`; removing an unknown user is not an error.
     pub async fn delete(&self, user_id: &str) -> Result<(), ApiError> {
         self.kv.delete(&key_for(self.environment, user_id)).await.map_err(ApiError::internal)
+    }
+}
+
+/// The 422 problem of an identify that would make the stored user
+/// `record_bytes` long, past [`MAX_VALUE_BYTES`] (no storage named: SPEC §6).
+pub fn record_too_large(record_bytes: usize) -> Problem {
+    Problem {
+        field: String::new(),
+        message: format!(
+            "this identify would make the stored user {record_bytes} bytes as JSON (with its preferences and channel data); \
+             a user is at most {MAX_VALUE_BYTES} bytes (25 MiB): nothing was changed"
+        ),
+        kind: ProblemType::TooLarge,
     }
 }
 

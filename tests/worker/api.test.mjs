@@ -201,6 +201,33 @@ describe("the users' Durable Objects and KV", () => {
     assert.deepEqual(stored.user, read.body);
   });
 
+  test("an identify that would make the stored user longer than KV stores (25 MiB) is a 422 and changes nothing", async () => {
+    const id = "big-2";
+    const channel = (i) => `a1b2c3d4-0000-4000-8000-${String(i).padStart(12, "0")}`;
+    // 27 channels of 950,000 bytes: about 25.65 MB, just under 26,214,400 bytes.
+    for (let i = 0; i < 27; i++) {
+      const answer = await put(id, { name: `big ${i}`, channel_data: { [channel(i)]: { tokens: ["t".repeat(950_000)] } } });
+      assert.equal(answer.status, 200, answer.text.slice(0, 300));
+    }
+    const before = await get(id);
+    const over = await put(id, { name: "over", channel_data: { [channel(27)]: { tokens: ["t".repeat(950_000)] } } });
+    assertError(over, 422, "invalid_params");
+    assert.equal(over.body.errors.length, 1);
+    assert.equal(over.body.errors[0].field, "");
+    assert.equal(over.body.errors[0].type, "too_large");
+    assert.match(over.body.errors[0].message, /would make the stored user \d+ bytes.*at most 26214400 bytes/);
+    assert.deepEqual((await get(id)).body, before.body, "nothing changed");
+    // KV converges on that record: its flush is not stuck on a value KV refuses.
+    await sleep(1_500);
+    const stored = JSON.parse(await (await server.kv()).get(`env-a/users/${id}`));
+    assert.equal(Object.keys(stored.channel_data).length, 27);
+    assert.deepEqual(stored.user, before.body);
+    // A change that keeps it under the limit is still applied.
+    const smaller = await put(id, { name: "smaller", channel_data: { [channel(0)]: null } });
+    assert.equal(smaller.status, 200, smaller.text.slice(0, 300));
+    assert.equal(smaller.body.name, "smaller");
+  });
+
   test("a failure inside the object is a 500 internal_error with the request id, never a hang", async () => {
     const kv = await server.kv();
     // A record no Worker wrote: the object cannot adopt it.
