@@ -151,14 +151,14 @@ impl UserObject {
         // `updated_at` strictly increases, also when the clock has not moved.
         let now = clock.max(user.last_write_ms + 1);
         let record = merge(stored, &target.user_id, request, Timestamp::from_millis(now));
-        user.has_record = 1;
-        user.version += 1;
-        user.last_write_ms = now;
         let json = record.to_json();
         if json.len() > MAX_VALUE_BYTES {
             // Nothing is written: KV could never hold this record.
             return Ok(Response::ok(json.len().to_string())?.with_status(TOO_LARGE_STATUS));
         }
+        user.has_record = 1;
+        user.version += 1;
+        user.last_write_ms = now;
         let alarm = plan_flush(&mut user, clock);
         self.tables.commit(Some(json), &user)?;
         self.arm(alarm).await;
