@@ -21,7 +21,9 @@ fn main() {
     }
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as i64);
     let answer = match identify(None, &user_id, &body, Timestamp::from_millis(now)) {
-        Ok(record) => serde_json::json!({ "status": 200, "user": record.user }),
+        Ok(record) => {
+            serde_json::json!({ "status": 200, "user": serde_json::from_str::<serde_json::Value>(record.user_json()).ok() })
+        }
         Err(error) => serde_json::json!({
             "status": error.status(),
             "code": error.code(),

@@ -1,11 +1,11 @@
 //! The core's errors: malformed input (the body cannot be read as a request)
 //! versus invalid input (a report listing every problem at once).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::fmt;
 
 /// The machine word of a [`Problem`]: stable, part of the API contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemType {
     /// The value has the right JSON type but the wrong form.
@@ -24,10 +24,29 @@ pub enum ProblemType {
     Mismatch,
     /// A key or value outside the known set.
     UnknownValue,
+    /// More problems than an answer lists: how many were left out.
+    TooManyProblems,
+}
+
+impl ProblemType {
+    /// The word itself: `format`, `too_long`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemType::Format => "format",
+            ProblemType::Type => "type",
+            ProblemType::TooLong => "too_long",
+            ProblemType::TooLarge => "too_large",
+            ProblemType::TooDeep => "too_deep",
+            ProblemType::ReadOnly => "read_only",
+            ProblemType::Mismatch => "mismatch",
+            ProblemType::UnknownValue => "unknown_value",
+            ProblemType::TooManyProblems => "too_many_problems",
+        }
+    }
 }
 
 /// One problem with a request: where (a dotted path), what, and its type.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     /// Dotted path of the offending value: `phone_number`,
     /// `preferences.default.channel_types.push`, `channel_data.<id>.tokens.2`;
@@ -56,7 +75,8 @@ pub enum IdentifyError {
         /// What is wrong, naming the line and column.
         message: String,
     },
-    /// The body is JSON but breaks the rules: every problem, in field order.
+    /// The body is JSON but breaks the rules, or the merged user would pass
+    /// a limit: every problem, in the order of the body.
     InvalidParams(Vec<Problem>),
     /// The stored record handed to the core could not be read. Storage holds
     /// only records the core wrote, so this is a bug or corruption, never
@@ -68,7 +88,7 @@ pub enum IdentifyError {
 }
 
 impl IdentifyError {
-    /// The HTTP status SPEC §6 assigns to this error.
+    /// The HTTP status the contract assigns to this error.
     pub fn status(&self) -> u16 {
         match self {
             IdentifyError::RequestTooLarge => 413,
@@ -78,7 +98,7 @@ impl IdentifyError {
         }
     }
 
-    /// The error code SPEC §6 assigns to this error.
+    /// The error code the contract assigns to this error.
     pub fn code(&self) -> &'static str {
         match self {
             IdentifyError::RequestTooLarge => "request_too_large",
@@ -93,6 +113,18 @@ impl IdentifyError {
         match self {
             IdentifyError::InvalidParams(problems) => problems,
             _ => &[],
+        }
+    }
+
+    /// The error as a list of problems, as [`crate::validate`] gives it: a
+    /// body that is too large or not JSON is one problem on the field `""`;
+    /// a stored record that cannot be read is none (it is not the request's).
+    pub fn into_problems(self) -> Vec<Problem> {
+        match self {
+            IdentifyError::InvalidParams(problems) => problems,
+            IdentifyError::RequestTooLarge => vec![Problem::new("", ProblemType::TooLarge, self.to_string())],
+            IdentifyError::InvalidJson { message } => vec![Problem::new("", ProblemType::Format, message)],
+            IdentifyError::InvalidStoredRecord { .. } => Vec::new(),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Knock's "Identify user" call, `PUT /v1/users/{user_id}`, as one Rust
 //! core: the npm package (`js` feature) and the Cloudflare Worker (`worker`
 //! feature) are thin layers over it, so a payload the client accepts
-//! locally is exactly a payload the server accepts.
+//! locally is exactly a payload the server accepts. The rules are written
+//! down in `docs/contract.md`.
 //!
 //! # Identify a user
 //!
@@ -9,12 +10,16 @@
 //! use knock_identify::{identify, Timestamp};
 //!
 //! let now = Timestamp::from_millis(1_714_564_800_000);
-//! let record = identify(None, "user-1", br#"{"email": "jane@example.com"}"#, now)?;
-//! let response = serde_json::to_value(&record.user)?;
-//! assert_eq!(response["__typename"], "User");
-//! assert_eq!(response["updated_at"], "2024-05-01T12:00:00.000Z");
-//! assert_eq!(response["name"], serde_json::Value::Null);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! let record = identify(None, "user-1", br#"{"email": "jane@example.com", "seats": 12345678901234567890}"#, now)?;
+//! // The response of the API, a slice of the stored record; numbers as written.
+//! assert_eq!(
+//!     record.user_json(),
+//!     r#"{"__typename":"User","id":"user-1","avatar":null,"created_at":null,"email":"jane@example.com","locale":null,"name":null,"phone_number":null,"timezone":null,"updated_at":"2024-05-01T12:00:00.000Z","seats":12345678901234567890}"#
+//! );
+//! // The next identify merges into what storage kept.
+//! let record = identify(Some(record.as_json().as_bytes()), "user-1", br#"{"name": "Jane"}"#, now)?;
+//! assert!(record.user_json().contains(r#""name":"Jane""#));
+//! # Ok::<(), knock_identify::IdentifyError>(())
 //! ```
 //!
 //! # Report every problem at once
@@ -31,7 +36,9 @@
 //! ```
 //!
 //! The core never reads a clock or does I/O: time comes in as a
-//! [`Timestamp`], storage and HTTP live in the edges.
+//! [`Timestamp`], storage and HTTP live in the edges. Its JSON layer
+//! (`json/`) reads a document into a flat tape once and writes canonical
+//! JSON: no value is built in between, and no number goes through `f64`.
 
 mod error;
 mod identify;
@@ -40,22 +47,19 @@ pub mod js;
 mod json;
 mod merge;
 mod model;
-mod parse;
+mod record;
 mod timestamp;
 mod validate;
 #[cfg(feature = "worker")]
 mod worker;
 
 pub use error::{IdentifyError, Problem, ProblemType};
-pub use identify::{identify, parse_request, validate};
-pub use json::{Json, Object};
+pub use identify::{identify, parse_request, validate, MAX_BODY_BYTES, MAX_DEPTH};
 pub use merge::merge;
-pub use model::{
-    AvatarUrl, CreatedAt, Email, FieldError, Locale, PhoneNumber, StandardField, StoredUser, TimeZone, User,
-    TIME_ZONE_NAMES, TZDB_VERSION,
-};
-pub use parse::{MAX_BODY_BYTES, MAX_DEPTH};
+pub use model::{time_zone_names, FieldError, StandardField, TZDB_VERSION};
+pub use record::StoredUser;
 pub use timestamp::Timestamp;
 pub use validate::{
-    check_user_id, IdentifyRequest, MAX_NAME_CHARS, MAX_PROPERTIES_BYTES, MAX_PROPERTY_KEY_CHARS, MAX_USER_ID_CHARS,
+    check_user_id, user_id_from_utf8, IdentifyRequest, MAX_KEY_CHARS, MAX_NAME_CHARS, MAX_PROBLEMS, MAX_SECTION_BYTES,
+    MAX_USER_ID_CHARS,
 };

@@ -1,61 +1,311 @@
-//! SPEC §3: how a valid request changes the stored user.
+//! §3: how a valid request changes the stored user. The merge reads the
+//! stored record and the request where they lie (two tapes) and writes the
+//! new record straight out as canonical JSON: nothing is built in between.
 
-use crate::json::{Json, Object};
-use crate::model::StoredUser;
+use crate::error::{IdentifyError, Problem, ProblemType};
+use crate::json::{Entries, JsonWriter, Value};
+use crate::model::StandardField;
+use crate::record::{Stored, StoredUser};
 use crate::timestamp::Timestamp;
-use crate::validate::{IdentifyRequest, PERSISTENCE_STRATEGY};
-use serde_json::{Map, Value};
+use crate::validate::{is_request_field, IdentifyRequest, MAX_SECTION_BYTES, PERSISTENCE_STRATEGY};
 
-/// Applies a validated request to the stored user (`None` for a new user):
-/// standard fields replaced (`null` stored), custom properties merged
-/// deeply, preference sets merged deeply unless the set asks to be
+/// Applies a validated request to the stored record (`None` for a new
+/// user): standard fields replaced (`null` stored), custom properties
+/// merged deeply, preference sets merged deeply unless a set asks to be
 /// replaced, channel data replaced per channel (`null` removes it), and
 /// `updated_at` set to `now`.
-pub fn merge(stored: Option<StoredUser>, user_id: &str, request: IdentifyRequest<'_>, now: Timestamp) -> StoredUser {
-    let mut record = stored.unwrap_or_default();
-    let user = &mut record.user;
-    if user.id != user_id {
-        user.id = user_id.to_owned();
+///
+/// `stored` is the record as storage keeps it ([`StoredUser::as_json`]).
+/// Refused, with nothing to write, when the stored record cannot be read
+/// ([`IdentifyError::InvalidStoredRecord`]) or when the merged user's custom
+/// properties, preferences or channel data would pass
+/// [`MAX_SECTION_BYTES`] (a `too_large` problem each).
+pub fn merge(
+    stored: Option<&[u8]>,
+    request: &IdentifyRequest<'_>,
+    now: Timestamp,
+) -> Result<StoredUser, IdentifyError> {
+    let stored = stored.map(Stored::read).transpose()?;
+    let updated_at = now.rfc3339_bytes();
+    // Digits and punctuation: ASCII.
+    let updated_at = std::str::from_utf8(&updated_at).unwrap_or_default();
+    let written = write_record(stored.as_ref(), Some(request), request.user_id(), updated_at);
+    let sections = [
+        ("", "custom properties", written.properties_bytes),
+        ("preferences", "preferences", written.preferences_bytes),
+        ("channel_data", "channel data", written.channel_data_bytes),
+    ];
+    let problems: Vec<Problem> = sections
+        .into_iter()
+        .filter(|(_, _, bytes)| *bytes > MAX_SECTION_BYTES)
+        .map(|(field, name, bytes)| {
+            Problem::new(
+                field,
+                ProblemType::TooLarge,
+                format!(
+                    "after this identify the user's {name} would take {bytes} bytes as compact JSON; the limit is {MAX_SECTION_BYTES} (256 KiB): nothing was changed"
+                ),
+            )
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(written.record)
+    } else {
+        Err(IdentifyError::InvalidParams(problems))
     }
-    for (slot, change) in user.standard.iter_mut().zip(request.standard) {
-        if let Some(value) = change {
-            *slot = value.map(|text| text.into_owned());
-        }
-    }
-    merge_object(&mut user.properties, request.properties);
-    user.updated_at = now.to_rfc3339();
-
-    for (set_id, set) in request.preferences.0 {
-        let Json::Object(mut set) = set else { continue };
-        let replace =
-            set.remove(PERSISTENCE_STRATEGY).is_some_and(|strategy| strategy == Json::String("replace".into()));
-        match record.preferences.get_mut(set_id.as_ref()) {
-            Some(Value::Object(stored_set)) if !replace => merge_object(stored_set, set),
-            _ => {
-                record.preferences.insert(set_id.into_owned(), Value::Object(set.into_map()));
-            }
-        }
-    }
-    for (channel_id, data) in request.channel_data.0 {
-        if data.is_null() {
-            record.channel_data.remove(channel_id.as_ref());
-        } else {
-            record.channel_data.insert(channel_id.into_owned(), data.into_value());
-        }
-    }
-    record
 }
 
-/// Merges `patch` into `target` key by key: where both values are objects,
-/// recursively; otherwise the patch's value replaces the stored one.
-/// Recursion follows the patch, whose depth the parser bounds.
-fn merge_object(target: &mut Map<String, Value>, patch: Object<'_>) {
-    for (key, new_value) in patch.0 {
-        match (target.get_mut(key.as_ref()), new_value) {
-            (Some(Value::Object(stored)), Json::Object(new_object)) => merge_object(stored, new_object),
-            (Some(stored), new_value) => *stored = new_value.into_value(),
-            (None, new_value) => {
-                target.insert(key.into_owned(), new_value.into_value());
+/// A record just written, with the sizes the limits apply to.
+pub(crate) struct Written {
+    pub(crate) record: StoredUser,
+    /// The custom properties as one compact JSON object.
+    pub(crate) properties_bytes: usize,
+    pub(crate) preferences_bytes: usize,
+    pub(crate) channel_data_bytes: usize,
+}
+
+/// `,"avatar":` and so on: each standard field's key as written.
+const FIELD_KEYS: [&str; StandardField::ALL.len()] = [
+    ",\"avatar\":",
+    ",\"created_at\":",
+    ",\"email\":",
+    ",\"locale\":",
+    ",\"name\":",
+    ",\"phone_number\":",
+    ",\"timezone\":",
+];
+
+/// Writes the record of `stored` changed by `request` (either may be
+/// absent): the user in its response shape (`__typename`, `id`, the
+/// standard fields, `updated_at`, then the custom properties, stored ones
+/// first in their order, new ones after in the request's), then the
+/// preference sets and the channel data.
+pub(crate) fn write_record(
+    stored: Option<&Stored<'_>>,
+    request: Option<&IdentifyRequest<'_>>,
+    user_id: &str,
+    updated_at: &str,
+) -> Written {
+    let capacity = stored.map_or(0, Stored::text_len) + request.map_or(0, IdentifyRequest::body_len) + 256;
+    let mut out = JsonWriter::with_capacity(capacity);
+    out.raw("{\"user\":{\"__typename\":\"User\",\"id\":");
+    let id_from = out.len();
+    out.string(user_id);
+    let id = id_from..out.len();
+    for (field, key) in StandardField::ALL.into_iter().zip(FIELD_KEYS) {
+        out.raw(key);
+        let sent = request.and_then(|request| request.standard(field));
+        match sent.or_else(|| stored.and_then(|stored| stored.standard(field))) {
+            Some(value) => out.value(value),
+            None => out.raw("null"),
+        }
+    }
+    out.raw(",\"updated_at\":");
+    let updated_at_from = out.len() + 1;
+    out.string(updated_at);
+    let updated_at = updated_at_from..out.len() - 1;
+
+    let properties_from = out.len();
+    let mut first = false;
+    merge_members(&mut out, stored.map(Stored::user), request.map(IdentifyRequest::body), is_request_field, &mut first);
+    // Written as `,"k":v` each: as one object, `{"k":v}`.
+    let properties_bytes = match out.len() - properties_from {
+        0 => 2,
+        written => written + 1,
+    };
+    out.raw("}");
+    let user_end = out.len();
+
+    out.raw(",\"preferences\":");
+    let preferences_from = out.len();
+    merge_preferences(&mut out, stored.and_then(Stored::preferences), request.and_then(IdentifyRequest::preferences));
+    let preferences_bytes = out.len() - preferences_from;
+    out.raw(",\"channel_data\":");
+    let channel_data_from = out.len();
+    merge_channel_data(
+        &mut out,
+        stored.and_then(Stored::channel_data),
+        request.and_then(IdentifyRequest::channel_data),
+    );
+    let channel_data_bytes = out.len() - channel_data_from;
+    out.raw("}");
+    Written {
+        record: StoredUser::new(out.into_string(), user_end, id, updated_at),
+        properties_bytes,
+        preferences_bytes,
+        channel_data_bytes,
+    }
+}
+
+/// The entries of an object that may be absent.
+fn entries(object: Option<Value<'_>>) -> Entries<'_> {
+    match object {
+        Some(object) => object.entries(),
+        None => Entries::empty(),
+    }
+}
+
+fn no_key(_: &str) -> bool {
+    false
+}
+
+fn is_marker(key: &str) -> bool {
+    key == PERSISTENCE_STRATEGY
+}
+
+/// Writes `,"key":` (no comma before the first member).
+fn member_key(out: &mut JsonWriter, first: &mut bool, key: &str) {
+    if !std::mem::take(first) {
+        out.raw(",");
+    }
+    out.key(key);
+}
+
+/// Writes the members of `stored` merged with those of `patch`, leaving
+/// out keys `skip` names on both sides: where both values are objects,
+/// merged the same way; otherwise the patch's value replaces the stored
+/// one. Stored keys keep their order; new keys follow in the patch's.
+/// Recursion follows values that are objects on both sides, so it is no
+/// deeper than the shallower document.
+fn merge_members(
+    out: &mut JsonWriter,
+    stored: Option<Value<'_>>,
+    patch: Option<Value<'_>>,
+    skip: fn(&str) -> bool,
+    first: &mut bool,
+) {
+    let mut patch = PatchKeys::new(patch, skip);
+    for (key, stored_value) in entries(stored) {
+        if skip(key) {
+            continue;
+        }
+        member_key(out, first, key);
+        match patch.take(key) {
+            Some(new_value) if new_value.is_object() && stored_value.is_object() => {
+                out.raw("{");
+                merge_members(out, Some(stored_value), Some(new_value), no_key, &mut true);
+                out.raw("}");
+            }
+            Some(new_value) => out.value(new_value),
+            None => out.value(stored_value),
+        }
+    }
+    patch.each_rest(|key, new_value| {
+        member_key(out, first, key);
+        out.value(new_value);
+    });
+}
+
+/// The preference sets: each sent set merged into the stored set of its
+/// id, or replacing it when it says `"__persistence_strategy__": "replace"`;
+/// the marker itself is never written.
+fn merge_preferences(out: &mut JsonWriter, stored: Option<Value<'_>>, sent: Option<Value<'_>>) {
+    let replaces = |set: Value<'_>| set.get(PERSISTENCE_STRATEGY).and_then(Value::as_str) == Some("replace");
+    let mut sent = PatchKeys::new(sent, no_key);
+    let mut first = true;
+    out.raw("{");
+    for (set_id, stored_set) in entries(stored) {
+        member_key(out, &mut first, set_id);
+        match sent.take(set_id) {
+            Some(set) => {
+                let base = (!replaces(set) && stored_set.is_object()).then_some(stored_set);
+                out.raw("{");
+                merge_members(out, base, Some(set), is_marker, &mut true);
+                out.raw("}");
+            }
+            None => out.value(stored_set),
+        }
+    }
+    sent.each_rest(|set_id, set| {
+        member_key(out, &mut first, set_id);
+        out.raw("{");
+        merge_members(out, None, Some(set), is_marker, &mut true);
+        out.raw("}");
+    });
+    out.raw("}");
+}
+
+/// The channel data: each sent channel replaces the stored one; `null` removes it.
+fn merge_channel_data(out: &mut JsonWriter, stored: Option<Value<'_>>, sent: Option<Value<'_>>) {
+    let mut sent = PatchKeys::new(sent, no_key);
+    let mut first = true;
+    out.raw("{");
+    for (channel_id, stored_data) in entries(stored) {
+        let data = sent.take(channel_id).unwrap_or(stored_data);
+        if !data.is_null() {
+            member_key(out, &mut first, channel_id);
+            out.value(data);
+        }
+    }
+    sent.each_rest(|channel_id, data| {
+        if !data.is_null() {
+            member_key(out, &mut first, channel_id);
+            out.value(data);
+        }
+    });
+    out.raw("}");
+}
+
+/// Patches with more entries than this are looked up through a sorted index.
+const SCANNED_ENTRIES: usize = 16;
+
+/// The entries of a patch object (less the skipped keys), looked up by key
+/// as the stored object is walked, remembering which were taken. Small
+/// patches are scanned where they lie (no allocation); larger ones get a
+/// sorted index, so a merge of two large objects is O(n log n), never
+/// quadratic.
+struct PatchKeys<'t> {
+    patch: Option<Value<'t>>,
+    skip: fn(&str) -> bool,
+    /// Positions taken, a bit each (small patches).
+    taken_bits: u64,
+    /// The entries of a large patch in order, `None` once taken ...
+    large: Vec<(&'t str, Option<Value<'t>>)>,
+    /// ... and their positions sorted by key.
+    sorted: Vec<u32>,
+}
+
+impl<'t> PatchKeys<'t> {
+    fn new(patch: Option<Value<'t>>, skip: fn(&str) -> bool) -> Self {
+        let mut keys = PatchKeys { patch, skip, taken_bits: 0, large: Vec::new(), sorted: Vec::new() };
+        if patch.map_or(0, Value::len) > SCANNED_ENTRIES {
+            let entries = entries(patch).filter(|(key, _)| !skip(key));
+            keys.large = entries.map(|(key, value)| (key, Some(value))).collect();
+            keys.sorted = (0..keys.large.len() as u32).collect();
+            let large = &keys.large;
+            crate::json::sort_by(&mut keys.sorted, |&a, &b| large[a as usize].0 < large[b as usize].0);
+        }
+        keys
+    }
+
+    /// The patch's value for `key`, marked as taken.
+    fn take(&mut self, key: &str) -> Option<Value<'t>> {
+        if !self.sorted.is_empty() {
+            let large = &self.large;
+            let found = self.sorted.binary_search_by(|&at| large[at as usize].0.cmp(key)).ok()?;
+            return self.large[self.sorted[found] as usize].1.take();
+        }
+        if (self.skip)(key) {
+            return None;
+        }
+        let (at, (_, value)) = self.patch?.entries().enumerate().find(|(_, (k, _))| *k == key)?;
+        self.taken_bits |= 1 << at;
+        Some(value)
+    }
+
+    /// Calls `write` with each entry not taken, in the patch's order.
+    fn each_rest(&self, mut write: impl FnMut(&'t str, Value<'t>)) {
+        if self.sorted.is_empty() {
+            for (at, (key, value)) in entries(self.patch).enumerate() {
+                if self.taken_bits & 1 << at == 0 && !(self.skip)(key) {
+                    write(key, value);
+                }
+            }
+        } else {
+            for &(key, value) in &self.large {
+                if let Some(value) = value {
+                    write(key, value);
+                }
             }
         }
     }

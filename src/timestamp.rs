@@ -24,6 +24,11 @@ impl Timestamp {
     /// written: `2024-05-01T12:00:00.000Z`. Years outside 0–9999 are clamped
     /// to them (RFC 3339 has four-digit years).
     pub fn to_rfc3339(self) -> String {
+        self.rfc3339_bytes().iter().map(|&byte| char::from(byte)).collect()
+    }
+
+    /// [`Timestamp::to_rfc3339`] as ASCII bytes, without allocating.
+    pub(crate) fn rfc3339_bytes(self) -> [u8; 24] {
         let days = self.0.div_euclid(86_400_000);
         let millis_of_day = self.0.rem_euclid(86_400_000);
         let (year, month, day) = civil_from_days(days);
@@ -48,7 +53,7 @@ impl Timestamp {
             }
             end += width + 1;
         }
-        out.iter().map(|&byte| char::from(byte)).collect()
+        out
     }
 }
 

@@ -1,6 +1,7 @@
 //! The fixture corpus through the native core: one test per case.
 
 #[macro_use]
+#[allow(dead_code)] // parts serve the wasm suites only
 mod support;
 
 macro_rules! native_case {

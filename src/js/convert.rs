@@ -1,9 +1,8 @@
 //! JS values in and out: user ids, bodies as JSON text, the clock, and
-//! answers through `JSON.parse`.
+//! problem lists.
 
 use js_sys::{JsString, Uint8Array, JSON};
 use serde::Serialize;
-use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// A `TypeError` with `message`.
@@ -56,60 +55,38 @@ pub(crate) fn user_id(value: &JsValue) -> Result<String, JsValue> {
     }
 }
 
-#[wasm_bindgen(module = "/src/js/runtime.js")]
-extern "C" {
-    /// `TextEncoder.encode`: native, unlike the glue's per-character loop
-    /// for strings passed to Rust (a third of a merge's time, measured).
-    #[wasm_bindgen(js_name = utf8)]
-    fn utf8_array(text: &JsString) -> Uint8Array;
-}
-
-/// The UTF-8 bytes of a JS string; a lone surrogate becomes U+FFFD, as
-/// `fetch` would send it.
-pub(crate) fn utf8(text: &JsString) -> Vec<u8> {
-    utf8_array(text).to_vec()
-}
-
 /// A request body as `fetch` would send it: the text of `JSON.stringify`,
-/// which drops `undefined` fields and keeps own `__proto__` keys, and its bytes.
-pub(crate) fn body_json(body: &JsValue) -> Result<(JsString, Vec<u8>), JsValue> {
+/// which drops `undefined` fields and keeps own `__proto__` keys. A lone
+/// surrogate becomes U+FFFD, as `fetch` would send it.
+pub(crate) fn body_json(body: &JsValue) -> Result<String, JsValue> {
     if body.is_undefined() || body.is_function() || body.is_symbol() {
         return Err(type_error(&format!("expected `body` to be a JSON object, got {}", describe(body))));
     }
     let text = JSON::stringify(body)
         .map_err(|error| type_error(&format!("`body` cannot be written as JSON: {}", message_of(&error))))?;
     // `toJSON` may return `undefined`, which has no JSON text.
-    if !text.is_string() {
-        return Err(type_error("`body` cannot be written as JSON: it has no JSON text"));
-    }
-    let bytes = utf8(&text);
-    Ok((text, bytes))
+    text.as_string().ok_or_else(|| type_error("`body` cannot be written as JSON: it has no JSON text"))
 }
 
-/// A request body given as JSON text: a string or the bytes of one.
-pub(crate) fn json_bytes(value: &JsValue) -> Result<Vec<u8>, JsValue> {
-    if let Some(text) = value.dyn_ref::<JsString>() {
-        return Ok(utf8(text));
+/// JSON text given as a string or as the bytes of one; `name` is the
+/// argument's name in messages.
+pub(crate) fn json_text(value: &JsValue, name: &str) -> Result<Vec<u8>, JsValue> {
+    if let Some(text) = value.as_string() {
+        return Ok(text.into_bytes());
     }
     if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
         return Ok(bytes.to_vec());
     }
-    Err(type_error(&format!("expected `json` to be a string or a Uint8Array, got {}", describe(value))))
+    Err(type_error(&format!("expected `{name}` to be a string or a Uint8Array, got {}", describe(value))))
 }
 
-/// A problem list as plain JS objects. Problems have fixed keys (`field`,
-/// `message`, `type`), so serde-wasm-bindgen builds them directly; user
-/// data, whose keys may be `__proto__`, goes through [`to_js`] instead.
+/// A problem list as plain JS objects: problems have fixed keys (`field`,
+/// `message`, `type`), so serde-wasm-bindgen builds them directly.
 pub(crate) fn problems_to_js(problems: &[crate::Problem]) -> Result<JsValue, JsValue> {
+    if problems.is_empty() {
+        return Ok(js_sys::Array::new().into());
+    }
     problems.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(JsValue::from)
-}
-
-/// A value written as JSON text by serde_json and read back by `JSON.parse`:
-/// plain objects and arrays, own keys even for `__proto__` (serde-wasm-bindgen
-/// would set a `__proto__` key as the object's prototype).
-pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    let text = serde_json::to_string(value).map_err(|error| type_error(&error.to_string()))?;
-    JSON::parse(&text)
 }
 
 /// The time of a write: a `Date`, milliseconds since the epoch, or

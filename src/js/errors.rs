@@ -1,7 +1,7 @@
 //! The error classes of `errors.js`, constructed from Rust.
 
 use crate::js::convert::problems_to_js;
-use crate::{IdentifyError, Problem};
+use crate::IdentifyError;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
@@ -47,9 +47,10 @@ extern "C" {
 
 /// A `ValidationError` for a refused request: the core's status, code and
 /// message, and `errors` as `validate` lists them.
-pub(crate) fn validation_error(error: &IdentifyError, problems: &[Problem]) -> JsValue {
-    let errors = problems_to_js(problems).unwrap_or_else(|_| js_sys::Array::new().into());
-    ValidationError::new(&error.to_string(), error.status(), error.code(), errors).into()
+pub(crate) fn validation_error(error: IdentifyError) -> JsValue {
+    let (message, status, code) = (error.to_string(), error.status(), error.code());
+    let errors = problems_to_js(&error.into_problems()).unwrap_or_else(|_| js_sys::Array::new().into());
+    ValidationError::new(&message, status, code, errors).into()
 }
 
 /// The fields of an error answer from the server.

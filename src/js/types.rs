@@ -11,7 +11,8 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 
 /** The stable machine word of a problem (SPEC §2). */
 export type ProblemType =
-  | "format" | "type" | "too_long" | "too_large" | "too_deep" | "read_only" | "mismatch" | "unknown_value";
+  | "format" | "type" | "too_long" | "too_large" | "too_deep" | "read_only" | "mismatch" | "unknown_value"
+  | "too_many_problems";
 
 /** One problem with a request: a dotted path (`""` for the whole body), what was expected, its type. */
 export interface Problem {
@@ -79,18 +80,26 @@ export type User = {
   [property: string]: JsonValue;
 };
 
-/** What storage keeps for one user (SPEC §7); `merge` returns it and takes it back. */
+/**
+ * What storage keeps for one user (SPEC §7); `merge` returns it and takes it back.
+ * A record `merge` returns is frozen, all the way down: it changes only through
+ * `merge`, which reads it back from its exact JSON text (numbers keep every digit).
+ */
 export interface StoredUser {
-  user: User;
-  preferences: { [setId: string]: { [key: string]: JsonValue } };
-  channel_data: { [channelId: string]: { [key: string]: JsonValue } };
+  readonly user: User;
+  readonly preferences: { readonly [setId: string]: { readonly [key: string]: JsonValue } };
+  readonly channel_data: { readonly [channelId: string]: { readonly [key: string]: JsonValue } };
 }
+
+/** The user of a stored record, in the response shape (SPEC §4): `stored.user`, checked. */
+export function toUser(stored: StoredUser): User;
 
 /**
  * Identify without a server (SPEC §3): merges `body` into `stored` (`null` for a new user)
  * at time `now` (a `Date` or epoch milliseconds; default: the clock) and returns the new
- * stored record. Throws `ValidationError` when the request is refused, `TypeError` for
- * values that are not JSON or a `stored` that `merge` did not return.
+ * stored record, frozen. Throws `ValidationError` when the request is refused or the
+ * merged user would pass a limit, `TypeError` for values that are not JSON or a `stored`
+ * that is not a record.
  */
 export function merge(stored: StoredUser | null, userId: string, body: IdentifyBody, now?: Date | number): StoredUser;
 

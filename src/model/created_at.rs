@@ -1,32 +1,22 @@
+//! `created_at`: an RFC 3339 date-time with an offset, `2024-05-01T12:00:00Z`,
+//! `2024-05-01T14:00:00.5+02:00`. Kept as sent.
+
 use super::FieldError;
-
-/// An RFC 3339 date-time with an offset: `2024-05-01T12:00:00Z`,
-/// `2024-05-01T14:00:00.5+02:00`. Kept as sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CreatedAt(String);
-
-checked_string!(CreatedAt);
 
 const EXPECTED: &str = "expected an RFC 3339 date-time with an offset, like `2024-05-01T12:00:00Z`";
 
-impl CreatedAt {
-    /// Checks `value`; [`Self::parse`] also wraps it.
-    ///
-    /// ```
-    /// use knock_identify::CreatedAt;
-    /// assert!(CreatedAt::parse("2024-05-01T14:00:00.5+02:00".into()).is_ok());
-    /// assert!(CreatedAt::parse("2024-05-01".into()).is_err());
-    /// ```
-    pub fn check(value: &str) -> Result<(), FieldError> {
-        if is_rfc3339(value.as_bytes()) {
-            return Ok(());
-        }
+pub(super) fn check(value: &str) -> Result<(), FieldError> {
+    if is_rfc3339(value.as_bytes()) {
+        return Ok(());
+    }
+    // `2024-05-01T12:00:00`: say what to add.
+    if value.len() < 64 {
         let with_offset = format!("{value}Z");
         if is_rfc3339(with_offset.as_bytes()) {
             return Err(FieldError::format(format!("{EXPECTED}; add the offset: `{with_offset}`")));
         }
-        Err(FieldError::format(EXPECTED))
     }
+    Err(FieldError::format(EXPECTED))
 }
 
 /// RFC 3339 §5.6 `date-time`: `full-date "T" full-time`, `T` and `Z` in

@@ -1,39 +1,26 @@
+//! `email`: one address, `local@domain`: no display name, comment, quoted
+//! local part or IP literal; the domain has at least two labels of letters,
+//! digits and hyphens (Unicode letters allowed, for internationalised domains).
+
 use super::{check_bytes, FieldError};
-
-/// One email address, `local@domain`: no display name, comment, quoted local
-/// part or IP literal; the domain has at least two labels of letters, digits
-/// and hyphens (Unicode letters allowed, for internationalised domains).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Email(String);
-
-checked_string!(Email);
 
 const EXPECTED: &str = "expected one email address like `name@example.com`";
 const MAX_BYTES: usize = 254;
 const MAX_LOCAL_BYTES: usize = 64;
 const MAX_LABEL_CHARS: usize = 63;
 
-impl Email {
-    /// Checks `value`; [`Self::parse`] also wraps it.
-    ///
-    /// ```
-    /// use knock_identify::Email;
-    /// assert!(Email::parse("jane@example.com".into()).is_ok());
-    /// assert!(Email::parse("Jane <jane@example.com>".into()).is_err());
-    /// ```
-    pub fn check(value: &str) -> Result<(), FieldError> {
-        check_bytes(value, MAX_BYTES)?;
-        if is_address(value) {
-            return Ok(());
-        }
-        // `Jane <jane@example.com>`: say which part to send.
-        if let Some(inner) = value.rsplit_once('<').and_then(|(_, rest)| rest.strip_suffix('>')) {
-            if is_address(inner) {
-                return Err(FieldError::format(format!("{EXPECTED}, without a display name: `{inner}`")));
-            }
-        }
-        Err(FieldError::format(EXPECTED))
+pub(super) fn check(value: &str) -> Result<(), FieldError> {
+    check_bytes(value, MAX_BYTES)?;
+    if is_address(value) {
+        return Ok(());
     }
+    // `Jane <jane@example.com>`: say which part to send.
+    if let Some(inner) = value.rsplit_once('<').and_then(|(_, rest)| rest.strip_suffix('>')) {
+        if is_address(inner) {
+            return Err(FieldError::format(format!("{EXPECTED}, without a display name: `{inner}`")));
+        }
+    }
+    Err(FieldError::format(EXPECTED))
 }
 
 fn is_address(value: &str) -> bool {

@@ -1,32 +1,18 @@
+//! `phone_number`: E.164 form (`+14155552671`), with a country calling code
+//! the ITU-T assigned.
+
 use super::calling_codes::is_assigned_calling_code;
 use super::FieldError;
 use crate::error::ProblemType;
 
-/// A phone number in E.164 form (`+14155552671`) whose country calling code
-/// is assigned by the ITU-T.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PhoneNumber(String);
-
-checked_string!(PhoneNumber);
-
 const EXPECTED: &str =
     "expected an E.164 number: `+` and 7 to 15 digits starting with a country calling code, like `+14155552671`";
 
-impl PhoneNumber {
-    /// Checks `value`; [`Self::parse`] also wraps it.
-    ///
-    /// ```
-    /// use knock_identify::PhoneNumber;
-    /// assert!(PhoneNumber::parse("+14155552671".into()).is_ok());
-    /// let error = PhoneNumber::parse("+1 (415) 555-2671".into()).unwrap_err();
-    /// assert!(error.message.ends_with("use `+14155552671`"));
-    /// ```
-    pub fn check(value: &str) -> Result<(), FieldError> {
-        check_e164(value).map_err(|error| match compact_hint(value) {
-            Some(hint) if error.kind == ProblemType::Format => FieldError::format(format!("{EXPECTED}; use `{hint}`")),
-            _ => error,
-        })
-    }
+pub(super) fn check(value: &str) -> Result<(), FieldError> {
+    check_e164(value).map_err(|error| match compact_hint(value) {
+        Some(hint) if error.kind == ProblemType::Format => FieldError::format(format!("{EXPECTED}; use `{hint}`")),
+        _ => error,
+    })
 }
 
 fn check_e164(value: &str) -> Result<(), FieldError> {

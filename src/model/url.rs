@@ -1,35 +1,24 @@
+//! `avatar`: an absolute `http` or `https` URL of at most 2,048 bytes, with
+//! a host. Non-ASCII characters are accepted where a browser accepts them (IRIs).
+
 use super::{check_bytes, FieldError};
-
-/// An absolute `http` or `https` URL of at most 2,048 bytes, with a host.
-/// Non-ASCII characters are accepted where a browser accepts them (IRIs).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AvatarUrl(String);
-
-checked_string!(AvatarUrl);
 
 const EXPECTED: &str = "expected an absolute http or https URL, like `https://example.com/avatar.png`";
 const MAX_BYTES: usize = 2048;
 
-impl AvatarUrl {
-    /// Checks `value`; [`Self::parse`] also wraps it.
-    ///
-    /// ```
-    /// use knock_identify::AvatarUrl;
-    /// assert!(AvatarUrl::parse("https://example.com/a.png".into()).is_ok());
-    /// assert!(AvatarUrl::parse("ftp://example.com/a.png".into()).is_err());
-    /// ```
-    pub fn check(value: &str) -> Result<(), FieldError> {
-        check_bytes(value, MAX_BYTES)?;
-        if is_http_url(value) {
-            Ok(())
-        } else {
-            Err(FieldError::format(EXPECTED))
-        }
+pub(super) fn check(value: &str) -> Result<(), FieldError> {
+    check_bytes(value, MAX_BYTES)?;
+    if is_http_url(value) {
+        Ok(())
+    } else {
+        Err(FieldError::format(EXPECTED))
     }
 }
 
 fn is_http_url(value: &str) -> bool {
-    let Some((scheme, rest)) = value.split_once("://") else { return false };
+    let Some(colon) = value.find(':') else { return false };
+    let (scheme, rest) = (&value[..colon], &value[colon + 1..]);
+    let Some(rest) = rest.strip_prefix("//") else { return false };
     if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
         return false;
     }

@@ -3,9 +3,9 @@
 //! target ARNs or devices, OneSignal player ids, Slack / Microsoft Teams /
 //! Discord connections), or `null` to remove it.
 
-use super::{wrong_type, Path, Report};
+use super::{quoted, wrong_type, Path, Report};
 use crate::error::ProblemType;
-use crate::json::{Json, Object};
+use crate::json::{Kind, Value};
 
 /// The keys that carry a channel's data; one of them must be present.
 const DATA_KEYS: [&str; 5] = ["tokens", "devices", "target_arns", "player_ids", "connections"];
@@ -23,52 +23,53 @@ const CONNECTION_TEXT_KEYS: [&str; 8] = [
 ];
 
 /// Checks `channel_data`; true when it added no problem.
-pub(crate) fn check(value: &Json<'_>, path: &Path<'_>, report: &mut Report) -> bool {
-    let before = report.problems.len();
-    match value {
-        Json::Null => {}
-        Json::Object(channels) => {
-            for (channel_id, data) in channels {
+pub(crate) fn check(value: Value<'_>, path: &Path<'_>, report: &mut Report) -> bool {
+    let before = report.count();
+    match value.kind() {
+        Kind::Null => {}
+        Kind::Object => {
+            for (channel_id, data) in value.entries() {
                 let path = path.key(channel_id);
                 if !is_uuid(channel_id) {
                     report.add_new(
                         &path,
                         ProblemType::Format,
                         format!(
-                            "expected a channel id (a UUID) like `97c5837d-c65c-4d54-aa39-080eeb81c69d`, got `{channel_id}`"
+                            "expected a channel id (a UUID) like `97c5837d-c65c-4d54-aa39-080eeb81c69d`, got {}",
+                            quoted(channel_id)
                         ),
                     );
                 }
-                match data {
-                    Json::Null => {}
-                    Json::Object(data) => check_data(data, &path, report),
-                    other => report.add(&path, wrong_type("an object of channel data, or null to remove it", other)),
+                match data.kind() {
+                    Kind::Null => {}
+                    Kind::Object => check_data(data, &path, report),
+                    _ => report.add(&path, wrong_type("an object of channel data, or null to remove it", data)),
                 }
             }
         }
-        other => report.add(path, wrong_type("an object of channel id to channel data, or null", other)),
+        _ => report.add(path, wrong_type("an object of channel id to channel data, or null", value)),
     }
-    report.problems.len() == before
+    report.count() == before
 }
 
-fn check_data(data: &Object<'_>, path: &Path<'_>, report: &mut Report) {
-    if !DATA_KEYS.iter().any(|key| data.contains_key(key)) {
+fn check_data(data: Value<'_>, path: &Path<'_>, report: &mut Report) {
+    if !data.entries().any(|(key, _)| DATA_KEYS.contains(&key)) {
         report.add_new(
             path,
             ProblemType::Format,
             "expected channel data with `tokens`, `devices`, `target_arns`, `player_ids` or `connections`",
         );
     }
-    for (key, value) in data {
+    for (key, value) in data.entries() {
         let path = path.key(key);
         match key {
             "tokens" | "target_arns" | "player_ids" => check_strings(value, &path, report),
             "devices" => check_array(value, &path, report, "an array of devices", check_device),
             "connections" => check_array(value, &path, report, "an array of connections", check_connection),
-            "token" => match value {
-                Json::Null => {}
-                Json::Object(token) => check_text_or_null(token.get("access_token"), &path.key("access_token"), report),
-                other => report.add(&path, wrong_type("an object with `access_token`, or null", other)),
+            "token" => match value.kind() {
+                Kind::Null => {}
+                Kind::Object => check_text_or_null(value.get("access_token"), &path.key("access_token"), report),
+                _ => report.add(&path, wrong_type("an object with `access_token`, or null", value)),
             },
             "ms_teams_tenant_id" => check_text_or_null(Some(value), &path, report),
             _ => {}
@@ -78,25 +79,23 @@ fn check_data(data: &Object<'_>, path: &Path<'_>, report: &mut Report) {
 
 /// An array whose items pass `check_item`.
 fn check_array(
-    value: &Json<'_>,
+    value: Value<'_>,
     path: &Path<'_>,
     report: &mut Report,
     expected: &str,
-    check_item: fn(&Json<'_>, &Path<'_>, &mut Report),
+    check_item: fn(Value<'_>, &Path<'_>, &mut Report),
 ) {
-    match value {
-        Json::Array(items) => {
-            for (index, item) in items.iter().enumerate() {
-                check_item(item, &path.index(index), report);
-            }
-        }
-        other => report.add(path, wrong_type(expected, other)),
+    if value.kind() != Kind::Array {
+        return report.add(path, wrong_type(expected, value));
+    }
+    for (index, item) in value.items().enumerate() {
+        check_item(item, &path.index(index), report);
     }
 }
 
-fn check_strings(value: &Json<'_>, path: &Path<'_>, report: &mut Report) {
+fn check_strings(value: Value<'_>, path: &Path<'_>, report: &mut Report) {
     check_array(value, path, report, "an array of strings", |item, path, report| {
-        if !item.is_string() {
+        if item.kind() != Kind::String {
             report.add(path, wrong_type("a string", item));
         }
     });
@@ -104,51 +103,51 @@ fn check_strings(value: &Json<'_>, path: &Path<'_>, report: &mut Report) {
 
 /// A push device: `token` (or, for AWS SNS, `target_arn`), optional
 /// `locale` and `timezone`.
-fn check_device(device: &Json<'_>, path: &Path<'_>, report: &mut Report) {
-    let Json::Object(device) = device else {
+fn check_device(device: Value<'_>, path: &Path<'_>, report: &mut Report) {
+    if !device.is_object() {
         return report.add(path, wrong_type("a device object", device));
-    };
-    for key in ["token", "target_arn"] {
-        if let Some(value) = device.get(key).filter(|value| !value.is_string()) {
+    }
+    let (token, target_arn) = (device.get("token"), device.get("target_arn"));
+    for (key, value) in [("token", token), ("target_arn", target_arn)] {
+        if let Some(value) = value.filter(|value| value.kind() != Kind::String) {
             report.add(&path.key(key), wrong_type("a string", value));
         }
     }
-    if !device.contains_key("token") && !device.contains_key("target_arn") {
+    if token.is_none() && target_arn.is_none() {
         report.add_new(path, ProblemType::Format, "expected a device with a `token` or `target_arn` string");
     }
     for key in ["locale", "timezone"] {
-        if let Some(value) = device.get(key) {
-            check_text_or_null(Some(value), &path.key(key), report);
-        }
+        check_text_or_null(device.get(key), &path.key(key), report);
     }
 }
 
 /// A Slack, Microsoft Teams or Discord connection: ids and tokens, or an
 /// `incoming_webhook` with a `url`.
-fn check_connection(connection: &Json<'_>, path: &Path<'_>, report: &mut Report) {
-    let Json::Object(connection) = connection else {
+fn check_connection(connection: Value<'_>, path: &Path<'_>, report: &mut Report) {
+    if !connection.is_object() {
         return report.add(path, wrong_type("a connection object", connection));
-    };
-    for (key, value) in connection {
+    }
+    for (key, value) in connection.entries() {
         let path = path.key(key);
         if CONNECTION_TEXT_KEYS.contains(&key) {
             check_text_or_null(Some(value), &path, report);
         } else if key == "incoming_webhook" {
-            match value {
-                Json::Object(webhook) => match webhook.get("url") {
-                    Some(Json::String(_)) => {}
-                    Some(other) => report.add(&path.key("url"), wrong_type("a string", other)),
-                    None => report.add_new(&path, ProblemType::Format, "expected an object with a `url` string"),
-                },
-                other => report.add(&path, wrong_type("an object with a `url` string", other)),
+            if !value.is_object() {
+                report.add(&path, wrong_type("an object with a `url` string", value));
+                continue;
+            }
+            match value.get("url") {
+                Some(url) if url.kind() == Kind::String => {}
+                Some(other) => report.add(&path.key("url"), wrong_type("a string", other)),
+                None => report.add_new(&path, ProblemType::Format, "expected an object with a `url` string"),
             }
         }
     }
 }
 
-fn check_text_or_null(value: Option<&Json<'_>>, path: &Path<'_>, report: &mut Report) {
+fn check_text_or_null(value: Option<Value<'_>>, path: &Path<'_>, report: &mut Report) {
     if let Some(value) = value {
-        if !matches!(value, Json::String(_) | Json::Null) {
+        if !matches!(value.kind(), Kind::String | Kind::Null) {
             report.add(path, wrong_type("a string or null", value));
         }
     }

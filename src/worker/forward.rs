@@ -4,8 +4,7 @@
 //! not answer within [`OBJECT_TIMEOUT`]) is a 500 `internal_error`.
 
 use super::error::{self, ApiError};
-use super::object::{Target, BINDING, REQUEST_ID_HEADER, TOO_LARGE_STATUS};
-use super::store;
+use super::object::{Target, BINDING, REQUEST_ID_HEADER};
 use futures_util::future::{select, Either};
 use std::pin::pin;
 use std::time::Duration;
@@ -37,15 +36,11 @@ impl<'a> UserObjectClient<'a> {
     }
 
     /// Identify with a body the Worker has read and the core accepted:
-    /// 200 with the user after this identify, or a 422 when the merged
-    /// record would be too long to store.
+    /// 200 with the user after this identify, or the object's 422 when the
+    /// merged user would pass a limit (nothing written).
     pub async fn identify(&self, body: Vec<u8>) -> Result<Response, ApiError> {
         match self.send(Method::Put, Some(body)).await? {
-            (200, user) => error::json_bytes_response(200, user),
-            (TOO_LARGE_STATUS, length) => match std::str::from_utf8(&length).ok().and_then(|text| text.parse().ok()) {
-                Some(record_bytes) => Err(ApiError::invalid_params(vec![store::record_too_large(record_bytes)])),
-                None => Err(unexpected(TOO_LARGE_STATUS)),
-            },
+            (status @ (200 | 422), answer) => error::json_bytes_response(status, answer),
             (status, _) => Err(unexpected(status)),
         }
     }

@@ -109,7 +109,7 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
 
 /// A 422 on `user_id` for GET and DELETE, as identify reports it.
 fn check_id(user_id: &str) -> Result<(), ApiError> {
-    check_user_id(user_id).map_err(|error| ApiError::invalid_params(vec![error.at("user_id")]))
+    check_user_id(user_id).map_err(|problem| ApiError::invalid_params(vec![problem]))
 }
 
 /// Counts one request against the environment's limit for this route.

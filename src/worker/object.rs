@@ -22,9 +22,9 @@
 //! KV is not consulted for that user again.
 
 use super::error::ApiError;
-use super::state::{Tables, UserState};
-use super::store::{key_digest, Store, MAX_VALUE_BYTES};
-use crate::{merge, parse_request, Timestamp};
+use super::state::{record_error, Tables, UserState};
+use super::store::{key_digest, Store};
+use crate::{merge, parse_request, IdentifyError, Timestamp};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use wasm_bindgen::JsValue;
 use worker::{
@@ -38,11 +38,8 @@ pub const BINDING: &str = "USER_OBJECTS";
 const ENVIRONMENT_HEADER: &str = "X-Environment";
 /// The user id of an internal request, percent-encoded (header values are Latin-1).
 const USER_ID_HEADER: &str = "X-User-Id";
-/// The API request's id, for the object's log lines.
+/// The API request's id, for the object's log lines and error answers.
 pub const REQUEST_ID_HEADER: &str = "X-Request-ID";
-/// The object's answer to an identify that would make the record longer
-/// than KV stores; its body is the record's length in bytes.
-pub const TOO_LARGE_STATUS: u16 = 422;
 
 /// The least time between two KV writes of one key (KV allows one per second).
 const FLUSH_SPACING_MS: i64 = 1_000;
@@ -98,12 +95,12 @@ impl DurableObject for UserObject {
 
     /// An internal request from the Worker: PUT (identify, the body as the
     /// Worker read and validated it), GET or DELETE. Answers 200 with the
-    /// user, 404 (GET of an unknown user), 204 (DELETE), 422 (an identify
-    /// that would make the record too long to store, nothing written), or
-    /// 500 with the reason in the log only.
+    /// user, 404 (GET of an unknown user), 204 (DELETE), 422 with the API's
+    /// error (an identify that would make the user pass a limit, nothing
+    /// written), or 500 with the reason in the log only.
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let request_id = req.headers().get(REQUEST_ID_HEADER).ok().flatten().unwrap_or_default();
-        match self.serve(&mut req).await {
+        match self.serve(&mut req, &request_id).await {
             Ok(response) => Ok(response),
             Err(error) => {
                 console_error!("request {request_id}: user object: {error}");
@@ -126,12 +123,12 @@ impl DurableObject for UserObject {
 }
 
 impl UserObject {
-    async fn serve(&self, req: &mut Request) -> worker::Result<Response> {
+    async fn serve(&self, req: &mut Request, request_id: &str) -> worker::Result<Response> {
         let target = Target::from_headers(req.headers())?;
         match req.method() {
             Method::Put => {
                 let body = req.bytes().await?;
-                self.identify(&target, &body).await
+                self.identify(&target, &body, request_id).await
             }
             Method::Get => self.get(&target).await,
             Method::Delete => self.delete(&target).await,
@@ -140,35 +137,36 @@ impl UserObject {
     }
 
     /// Identify: read, merge and write as one step, then schedule the flush.
-    async fn identify(&self, target: &Target, body: &[u8]) -> worker::Result<Response> {
+    async fn identify(&self, target: &Target, body: &[u8], request_id: &str) -> worker::Result<Response> {
         let request = parse_request(&target.user_id, body)
             .map_err(|error| format!("the core refused a body the Worker accepted: {error}"))?;
         let mut user = self.current_state(target).await?;
         // From the state's last read to the commit: no await, so no other
         // event of this object runs in between.
-        let stored = if user.has_record == 1 { Some(self.required_record()?) } else { None };
+        let stored = if user.has_record == 1 { Some(self.required_record_json()?) } else { None };
         let clock = now_ms();
         // `updated_at` strictly increases, also when the clock has not moved.
         let now = clock.max(user.last_write_ms + 1);
-        let record = merge(stored, &target.user_id, request, Timestamp::from_millis(now));
-        let json = record.to_json();
-        if json.len() > MAX_VALUE_BYTES {
-            // Nothing is written: KV could never hold this record.
-            return Ok(Response::ok(json.len().to_string())?.with_status(TOO_LARGE_STATUS));
-        }
+        let record = match merge(stored.as_deref().map(str::as_bytes), &request, Timestamp::from_millis(now)) {
+            Ok(record) => record,
+            // The merged user would pass a limit: nothing is written.
+            Err(error @ IdentifyError::InvalidParams(_)) => return ApiError::from(error).into_response(request_id),
+            Err(error) => return Err(record_error(error)),
+        };
         user.has_record = 1;
         user.version += 1;
         user.last_write_ms = now;
         let alarm = plan_flush(&mut user, clock);
-        self.tables.commit(Some(json), &user)?;
+        let answer = record.user_json().as_bytes().to_vec();
+        self.tables.commit(Some(record.into_json()), &user)?;
         self.arm(alarm).await;
-        json_response(serde_json::to_vec(&record.user)?)
+        json_response(answer)
     }
 
     /// GET: the record the object holds (adopted from KV if it held none).
     async fn get(&self, target: &Target) -> worker::Result<Response> {
         if self.current_state(target).await?.has_record == 1 {
-            json_response(serde_json::to_vec(&self.required_record()?.user)?)
+            json_response(self.required_record()?.user_json().as_bytes().to_vec())
         } else {
             Ok(Response::empty()?.with_status(404))
         }
@@ -220,6 +218,11 @@ impl UserObject {
     /// The stored record of a user the object holds.
     fn required_record(&self) -> worker::Result<crate::StoredUser> {
         self.tables.read_record()?.ok_or_else(|| "the record of a user the object holds is missing".into())
+    }
+
+    /// The stored record's JSON, as the core reads it in a merge.
+    fn required_record_json(&self) -> worker::Result<String> {
+        self.tables.read_record_json()?.ok_or_else(|| "the record of a user the object holds is missing".into())
     }
 
     /// Sets the flush alarm planned by [`plan_flush`]. A failure is logged
@@ -306,9 +309,9 @@ async fn adopt(tables: &Tables, env: &Env, target: &Target) -> worker::Result<()
     user.version = 1;
     // KV holds this version already.
     user.flushed_version = 1;
-    let written = js_sys::Date::parse(&record.user.updated_at);
+    let written = js_sys::Date::parse(record.updated_at());
     user.last_write_ms = if written.is_finite() { written as i64 } else { 0 };
-    tables.commit(Some(record.to_json()), &user)
+    tables.commit(Some(record.into_json()), &user)
 }
 
 /// Plans a flush after a change, unless one is pending: at once, or a

@@ -6,7 +6,6 @@
 //! cannot be sent over HTTP (the core still refuses them, for other callers).
 
 use super::error::ApiError;
-use crate::{Problem, ProblemType};
 use percent_encoding::percent_decode;
 use worker::Method;
 
@@ -53,13 +52,9 @@ impl Route {
 
     /// The percent-decoded user id; a 422 when the bytes are not UTF-8.
     pub fn user_id(&self) -> Result<String, ApiError> {
-        percent_decode(self.raw_id.as_bytes()).decode_utf8().map(|id| id.into_owned()).map_err(|_| {
-            ApiError::invalid_params(vec![Problem {
-                field: "user_id".into(),
-                message: "the user id is not valid UTF-8 once percent-decoded".into(),
-                kind: ProblemType::Format,
-            }])
-        })
+        let bytes: Vec<u8> = percent_decode(self.raw_id.as_bytes()).collect();
+        let id = crate::user_id_from_utf8(&bytes).map_err(|problem| ApiError::invalid_params(vec![problem]))?;
+        Ok(id.to_owned())
     }
 }
 

@@ -8,7 +8,7 @@
 //!   `has_record = 0`: the user was deleted (a tombstone: KV is not read
 //!   again). `version` counts changes, `flushed_version` is the change KV
 //!   holds, `flush_at_ms` the time of the pending flush alarm (NULL: none).
-//! - `record_part`: the record's JSON (`StoredUser::to_json`), in parts of at
+//! - `record_part`: the record's JSON (`StoredUser::as_json`), in parts of at
 //!   most [`PART_BYTES`], as SQLite-backed objects limit a string to 2 MB.
 //!
 //! The tables are created by the first commit; until then every read finds
@@ -174,10 +174,7 @@ impl Tables {
     /// The stored record (`None` when there is no record).
     pub fn read_record(&self) -> worker::Result<Option<StoredUser>> {
         match self.read_record_json()? {
-            Some(json) => StoredUser::from_json(json.as_bytes()).map(Some).map_err(|error| match error {
-                crate::IdentifyError::InvalidStoredRecord { detail } => worker::Error::RustError(detail),
-                other => worker::Error::RustError(other.to_string()),
-            }),
+            Some(json) => StoredUser::from_json(json.as_bytes()).map(Some).map_err(record_error),
             None => Ok(None),
         }
     }
@@ -222,6 +219,14 @@ impl Tables {
             }
         }
         Ok(())
+    }
+}
+
+/// A stored record the core cannot read, as the object's error (logged, never answered).
+pub fn record_error(error: crate::IdentifyError) -> worker::Error {
+    match error {
+        crate::IdentifyError::InvalidStoredRecord { detail } => worker::Error::RustError(detail),
+        other => worker::Error::RustError(other.to_string()),
     }
 }
 

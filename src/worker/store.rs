@@ -9,7 +9,7 @@
 //! never collide.
 
 use super::error::ApiError;
-use crate::{Problem, ProblemType, StoredUser};
+use crate::StoredUser;
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
 use worker::{kv::KvStore, Env};
@@ -18,9 +18,6 @@ use worker::{kv::KvStore, Env};
 const USERS: &str = "USERS";
 /// Workers KV's limit on a key, in bytes.
 const MAX_KEY_BYTES: usize = 512;
-/// Workers KV's limit on a value, in bytes (25 MiB). A record longer than
-/// this could never be written through, so identify refuses to make one.
-pub const MAX_VALUE_BYTES: usize = 25 * 1024 * 1024;
 
 /// One environment's users.
 pub struct Store<'a> {
@@ -42,16 +39,16 @@ impl<'a> Store<'a> {
             return Ok(None);
         };
         let record = StoredUser::from_json(text.as_bytes())?;
-        if record.user.id != user_id {
+        if record.user_id() != user_id {
             return Err(ApiError::internal(format!(
                 "the record under a digest key holds another user ({} bytes of id)",
-                record.user.id.len()
+                record.user_id().len()
             )));
         }
         Ok(Some(record))
     }
 
-    /// Writes `json` (a record's [`StoredUser::to_json`]) as `user_id`'s
+    /// Writes `json` (a record's [`StoredUser::as_json`]) as `user_id`'s
     /// one JSON document.
     pub async fn put_json(&self, user_id: &str, json: &str) -> Result<(), ApiError> {
         let key = key_for(self.environment, user_id);
@@ -62,19 +59,6 @@ impl<'a> Store<'a> {
     /// Removes `user_id`; removing an unknown user is not an error.
     pub async fn delete(&self, user_id: &str) -> Result<(), ApiError> {
         self.kv.delete(&key_for(self.environment, user_id)).await.map_err(ApiError::internal)
-    }
-}
-
-/// The 422 problem of an identify that would make the stored user
-/// `record_bytes` long, past [`MAX_VALUE_BYTES`] (no storage named: SPEC §6).
-pub fn record_too_large(record_bytes: usize) -> Problem {
-    Problem {
-        field: String::new(),
-        message: format!(
-            "this identify would make the stored user {record_bytes} bytes as JSON (with its preferences and channel data); \
-             a user is at most {MAX_VALUE_BYTES} bytes (25 MiB): nothing was changed"
-        ),
-        kind: ProblemType::TooLarge,
     }
 }
 

@@ -137,10 +137,11 @@ describe("identify sequences", () => {
 describe("the users' Durable Objects and KV", () => {
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   /** A record as the Worker before the objects wrote it to KV. */
-  const legacy = (id, user) => JSON.stringify({
+  const legacy = (id, user, parts = {}) => JSON.stringify({
     user: { __typename: "User", id, avatar: null, created_at: null, email: null, locale: null, name: null, phone_number: null, timezone: null, updated_at: "2026-01-02T03:04:05.678Z", ...user },
     preferences: { default: { channel_types: { email: false } } },
     channel_data: {},
+    ...parts,
   });
 
   test("a user already in KV (written before the objects) is found by GET and merged by identify", async () => {
@@ -184,48 +185,67 @@ describe("the users' Durable Objects and KV", () => {
     assertError(await get(id), 404, "resource_missing");
   });
 
-  test("a record larger than a SQLite-backed object's 2 MB string limit is kept whole, and written to KV whole", async () => {
+  test("a record larger than a SQLite-backed object's 2 MB string limit (one from before the limits on users) is adopted whole", async () => {
+    const kv = await server.kv();
     const id = "big-1";
     const channels = ["97c5837d-c65c-4d54-aa39-080eeb81c69d", "a1b2c3d4-0000-4000-8000-000000000001", "a1b2c3d4-0000-4000-8000-000000000002"];
-    for (const [i, channel] of channels.entries()) {
-      const answer = await put(id, { name: `big ${i}`, channel_data: { [channel]: { tokens: ["t".repeat(900_000)] } } });
-      assert.equal(answer.status, 200, answer.text.slice(0, 300));
-    }
+    const channelData = Object.fromEntries(channels.map((channel) => [channel, { tokens: ["t".repeat(900_000)] }]));
+    await kv.put(`env-a/users/${id}`, legacy(id, { name: "big" }, { channel_data: channelData }));
     const read = await get(id);
     assert.equal(read.status, 200, read.text.slice(0, 300));
-    assert.equal(read.body.name, "big 2");
+    assert.equal(read.body.name, "big");
+    // Past the limit on channel data, it can shrink but not grow.
+    const grow = await put(id, { name: "bigger" });
+    assertError(grow, 422, "invalid_params");
+    assert.equal(grow.body.errors[0].field, "channel_data");
+    assert.equal((await get(id)).body.name, "big", "nothing changed");
+    const shrink = await put(id, { name: "small", channel_data: Object.fromEntries(channels.map((channel) => [channel, null])) });
+    assert.equal(shrink.status, 200, shrink.text.slice(0, 300));
     await sleep(1_500);
-    const stored = JSON.parse(await (await server.kv()).get(`env-a/users/${id}`));
-    assert.deepEqual(Object.keys(stored.channel_data).sort(), [...channels].sort());
-    for (const channel of channels) assert.equal(stored.channel_data[channel].tokens[0].length, 900_000);
-    assert.deepEqual(stored.user, read.body);
+    const stored = JSON.parse(await kv.get(`env-a/users/${id}`));
+    assert.deepEqual(stored.channel_data, {});
+    assert.deepEqual(stored.user, shrink.body);
   });
 
-  test("an identify that would make the stored user longer than KV stores (25 MiB) is a 422 and changes nothing", async () => {
-    const id = "big-2";
-    const channel = (i) => `a1b2c3d4-0000-4000-8000-${String(i).padStart(12, "0")}`;
-    // 27 channels of 950,000 bytes: about 25.65 MB, just under 26,214,400 bytes.
-    for (let i = 0; i < 27; i++) {
-      const answer = await put(id, { name: `big ${i}`, channel_data: { [channel(i)]: { tokens: ["t".repeat(950_000)] } } });
-      assert.equal(answer.status, 200, answer.text.slice(0, 300));
-    }
-    const before = await get(id);
-    const over = await put(id, { name: "over", channel_data: { [channel(27)]: { tokens: ["t".repeat(950_000)] } } });
+  test("a user grows to the limit on its channel data and no further: the identify past it is a 422 and writes nothing", async () => {
+    const id = "bounded-1";
+    const [first, second] = ["97c5837d-c65c-4d54-aa39-080eeb81c69d", "a1b2c3d4-0000-4000-8000-000000000001"];
+    const kept = { [first]: { tokens: ["t".repeat(200_000)] } };
+    const size = (n) => JSON.stringify({ ...kept, [second]: { tokens: ["u".repeat(n)] } }).length;
+    const atLimit = 262_144 - size(0);
+    assert.equal(size(atLimit), 262_144);
+    assert.equal((await put(id, { channel_data: kept })).status, 200);
+    const full = await put(id, { name: "full", channel_data: { [second]: { tokens: ["u".repeat(atLimit)] } } });
+    assert.equal(full.status, 200, full.text.slice(0, 300));
+    const over = await put(id, { name: "over", channel_data: { [second]: { tokens: ["u".repeat(atLimit + 1)] } } });
     assertError(over, 422, "invalid_params");
-    assert.equal(over.body.errors.length, 1);
-    assert.equal(over.body.errors[0].field, "");
-    assert.equal(over.body.errors[0].type, "too_large");
-    assert.match(over.body.errors[0].message, /would make the stored user \d+ bytes.*at most 26214400 bytes/);
-    assert.deepEqual((await get(id)).body, before.body, "nothing changed");
-    // KV converges on that record: its flush is not stuck on a value KV refuses.
+    assert.deepEqual(over.body.errors, [
+      {
+        field: "channel_data",
+        message: "after this identify the user's channel data would take 262145 bytes as compact JSON; the limit is 262144 (256 KiB): nothing was changed",
+        type: "too_large",
+      },
+    ]);
+    assert.deepEqual((await get(id)).body, full.body, "nothing changed");
     await sleep(1_500);
     const stored = JSON.parse(await (await server.kv()).get(`env-a/users/${id}`));
-    assert.equal(Object.keys(stored.channel_data).length, 27);
-    assert.deepEqual(stored.user, before.body);
-    // A change that keeps it under the limit is still applied.
-    const smaller = await put(id, { name: "smaller", channel_data: { [channel(0)]: null } });
-    assert.equal(smaller.status, 200, smaller.text.slice(0, 300));
-    assert.equal(smaller.body.name, "smaller");
+    assert.deepEqual(stored.user, full.body, "KV holds the user at the limit");
+    assert.equal(JSON.stringify(stored.channel_data).length, 262_144);
+  });
+
+  test("a 1 MiB body built to multiply work (a long channel id over 260,000 bad tokens) is a 422 of 101 problems", async () => {
+    const id = "c".repeat(524_200);
+    const tokens = Array(260_000).fill("0").join(",");
+    const body = `{"channel_data": {"${id}": {"tokens": [${tokens}]}}}`;
+    assert.ok(body.length <= 1_048_576, `${body.length}`);
+    const answer = await send(server.url, "PUT", "hostile-1", { body });
+    assertError(answer, 422, "invalid_params");
+    assert.equal(answer.body.errors.length, 101);
+    const cut = `channel_data.${"c".repeat(255)}…`;
+    assert.equal(answer.body.errors[1].field, `${cut}.tokens.0`);
+    assert.equal(answer.body.errors[100].type, "too_many_problems");
+    assert.match(answer.body.errors[100].message, /^259901 more problems not listed/);
+    assertError(await get("hostile-1"), 404, "resource_missing");
   });
 
   test("a failure inside the object is a 500 internal_error with the request id, never a hang", async () => {

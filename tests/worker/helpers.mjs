@@ -190,7 +190,19 @@ export function userUrl(base, userId) {
   return `${base}/v1/users/${segment}`;
 }
 
-/** Sends a request; answers { status, headers, body (parsed JSON or null), text }. */
+/**
+ * JSON.parse that keeps every number as written: each becomes `{ number:
+ * "<its text>" }`, so `12345678901234567890` and `1e400` compare exactly
+ * (the reviver's `context.source`, Node >= 21).
+ */
+export function parseExact(text) {
+  return JSON.parse(text, (_key, value, context) => (typeof value === "number" ? { number: context.source } : value));
+}
+
+/**
+ * Sends a request; answers { status, headers, body (parsed JSON or null),
+ * exact (the same through `parseExact`), text }.
+ */
 export async function send(base, method, userId, { body, key = KEY, headers = {}, path } = {}) {
   const allHeaders = { ...headers };
   if (key !== null) allHeaders.Authorization = `Bearer ${key}`;
@@ -201,27 +213,43 @@ export async function send(base, method, userId, { body, key = KEY, headers = {}
   const response = await fetch(url, { method, headers: allHeaders, body });
   const text = await response.text();
   let parsed = null;
+  let exact = null;
   try {
     parsed = text ? JSON.parse(text) : null;
+    exact = text ? parseExact(text) : null;
   } catch {
     parsed = null;
   }
-  return { status: response.status, headers: response.headers, body: parsed, text };
+  return { status: response.status, headers: response.headers, body: parsed, exact, text };
 }
 
-/** Every fixture case, by file name. */
+/** Every fixture case, by file name; `exactExpect` is its `expect` through `parseExact`. */
 export function fixtureCases() {
   return readdirSync(FIXTURES)
     .filter((name) => name.endsWith(".json"))
     .sort()
-    .map((name) => ({ name, ...JSON.parse(readFileSync(join(FIXTURES, name), "utf8")) }));
+    .map((name) => {
+      const text = readFileSync(join(FIXTURES, name), "utf8");
+      return { name, ...JSON.parse(text), exactExpect: parseExact(text).expect };
+    });
+}
+
+/** A body given as text, or as `[piece, count]` pairs to repeat. */
+function rawBody(spec) {
+  return typeof spec === "string" ? spec : spec.map(([piece, count]) => piece.repeat(count)).join("");
 }
 
 /** The request body of a case, exactly as the native runner builds it. */
 export function caseBody(testCase) {
   if ("body" in testCase) return JSON.stringify(testCase.body);
   if ("raw_body" in testCase) return testCase.raw_body;
-  return testCase.raw_body_repeat.map(([piece, count]) => piece.repeat(count)).join("");
+  return rawBody(testCase.raw_body_repeat);
+}
+
+/** The bodies a case identifies first, as text (`before` or `raw_before`). */
+export function caseBefore(testCase) {
+  if ("raw_before" in testCase) return testCase.raw_before.map(rawBody);
+  return (testCase.before ?? []).map((body) => JSON.stringify(body));
 }
 
 /** Removes a folder made by tempDir. */

@@ -38,7 +38,7 @@ extern "C" {
 /// What one attempt got.
 pub(crate) enum Outcome {
     /// An answer, its body read in full.
-    Answer { status: u16, headers: web_sys::Headers, body: String },
+    Answer { status: u16, headers: web_sys::Headers, body: JsValue },
     /// No answer within the deadline.
     TimedOut,
     /// The caller's signal aborted the attempt.
@@ -52,7 +52,7 @@ pub(crate) struct Attempt<'a> {
     pub method: Method,
     pub url: &'a str,
     pub api_key: &'a str,
-    pub body: Option<&'a js_sys::JsString>,
+    pub body: Option<&'a str>,
     pub timeout_ms: f64,
     pub signal: Option<&'a AbortSignal>,
 }
@@ -81,7 +81,7 @@ impl Attempt<'_> {
         let request = match self.body {
             Some(body) => {
                 let builder = builder.header("Content-Type", "application/json");
-                builder.body(JsValue::from(body))
+                builder.body(JsValue::from_str(body))
             }
             None => builder.build(),
         }
@@ -92,11 +92,7 @@ impl Attempt<'_> {
             JsValue::from(js_sys::TypeError::new("`fetch` resolved to something that is not a Response"))
         })?;
         let body = JsFuture::from(response.text()?).await?;
-        Ok(Outcome::Answer {
-            status: response.status(),
-            headers: response.headers(),
-            body: body.as_string().unwrap_or_default(),
-        })
+        Ok(Outcome::Answer { status: response.status(), headers: response.headers(), body })
     }
 }
 

@@ -5,7 +5,7 @@ mod fetch;
 mod options;
 mod retry;
 
-use crate::js::convert::{body_json, to_js, user_id};
+use crate::js::convert::{body_json, user_id};
 use crate::js::errors::{abort_error, api_error, connection_error, timeout_error, validation_error, ApiErrorFields};
 use crate::{check_user_id, parse_request, IdentifyError};
 use fetch::{sleep, Attempt, Outcome};
@@ -49,9 +49,9 @@ impl IdentifyClient {
             let options = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
             let signal = signal_option(&options)?;
             let id = user_id(&user_id_value)?;
-            let (text, bytes) = body_json(&body)?;
-            if let Err(error) = parse_request(&id, &bytes) {
-                return Err(validation_error(&error, &crate::validate(&id, &bytes)));
+            let text = body_json(&body)?;
+            if let Err(error) = parse_request(&id, text.as_bytes()) {
+                return Err(validation_error(error));
             }
             // The very text that was validated is sent.
             let (_, body) = call(&config, Method::PUT, &id, Some(&text), signal.as_ref()).await?;
@@ -96,7 +96,7 @@ impl IdentifyClient {
         method: Method,
         user_id_value: JsValue,
         options: Option<js_sys::Object>,
-    ) -> impl std::future::Future<Output = Result<String, JsValue>> {
+    ) -> impl std::future::Future<Output = Result<JsValue, JsValue>> {
         let config = Rc::clone(&self.config);
         async move {
             let options = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
@@ -114,16 +114,20 @@ fn checked_id(value: &JsValue) -> Result<String, JsValue> {
     let id = user_id(value)?;
     match check_user_id(&id) {
         Ok(()) => Ok(id),
-        Err(error) => {
-            let problems = vec![error.at("user_id")];
-            Err(validation_error(&IdentifyError::InvalidParams(problems.clone()), &problems))
-        }
+        Err(problem) => Err(validation_error(IdentifyError::InvalidParams(vec![problem]))),
     }
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `JSON.parse` of a JS string, without copying it into wasm.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn parse_json(text: &JsValue) -> Result<JsValue, JsValue>;
+}
+
 /// The answer's user, which must be JSON.
-fn parse_user(body: &str) -> Result<JsValue, JsValue> {
-    js_sys::JSON::parse(body).map_err(|_| {
+fn parse_user(body: &JsValue) -> Result<JsValue, JsValue> {
+    parse_json(body).map_err(|_| {
         api_error(
             ApiErrorFields {
                 status: 200,
@@ -143,9 +147,9 @@ async fn call(
     config: &Config,
     method: Method,
     id: &str,
-    body: Option<&js_sys::JsString>,
+    body: Option<&str>,
     signal: Option<&AbortSignal>,
-) -> Result<(u16, String), JsValue> {
+) -> Result<(u16, JsValue), JsValue> {
     let url = format!("{}/v1/users/{}", config.base_url, encode_segment(id));
     let attempt = Attempt { method, url: &url, api_key: &config.api_key, body, timeout_ms: config.timeout_ms, signal };
     let mut retry = 0;
@@ -167,9 +171,10 @@ async fn call(
                 let error = api_error(error_fields(status, &body, request_id), asked);
                 (retry::retryable_status(status).then_some(asked), error)
             }
-            Outcome::TimedOut => {
-                (Some(None), timeout_error(&format!("no answer within {} ms from {url}", config.timeout_ms)))
-            }
+            Outcome::TimedOut => (
+                Some(None),
+                timeout_error(&format!("no answer within {} ms from {url}", config.timeout_ms.ceil() as u64)),
+            ),
             Outcome::Failed { message, cause } => {
                 (Some(None), connection_error(&format!("could not reach {url}: {message}"), cause))
             }
@@ -219,13 +224,17 @@ fn aborted(signal: Option<&AbortSignal>) -> JsValue {
 }
 
 /// The fields of an error answer: SPEC §6's JSON when it is that, else the status.
-fn error_fields(status: u16, body: &str, header_request_id: Option<String>) -> ApiErrorFields {
-    let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-    let text = |key: &str| json.get(key).and_then(|value| value.as_str()).map(str::to_string);
-    let errors = match json.get("errors") {
-        Some(list @ serde_json::Value::Array(_)) => to_js(list).ok(),
-        _ => None,
+fn error_fields(status: u16, body: &JsValue, header_request_id: Option<String>) -> ApiErrorFields {
+    let json = parse_json(body).ok().filter(JsValue::is_object).unwrap_or(JsValue::UNDEFINED);
+    let field = |key: &str| {
+        if json.is_undefined() {
+            JsValue::UNDEFINED
+        } else {
+            js_sys::Reflect::get(&json, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+        }
     };
+    let text = |key: &str| field(key).as_string();
+    let errors = Some(field("errors")).filter(js_sys::Array::is_array);
     ApiErrorFields {
         status,
         code: text("code").unwrap_or_else(|| "unknown".into()),

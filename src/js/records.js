@@ -1,0 +1,37 @@
+// Records as `merge` returns them (src/js/exports.rs): plain objects made
+// by `JSON.parse` (so a `__proto__` key stays an own key), frozen, because
+// a record is a value that changes only through `merge`, and remembered
+// with their JSON text, so a record handed back to `merge` is neither
+// written out again nor rounded: its numbers keep every digit.
+
+const texts = new WeakMap();
+
+/** The record object of a record's JSON text. */
+export function recordFromJson(text) {
+  const record = JSON.parse(text);
+  const pending = [record];
+  while (pending.length > 0) {
+    const value = Object.freeze(pending.pop());
+    for (const key in value) {
+      const child = value[key];
+      if (typeof child === "object" && child !== null) pending.push(child);
+    }
+  }
+  texts.set(record, text);
+  return record;
+}
+
+/** The JSON text of a record `merge` returned, or `undefined` for any other value. */
+export function recordJson(value) {
+  return typeof value === "object" && value !== null ? texts.get(value) : undefined;
+}
+
+/** The user of a stored record, in the response shape (SPEC §4): its `user`. */
+export function toUser(stored) {
+  const user = typeof stored === "object" && stored !== null ? stored.user : undefined;
+  if (typeof user !== "object" || user === null || Array.isArray(user)) {
+    const got = stored === null ? "null" : Array.isArray(stored) ? "an array" : typeof stored === "object" ? "an object without a `user` object" : `a ${typeof stored}`;
+    throw new TypeError(`expected \`stored\` to be a record returned by \`merge\`, got ${got}`);
+  }
+  return user;
+}
