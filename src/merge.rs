@@ -5,7 +5,7 @@
 use crate::error::{IdentifyError, Problem, ProblemType};
 use crate::json::{Entries, JsonWriter, Value};
 use crate::model::StandardField;
-use crate::record::{Stored, StoredUser};
+use crate::record::{Parts, Stored, StoredUser};
 use crate::timestamp::Timestamp;
 use crate::validate::{is_request_field, IdentifyRequest, MAX_SECTION_BYTES, PERSISTENCE_STRATEGY};
 
@@ -119,7 +119,7 @@ pub(crate) fn write_record(
     out.raw(",\"preferences\":");
     let preferences_from = out.len();
     merge_preferences(&mut out, stored.and_then(Stored::preferences), request.and_then(IdentifyRequest::preferences));
-    let preferences_bytes = out.len() - preferences_from;
+    let preferences = preferences_from..out.len();
     out.raw(",\"channel_data\":");
     let channel_data_from = out.len();
     merge_channel_data(
@@ -127,13 +127,13 @@ pub(crate) fn write_record(
         stored.and_then(Stored::channel_data),
         request.and_then(IdentifyRequest::channel_data),
     );
-    let channel_data_bytes = out.len() - channel_data_from;
+    let channel_data = channel_data_from..out.len();
     out.raw("}");
     Written {
-        record: StoredUser::new(out.into_string(), user_end, id, updated_at),
         properties_bytes,
-        preferences_bytes,
-        channel_data_bytes,
+        preferences_bytes: preferences.len(),
+        channel_data_bytes: channel_data.len(),
+        record: StoredUser::new(out.into_string(), Parts { user_end, id, updated_at, preferences, channel_data }),
     }
 }
 

@@ -16,20 +16,30 @@ use std::ops::Range;
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredUser {
     json: String,
+    parts: Parts,
+}
+
+/// Where the parts of a record are in its JSON, as the core wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Parts {
     /// Where the `user` object ends (it starts after `{"user":`).
-    user_end: usize,
+    pub(crate) user_end: usize,
     /// The JSON string of the user id.
-    id: Range<usize>,
+    pub(crate) id: Range<usize>,
     /// The text of `updated_at` (no escapes: the core wrote it).
-    updated_at: Range<usize>,
+    pub(crate) updated_at: Range<usize>,
+    /// The `preferences` object.
+    pub(crate) preferences: Range<usize>,
+    /// The `channel_data` object.
+    pub(crate) channel_data: Range<usize>,
 }
 
 /// The offset of the `user` object in a record the core wrote.
 const USER_START: usize = "{\"user\":".len();
 
 impl StoredUser {
-    pub(crate) fn new(json: String, user_end: usize, id: Range<usize>, updated_at: Range<usize>) -> Self {
-        StoredUser { json, user_end, id, updated_at }
+    pub(crate) fn new(json: String, parts: Parts) -> Self {
+        StoredUser { json, parts }
     }
 
     /// Reads a record as storage keeps it (what [`StoredUser::as_json`]
@@ -62,12 +72,22 @@ impl StoredUser {
 
     /// The user in the response shape of §4, as JSON: a slice of the record.
     pub fn user_json(&self) -> &str {
-        &self.json[USER_START..self.user_end]
+        &self.json[USER_START..self.parts.user_end]
+    }
+
+    /// The preference sets, as one JSON object: a slice of the record.
+    pub fn preferences_json(&self) -> &str {
+        &self.json[self.parts.preferences.clone()]
+    }
+
+    /// The channel data, as one JSON object: a slice of the record.
+    pub fn channel_data_json(&self) -> &str {
+        &self.json[self.parts.channel_data.clone()]
     }
 
     /// The user id.
     pub fn user_id(&self) -> Cow<'_, str> {
-        let token = &self.json[self.id.clone()];
+        let token = &self.json[self.parts.id.clone()];
         match token.strip_prefix('"').and_then(|text| text.strip_suffix('"')) {
             Some(plain) if !plain.contains('\\') => Cow::Borrowed(plain),
             _ => json::parse(token.as_bytes(), 1)
@@ -79,7 +99,7 @@ impl StoredUser {
 
     /// When the user was last identified: RFC 3339, UTC, milliseconds.
     pub fn updated_at(&self) -> &str {
-        &self.json[self.updated_at.clone()]
+        &self.json[self.parts.updated_at.clone()]
     }
 }
 

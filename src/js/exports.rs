@@ -64,7 +64,8 @@ pub fn merge(
 /// `merge` with JSON text in and out, for callers that keep records as
 /// JSON (storage, a Worker): the stored record as JSON text (or `null`),
 /// the body as JSON text (a string or UTF-8 bytes); returns the new record
-/// as JSON text. Declared in `types.rs`, where `now` is optional.
+/// as JSON text, numbers exactly as written. Declared in `types.rs`, where
+/// `now` is optional.
 #[wasm_bindgen(js_name = mergeJson, skip_typescript)]
 pub fn merge_json(
     #[wasm_bindgen(js_name = storedJson, unchecked_param_type = "string | null")] stored_json: JsValue,
@@ -75,15 +76,10 @@ pub fn merge_json(
     let stored = if stored_json.is_null() || stored_json.is_undefined() {
         None
     } else {
-        match stored_json.as_string() {
-            Some(text) => Some(text),
-            None => {
-                return Err(type_error(&format!(
-                    "expected `storedJson` to be a string or null, got {}",
-                    describe(&stored_json)
-                )))
-            }
-        }
+        let text = stored_json.as_string().ok_or_else(|| {
+            type_error(&format!("expected `storedJson` to be a string or null, got {}", describe(&stored_json)))
+        })?;
+        Some(text)
     };
     let id = user_id(&user_id_value)?;
     let bytes = json_text(&json, "json")?;

@@ -1,22 +1,27 @@
 // Records as `merge` returns them (src/js/exports.rs): plain objects made
-// by `JSON.parse` (so a `__proto__` key stays an own key), frozen, because
-// a record is a value that changes only through `merge`, and remembered
-// with their JSON text, so a record handed back to `merge` is neither
-// written out again nor rounded: its numbers keep every digit.
+// by `JSON.parse` (so a `__proto__` key stays an own key), frozen all the
+// way down, because a record is a value that changes only through `merge`,
+// and remembered with their JSON text, so a record handed back to `merge`
+// is neither written out again nor rounded: its numbers keep every digit.
 
 const texts = new WeakMap();
 
-/** The record object of a record's JSON text. */
-export function recordFromJson(text) {
-  const record = JSON.parse(text);
-  const pending = [record];
+/** Freezes `value` and everything in it. */
+function freezeAll(value) {
+  const pending = [value];
   while (pending.length > 0) {
-    const value = Object.freeze(pending.pop());
-    for (const key in value) {
-      const child = value[key];
+    const object = Object.freeze(pending.pop());
+    for (const key in object) {
+      const child = object[key];
       if (typeof child === "object" && child !== null) pending.push(child);
     }
   }
+  return value;
+}
+
+/** The record object of a record's JSON text: parsed, frozen, and remembered with its text. */
+export function recordFromJson(text) {
+  const record = freezeAll(JSON.parse(text));
   texts.set(record, text);
   return record;
 }

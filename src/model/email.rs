@@ -24,8 +24,36 @@ pub(super) fn check(value: &str) -> Result<(), FieldError> {
 }
 
 fn is_address(value: &str) -> bool {
+    if value.is_ascii() {
+        return is_ascii_address(value.as_bytes());
+    }
     let Some((local, domain)) = value.split_once('@') else { return false };
     is_local_part(local) && is_domain(domain)
+}
+
+/// [`is_address`] for ASCII text, in one pass over the bytes.
+fn is_ascii_address(value: &[u8]) -> bool {
+    let Some(at) = value.iter().position(|&byte| byte == b'@') else { return false };
+    let (local, domain) = (&value[..at], &value[at + 1..]);
+    let atext = |byte: u8| byte.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&byte);
+    let local_ok = !local.is_empty()
+        && local.len() <= MAX_LOCAL_BYTES
+        && local.split(|&byte| byte == b'.').all(|atom| !atom.is_empty() && atom.iter().all(|&byte| atext(byte)));
+    let mut labels = 0;
+    let mut last_label: &[u8] = &[];
+    for label in domain.split(|&byte| byte == b'.') {
+        let label_ok = !label.is_empty()
+            && label.len() <= MAX_LABEL_CHARS
+            && label[0] != b'-'
+            && label[label.len() - 1] != b'-'
+            && label.iter().all(|&byte| byte.is_ascii_alphanumeric() || byte == b'-');
+        if !label_ok {
+            return false;
+        }
+        labels += 1;
+        last_label = label;
+    }
+    local_ok && labels >= 2 && !last_label.iter().all(u8::is_ascii_digit)
 }
 
 /// A dot-atom: RFC 5322 `atext` (and non-ASCII, RFC 6531) separated by
@@ -76,4 +104,29 @@ fn is_label(label: &str) -> bool {
         && !label.starts_with('-')
         && !label.ends_with('-')
         && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one-pass ASCII check and the general one agree.
+    #[test]
+    fn the_ascii_path_agrees_with_the_general_one() {
+        let pieces =
+            ["", "a", "jane", ".", "..", "@", "@@", "example", "com", "-", "1", "12", "x-y", "+", "<", " ", "\"", "_"];
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    for d in ["", ".", ".com", ".1"] {
+                        let text = format!("{a}{b}{c}{d}");
+                        let general = text
+                            .split_once('@')
+                            .is_some_and(|(local, domain)| is_local_part(local) && is_domain(domain));
+                        assert_eq!(is_ascii_address(text.as_bytes()), general, "{text:?}");
+                    }
+                }
+            }
+        }
+    }
 }
