@@ -84,4 +84,5 @@ writeFileSync("pkg/package.json", JSON.stringify({
   engines: { node: ">=20" },
   sideEffects: true,
 }, null, 2) + "\n");
-copyFileSync("README.md", "pkg/README.md");
+// The package has its own README, written for its users.
+copyFileSync("src/js/README.md", "pkg/README.md");

@@ -61,6 +61,43 @@ test("merge, toUser and the JSON-text variants", () => {
   assert.throws(() => merge(null, "user-1", { email: "nope" }, now), ValidationError);
 });
 
+test("merge's records are frozen all the way down, and a copy merges as the record does", () => {
+  const now = Date.UTC(2024, 5, 1);
+  const stored = merge(null, "user-1", { name: "Jane", plan: { tier: "pro", addons: ["sso"] }, preferences: { default: { commercial_subscribed: true } } }, now);
+  for (const part of [stored, stored.user, stored.user.plan, stored.user.plan.addons, stored.preferences, stored.preferences.default, stored.channel_data]) {
+    assert.ok(Object.isFrozen(part));
+  }
+  assert.throws(() => {
+    stored.user.name = "Changed";
+  }, TypeError);
+  const copy = structuredClone(stored);
+  assert.ok(!Object.isFrozen(copy));
+  const fromRecord = merge(stored, "user-1", { plan: { seats: 3 } }, now);
+  const fromCopy = merge(copy, "user-1", { plan: { seats: 3 } }, now);
+  assert.deepEqual(fromCopy, fromRecord);
+  assert.deepEqual(toUser(fromRecord).plan, { tier: "pro", addons: ["sso"], seats: 3 });
+  // A copy that was changed merges with its change.
+  copy.user.name = "Copy";
+  assert.equal(toUser(merge(copy, "user-1", {}, now)).name, "Copy");
+});
+
+test("numbers keep their text through the JSON-text calls; limits hold after a merge", () => {
+  const now = Date.UTC(2024, 5, 1);
+  const record = mergeJson(null, "user-1", '{"big": 12345678901234567890, "exact": 0.1000, "huge": 1e400}', now);
+  assert.match(record, /"big":12345678901234567890,"exact":0\.1000,"huge":1e400/);
+  const again = mergeJson(record, "user-1", '{"name": "Jane"}', now);
+  assert.match(again, /"big":12345678901234567890,"exact":0\.1000,"huge":1e400/);
+  const big = "x".repeat(200_000);
+  const grown = merge(null, "user-1", { a: big }, now);
+  assert.throws(() => merge(grown, "user-1", { b: big }, now), (error) => {
+    assert.ok(error instanceof ValidationError);
+    assert.equal(error.errors[0].type, "too_large");
+    const bytes = JSON.stringify({ a: big, b: big }).length;
+    assert.ok(error.errors[0].message.startsWith(`after this identify the user's custom properties would take ${bytes} bytes`), error.errors[0].message);
+    return true;
+  });
+});
+
 test("timeZones lists the accepted names", () => {
   const zones = timeZones();
   assert.ok(zones.includes("America/New_York") && zones.includes("UTC") && zones.includes("US/Eastern"));
