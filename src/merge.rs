@@ -7,7 +7,7 @@ use crate::json::{Entries, JsonWriter, Value};
 use crate::model::StandardField;
 use crate::record::{Parts, Stored, StoredUser};
 use crate::timestamp::Timestamp;
-use crate::validate::{is_request_field, IdentifyRequest, MAX_SECTION_BYTES, PERSISTENCE_STRATEGY};
+use crate::validate::{is_request_field, sections_too_large, IdentifyRequest, PERSISTENCE_STRATEGY};
 
 /// Applies a validated request to the stored record (`None` for a new
 /// user): standard fields replaced (`null` stored), custom properties
@@ -19,7 +19,7 @@ use crate::validate::{is_request_field, IdentifyRequest, MAX_SECTION_BYTES, PERS
 /// Refused, with nothing to write, when the stored record cannot be read
 /// ([`IdentifyError::InvalidStoredRecord`]) or when the merged user's custom
 /// properties, preferences or channel data would pass
-/// [`MAX_SECTION_BYTES`] (a `too_large` problem each).
+/// [`crate::MAX_SECTION_BYTES`] (a `too_large` problem each).
 pub fn merge(
     stored: Option<&[u8]>,
     request: &IdentifyRequest<'_>,
@@ -30,23 +30,9 @@ pub fn merge(
     // Digits and punctuation: ASCII.
     let updated_at = std::str::from_utf8(&updated_at).unwrap_or_default();
     let written = write_record(stored.as_ref(), Some(request), request.user_id(), updated_at);
-    let sections = [
-        ("", "custom properties", written.properties_bytes),
-        ("preferences", "preferences", written.preferences_bytes),
-        ("channel_data", "channel data", written.channel_data_bytes),
-    ];
-    let problems: Vec<Problem> = sections
-        .into_iter()
-        .filter(|(_, _, bytes)| *bytes > MAX_SECTION_BYTES)
-        .map(|(field, name, bytes)| {
-            Problem::new(
-                field,
-                ProblemType::TooLarge,
-                format!(
-                    "after this identify the user's {name} would take {bytes} bytes as compact JSON; the limit is {MAX_SECTION_BYTES} (256 KiB): nothing was changed"
-                ),
-            )
-        })
+    let sizes = [written.properties_bytes, written.preferences_bytes, written.channel_data_bytes];
+    let problems: Vec<Problem> = sections_too_large(sizes, true)
+        .map(|(field, message)| Problem::new(field, ProblemType::TooLarge, message))
         .collect();
     if problems.is_empty() {
         Ok(written.record)

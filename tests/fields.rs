@@ -1,5 +1,5 @@
 //! Each standard field's rule, as tables of (input, exact answer), with the
-//! accepted and rejected examples of SPEC §2.
+//! accepted and rejected examples of contract §2.
 
 use knock_identify::{check_user_id, time_zone_names, ProblemType, StandardField};
 

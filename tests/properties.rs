@@ -1,4 +1,4 @@
-//! Property tests of SPEC §3's merge and of the parser's robustness.
+//! Property tests of contract §3's merge and of the parser's robustness.
 
 use knock_identify::{identify, validate, StoredUser, Timestamp};
 use proptest::prelude::*;
@@ -114,7 +114,7 @@ fn apply(stored: Option<StoredUser>, body: &Value, millis: i64) -> StoredUser {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
-    /// SPEC §3: merging the same request twice gives the same user as once,
+    /// Contract §3: merging the same request twice gives the same user as once,
     /// but for `updated_at`.
     #[test]
     fn merging_twice_equals_merging_once(history in prop::collection::vec(request_body(), 0..3), request in request_body()) {
@@ -128,7 +128,7 @@ proptest! {
         prop_assert_eq!(once, twice);
     }
 
-    /// SPEC §3: keys absent from a request keep their stored values.
+    /// Contract §3: keys absent from a request keep their stored values.
     #[test]
     fn absent_keys_are_untouched(history in prop::collection::vec(request_body(), 1..3), request in request_body()) {
         let stored = history.iter().fold(None, |stored, body| Some(apply(stored, body, 1))).unwrap();
@@ -154,7 +154,7 @@ proptest! {
         }
     }
 
-    /// SPEC §3: what a request sends is what the user then holds, where it
+    /// Contract §3: what a request sends is what the user then holds, where it
     /// is not an object merged into a stored object.
     #[test]
     fn sent_scalars_win(history in prop::collection::vec(request_body(), 0..2), request in request_body()) {

@@ -14,7 +14,7 @@ import {
   validate,
 } from "knock-identify";
 
-/** SPEC §2's standard fields, each with an input of the same id. */
+/** The standard fields of contract §2, each with an input of the same id. */
 const STANDARD = ["name", "email", "phone_number", "timezone", "locale", "avatar", "created_at"];
 /** The JSON editors for objects sent under their own key. */
 const OBJECT_EDITORS = ["preferences", "channel_data"];
@@ -120,7 +120,7 @@ function kindOf(value) {
   return `a ${typeof value}`;
 }
 
-/** Where a problem on `field` (SPEC §2's dotted path) is shown. */
+/** Where a problem on `field` (contract §2's dotted path) is shown. */
 function slotFor(field, customKeys) {
   if (field === "") return "top";
   if (customKeys.includes(field)) return "custom";

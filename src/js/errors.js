@@ -2,7 +2,7 @@
 // works, constructed from Rust (src/js/errors.rs) and re-exported by the
 // package's entry points.
 
-/** The body or user id breaks SPEC §1–2; nothing was sent. */
+/** The body or user id breaks contract §1–2; nothing was sent. */
 export class ValidationError extends Error {
   constructor(message, status, code, errors) {
     super(message);

@@ -18,7 +18,7 @@ extern "C" {
     fn to_user_js(stored: &JsValue) -> Result<JsValue, JsValue>;
 }
 
-/// Every problem identify would report for `body` sent for `userId` (SPEC §2),
+/// Every problem identify would report for `body` sent for `userId` (contract §2),
 /// in the core's order; empty when the request is valid.
 #[wasm_bindgen(js_name = validate, unchecked_return_type = "Problem[]")]
 pub fn validate(
@@ -44,7 +44,7 @@ pub fn validate_json(
 
 /// Identify without a server: merges `body` into `stored` (`null` for a new
 /// user) at time `now` (a `Date` or milliseconds; default: now) and returns
-/// the new stored record (SPEC §3), frozen. Throws `ValidationError` when
+/// the new stored record (contract §3), frozen. Throws `ValidationError` when
 /// the request is refused. Declared in `types.rs`, where `now` is optional.
 #[wasm_bindgen(js_name = merge, skip_typescript)]
 pub fn merge(
@@ -87,7 +87,7 @@ pub fn merge_json(
     Ok(merge_text(stored.as_deref(), &id, &bytes, now)?.into_json())
 }
 
-/// The user of a stored record, in the response shape of SPEC §4: the
+/// The user of a stored record, in the response shape of contract §4: the
 /// package's `toUser` (plain JS), for the Rust side and its tests.
 pub fn to_user(stored: JsValue) -> Result<JsValue, JsValue> {
     to_user_js(&stored)

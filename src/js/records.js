@@ -31,7 +31,7 @@ export function recordJson(value) {
   return typeof value === "object" && value !== null ? texts.get(value) : undefined;
 }
 
-/** The user of a stored record, in the response shape (SPEC §4): its `user`. */
+/** The user of a stored record, in the response shape (contract §4): its `user`. */
 export function toUser(stored) {
   const user = typeof stored === "object" && stored !== null ? stored.user : undefined;
   if (typeof user !== "object" || user === null || Array.isArray(user)) {

@@ -9,7 +9,7 @@ const TYPES: &'static str = r#"
 /** Any JSON value. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-/** The stable machine word of a problem (SPEC §2). */
+/** The stable machine word of a problem (contract §2). */
 export type ProblemType =
   | "format" | "type" | "too_long" | "too_large" | "too_deep" | "read_only" | "mismatch" | "unknown_value"
   | "too_many_problems";
@@ -39,7 +39,7 @@ export type WorkflowSetting =
       conditions?: Condition[] | null;
     };
 
-/** A preference set (SPEC §2). */
+/** A preference set (contract §2). */
 export type PreferenceSet = {
   workflows?: { [key: string]: WorkflowSetting } | null;
   categories?: { [key: string]: WorkflowSetting } | null;
@@ -49,7 +49,7 @@ export type PreferenceSet = {
   __persistence_strategy__?: "merge" | "replace";
 };
 
-/** The body of an identify request (SPEC §2): every field optional, `null` allowed; other keys are custom properties. */
+/** The body of an identify request (contract §2): every field optional, `null` allowed; other keys are custom properties. */
 export type IdentifyBody = {
   avatar?: string | null;
   created_at?: string | null;
@@ -64,7 +64,7 @@ export type IdentifyBody = {
   [property: string]: unknown;
 };
 
-/** A user as the API returns it (SPEC §4): standard fields (`null` when unset) and custom properties at the top level. */
+/** A user as the API returns it (contract §4): standard fields (`null` when unset) and custom properties at the top level. */
 export type User = {
   __typename: "User";
   id: string;
@@ -81,7 +81,7 @@ export type User = {
 };
 
 /**
- * What storage keeps for one user (SPEC §7); `merge` returns it and takes it back.
+ * What storage keeps for one user (contract §7); `merge` returns it and takes it back.
  * A record `merge` returns is frozen, all the way down: it changes only through
  * `merge`, which reads it back from its exact JSON text (numbers keep every digit).
  */
@@ -91,11 +91,11 @@ export interface StoredUser {
   readonly channel_data: { readonly [channelId: string]: { readonly [key: string]: JsonValue } };
 }
 
-/** The user of a stored record, in the response shape (SPEC §4): `stored.user`, checked. */
+/** The user of a stored record, in the response shape (contract §4): `stored.user`, checked. */
 export function toUser(stored: StoredUser): User;
 
 /**
- * Identify without a server (SPEC §3): merges `body` into `stored` (`null` for a new user)
+ * Identify without a server (contract §3): merges `body` into `stored` (`null` for a new user)
  * at time `now` (a `Date` or epoch milliseconds; default: the clock) and returns the new
  * stored record, frozen. Throws `ValidationError` when the request is refused or the
  * merged user would pass a limit, `TypeError` for values that are not JSON or a `stored`
@@ -155,7 +155,7 @@ export class IdentifyClient {
   [Symbol.dispose](): void;
 }
 
-/** The request was refused locally (SPEC §1–2); nothing was sent. */
+/** The request was refused locally (contract §1–2); nothing was sent. */
 export declare class ValidationError extends Error {
   readonly name: "ValidationError";
   /** 422, or 400 (`invalid_json`) / 413 (`request_too_large`) for a body given as JSON text. */
@@ -169,7 +169,7 @@ export declare class ValidationError extends Error {
 export declare class ApiError extends Error {
   readonly name: "ApiError" | "RateLimitError";
   readonly status: number;
-  /** SPEC §6's code, e.g. `invalid_params`, `resource_missing`; `unknown` when the answer has none. */
+  /** The code of contract §6, e.g. `invalid_params`, `resource_missing`; `unknown` when the answer has none. */
   readonly code: string;
   /** The answer's `request_id` or `X-Request-ID`, when it has one. */
   readonly requestId: string | null;

@@ -352,21 +352,35 @@ fn check_section_sizes(request: &IdentifyRequest<'_>, report: &mut Report) {
     let (count, bytes) = properties.fold((0usize, 0), |(count, bytes), (key, value)| {
         (count + 1, bytes + string_len(key) + 1 + canonical_len(value))
     });
-    let properties_bytes = 2 + bytes + count.saturating_sub(1);
-    let sections = [
-        ("", "custom properties", Some(properties_bytes)),
-        ("preferences", "preferences", request.preferences().map(canonical_len)),
-        ("channel_data", "channel data", request.channel_data().map(canonical_len)),
+    let sizes = [
+        2 + bytes + count.saturating_sub(1),
+        request.preferences().map_or(0, canonical_len),
+        request.channel_data().map_or(0, canonical_len),
     ];
-    for (field, name, bytes) in sections {
-        if let Some(bytes) = bytes.filter(|&bytes| bytes > MAX_SECTION_BYTES) {
-            report.add_new(
-                &Path::Root.key(field),
-                ProblemType::TooLarge,
-                format!("{name} take {bytes} bytes as compact JSON; the limit is {MAX_SECTION_BYTES} (256 KiB)"),
-            );
-        }
+    for (field, message) in sections_too_large(sizes, false) {
+        report.add_new(&Path::Root.key(field), ProblemType::TooLarge, message);
     }
+}
+
+/// The parts of a user that have a size limit: the field of their problem
+/// and their name in its message.
+const SECTIONS: [(&str, &str); 3] =
+    [("", "custom properties"), ("preferences", "preferences"), ("channel_data", "channel data")];
+
+/// The field and message of a `too_large` problem for each part of
+/// [`SECTIONS`] whose size, as compact JSON, passes [`MAX_SECTION_BYTES`]:
+/// in a request, or (`merged`) in the user a merge would store.
+pub(crate) fn sections_too_large(sizes: [usize; 3], merged: bool) -> impl Iterator<Item = (&'static str, String)> {
+    SECTIONS.into_iter().zip(sizes).filter(|&(_, bytes)| bytes > MAX_SECTION_BYTES).map(move |((field, name), bytes)| {
+        let message = if merged {
+            format!(
+                "after this identify the user's {name} would take {bytes} bytes as compact JSON; the limit is {MAX_SECTION_BYTES} (256 KiB): nothing was changed"
+            )
+        } else {
+            format!("{name} take {bytes} bytes as compact JSON; the limit is {MAX_SECTION_BYTES} (256 KiB)")
+        };
+        (field, message)
+    })
 }
 
 /// A standard field's value: `null`, or a string its check accepts.

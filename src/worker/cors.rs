@@ -28,7 +28,7 @@ pub fn preflight(req: &Request) -> Result<Response, ApiError> {
     let build = || -> worker::Result<Response> {
         let mut response = Response::empty()?.with_status(204);
         let headers = response.headers_mut();
-        headers.set("Access-Control-Allow-Methods", "GET, PUT, DELETE")?;
+        headers.set("Access-Control-Allow-Methods", super::route::Route::ALLOW)?;
         headers.set("Access-Control-Allow-Headers", requested.as_deref().unwrap_or("Authorization, Content-Type"))?;
         headers.set("Access-Control-Max-Age", "600")?;
         Ok(response)

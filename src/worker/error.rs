@@ -1,5 +1,5 @@
 //! Every failure of the Worker as one type, and the one function that turns
-//! it into SPEC §6's JSON answer. Internal details are logged, never answered.
+//! it into contract §6's JSON answer. Internal details are logged, never answered.
 
 use crate::{IdentifyError, Problem};
 use serde::Serialize;
@@ -10,7 +10,7 @@ use worker::{console_error, Response};
 /// (`simple = { period = 10 }` in wrangler.toml).
 pub const RETRY_AFTER_SECONDS: u32 = 10;
 
-/// One failed request: its status, SPEC §6 code and message, the problems
+/// One failed request: its status, contract §6 code and message, the problems
 /// of a 422, and what stays in the logs.
 #[derive(Debug)]
 pub struct ApiError {
@@ -91,7 +91,7 @@ impl ApiError {
         ApiError { log: Some(detail.to_string()), ..ApiError::new(500, "internal_error", "internal error") }
     }
 
-    /// The JSON answer of SPEC §6; logs what must not be answered.
+    /// The JSON answer of contract §6; logs what must not be answered.
     pub fn into_response(self, request_id: &str) -> worker::Result<Response> {
         if let Some(log) = &self.log {
             console_error!("request {request_id}: {} {}: {log}", self.status, self.code);

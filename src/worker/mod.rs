@@ -1,4 +1,4 @@
-//! The Cloudflare Worker (SPEC §1–§7): routing, authentication, rate
+//! The Cloudflare Worker (contract §1–§7): routing, authentication, rate
 //! limits and the body around the core, and one Durable Object per user
 //! ([`object::UserObject`]) that applies that user's identifies one after
 //! another and writes the record through to Workers KV. Neither holds a
@@ -26,9 +26,10 @@ use crate::{check_user_id, parse_request};
 use auth::ApiKeys;
 use error::ApiError;
 use forward::UserObjectClient;
+use object::REQUEST_ID_HEADER;
 use route::{Route, UserMethod};
 use wasm_bindgen::prelude::wasm_bindgen;
-use worker::{console_error, event, Context, Env, Method, Request, Response};
+use worker::{console_error, event, Context, Env, Request, Response};
 
 #[wasm_bindgen]
 extern "C" {
@@ -52,7 +53,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     };
     let finished = response.and_then(|mut response| {
         let headers = response.headers_mut();
-        headers.set("X-Request-ID", &request_id)?;
+        headers.set(REQUEST_ID_HEADER, &request_id)?;
         if let Some(origin) = &origin {
             cors::add_headers(headers, origin)?;
         }
@@ -66,7 +67,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         );
         let mut response = Response::from_bytes(body.into_bytes())?.with_status(500);
         response.headers_mut().set("Content-Type", "application/json")?;
-        response.headers_mut().set("X-Request-ID", &request_id)?;
+        response.headers_mut().set(REQUEST_ID_HEADER, &request_id)?;
         Ok(response)
     })
 }
@@ -75,9 +76,10 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
 async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bool) -> Result<Response, ApiError> {
     let keys = ApiKeys::from_env(env)?;
     let route = Route::parse(&req.inner().url())?;
-    let method = match route.method(&req.method()) {
+    let method_name = req.inner().method();
+    let method = match route.method(&method_name) {
         Some(method) => method,
-        None if req.method() == Method::Options && cors_allowed => return cors::preflight(req),
+        None if method_name == "OPTIONS" && cors_allowed => return cors::preflight(req),
         None => return Err(ApiError::method_not_allowed(Route::ALLOW)),
     };
     let environment = keys.authenticate(req.headers())?;

@@ -10,7 +10,7 @@
 //! Workers KV stays the store other readers use: after a change the object
 //! marks itself dirty and, unless a flush is already pending, sets an alarm
 //! for `max(now, last KV write + 1 s)`. The alarm writes the latest record
-//! (or deletes the key) under the key of SPEC §7, so KV receives at most one
+//! (or deletes the key) under the key of contract §7, so KV receives at most one
 //! write of a key per second however many identifies arrive, and a failed
 //! write is retried (1 s, doubling up to 30 s) until KV holds the latest
 //! change. Each KV write is logged as one line,

@@ -2,12 +2,11 @@
 //! one path segment, percent-decoded here (workers-rs' `Request::path()` is
 //! not decoded). The URL reaches the Worker already normalised by workerd,
 //! so `%2E` and `%2E%2E` segments are resolved before this code sees them
-//! (`/v1/users/%2E%2E` arrives as `/v1/`): the ids `.` and `..` of SPEC §1
+//! (`/v1/users/%2E%2E` arrives as `/v1/`): the ids `.` and `..` of contract §1
 //! cannot be sent over HTTP (the core still refuses them, for other callers).
 
 use super::error::ApiError;
 use percent_encoding::percent_decode;
-use worker::Method;
 
 /// The prefix of the users route.
 const USERS_PREFIX: &str = "/v1/users/";
@@ -40,12 +39,14 @@ impl Route {
         }
     }
 
-    /// The route's method for `method`, if the route has it.
-    pub fn method(&self, method: &Method) -> Option<UserMethod> {
-        match method {
-            Method::Get => Some(UserMethod::Get),
-            Method::Put => Some(UserMethod::Put),
-            Method::Delete => Some(UserMethod::Delete),
+    /// The route's method for the request's method name, if the route has
+    /// it. The name as sent, not workers-rs' `Method`, which reads names it
+    /// does not know (`QUERY`, `PROPFIND`) as GET.
+    pub fn method(&self, name: &str) -> Option<UserMethod> {
+        match name {
+            "GET" => Some(UserMethod::Get),
+            "PUT" => Some(UserMethod::Put),
+            "DELETE" => Some(UserMethod::Delete),
             _ => None,
         }
     }

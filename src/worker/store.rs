@@ -1,4 +1,4 @@
-//! Users in Workers KV (SPEC §7): one JSON document per user, under a key
+//! Users in Workers KV (contract §7): one JSON document per user, under a key
 //! made of the environment and the user id. A KV key is at most 512 bytes,
 //! so an id whose key would be longer is keyed by its SHA-256 instead; the
 //! full id stays inside the stored document.

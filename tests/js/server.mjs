@@ -55,12 +55,12 @@ export function json(res, status, body, headers = {}) {
   res.end(text);
 }
 
-/** An error body as SPEC §6 writes it. */
+/** An error body as contract §6 writes it. */
 export function apiError(status, code, message, extra = {}) {
   return { code, message, status, request_id: "req_123", ...extra };
 }
 
-/** The user a server answers for `id` (SPEC §4). */
+/** The user a server answers for `id` (contract §4). */
 export function user(id, fields = {}) {
   return {
     __typename: "User",

@@ -41,7 +41,7 @@ const byUpdatedAt = (a, b) => (a.body.updated_at < b.body.updated_at ? -1 : a.bo
 /** A user id no earlier run or test has used. */
 const freshId = (name) => `${name}-${process.pid}-${Date.now()}`;
 
-/** The KV key of a user (SPEC §7; the ids here are short). */
+/** The KV key of a user (contract §7; the ids here are short). */
 const kvKey = (userId) => `${ENVIRONMENT}/users/${userId}`;
 /** The object's log name of a key: the first 16 hex digits of its SHA-256. */
 const keyDigest = (userId) => createHash("sha256").update(kvKey(userId)).digest("hex").slice(0, 16);

@@ -1,5 +1,5 @@
 //! `IdentifyClient`: validates locally, then calls the users API with
-//! `fetch`, retrying what SPEC §8 says is worth retrying.
+//! `fetch`, retrying what contract §8 says is worth retrying.
 
 mod fetch;
 mod options;
@@ -108,7 +108,7 @@ impl IdentifyClient {
     }
 }
 
-/// A user id checked as SPEC §1 says, for `get` and `delete`: a bad id
+/// A user id checked as contract §1 says, for `get` and `delete`: a bad id
 /// would not even name one path segment (`..` is resolved away by URLs).
 fn checked_id(value: &JsValue) -> Result<String, JsValue> {
     let id = user_id(value)?;
@@ -223,7 +223,7 @@ fn aborted(signal: Option<&AbortSignal>) -> JsValue {
     abort_error("the call was aborted by its signal", reason)
 }
 
-/// The fields of an error answer: SPEC §6's JSON when it is that, else the status.
+/// The fields of an error answer: contract §6's JSON when it is that, else the status.
 fn error_fields(status: u16, body: &JsValue, header_request_id: Option<String>) -> ApiErrorFields {
     let json = parse_json(body).ok().filter(JsValue::is_object).unwrap_or(JsValue::UNDEFINED);
     let field = |key: &str| {

@@ -1,4 +1,4 @@
-//! When to retry and how long to wait (SPEC §8): pure functions, so they are
+//! When to retry and how long to wait (contract §8): pure functions, so they are
 //! tested natively.
 
 /// The first wait, in seconds; it doubles per retry up to [`MAX_WAIT_SECONDS`].
