@@ -27,6 +27,7 @@ const candidates = {
     if (validate(ID, REQUEST).length > 0) throw new Error("invalid");
     return JSON.stringify(toUser(merge(stored, ID, REQUEST, NOW)));
   },
+  "package: merge (which validates), JSON.stringify(toUser(next))": () => JSON.stringify(toUser(merge(stored, ID, REQUEST, NOW))),
   "package: mergeJson (record and body as JSON text)": () => mergeJson(storedJson, ID, REQUEST_TEXT, NOW),
   [JS_STACK]: () => JSON.stringify(jsIdentify(storedByJs, ID, REQUEST, NOW).user),
   "  package call: validate": () => validate(ID, REQUEST),

@@ -296,3 +296,15 @@ impl<'t> PatchKeys<'t> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_keys_are_the_standard_fields_as_written() {
+        for (field, key) in StandardField::ALL.into_iter().zip(FIELD_KEYS) {
+            assert_eq!(key, format!(",\"{}\":", field.key()));
+        }
+    }
+}

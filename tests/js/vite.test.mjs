@@ -7,7 +7,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, readdirSync, rmSync, existsSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve, extname } from "node:path";
@@ -84,9 +85,13 @@ function assertApp(answer) {
   assert.match(answer.refused, /refusing to send a secret key/);
 }
 
-test("vite build: the built app runs in Chromium", async () => {
+test("vite build: the built app runs in Chromium, and carries the wasm once", async (t) => {
   await build({ root: dir, logLevel: "silent", configFile: false, build: { outDir: join(dir, "dist") } });
   assert.ok(existsSync(join(dir, "dist", "index.html")));
+  const assets = readdirSync(join(dir, "dist", "assets"));
+  assert.deepEqual(assets.filter((name) => name.endsWith(".wasm")), [], "no second copy of the wasm as an asset");
+  const gzipped = assets.reduce((sum, name) => sum + gzipSync(readFileSync(join(dir, "dist", "assets", name)), { level: 9 }).length, 0);
+  t.diagnostic(`vite build emitted ${assets.length} asset(s), ${(gzipped / 1024).toFixed(1)} KB gzip -9 (bench/vite-app.mjs measures the smallest app)`);
   const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css" };
   const server = createServer((req, res) => {
     const path = join(dir, "dist", req.url === "/" ? "index.html" : req.url.split("?")[0]);
