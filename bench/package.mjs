@@ -7,7 +7,7 @@
 import { merge, mergeJson, toUser, validate, validateJson } from "../pkg/index.node.js";
 import { identify as jsIdentify } from "./js-stack.mjs";
 
-// The same request as the core's benchmark (benches/identify.rs): every
+// The same request as the core's benchmark (bench/identify.rs): every
 // standard field, nested custom properties, a preference set, a push channel.
 const REQUEST_TEXT = `{"name":"Jane Doe","email":"jane.doe@example.com","phone_number":"+14155552671","timezone":"America/New_York","locale":"en-US","avatar":"https://cdn.example.com/avatars/jane.png","created_at":"2024-05-01T12:00:00Z","plan":{"tier":"pro","seats":12,"addons":["sso","audit-log"]},"company":"Acme Inc.","signup_source":"web","trial":false,"preferences":{"default":{"channel_types":{"email":true,"sms":false,"push":true},"workflows":{"weekly-digest":false,"welcome":true},"commercial_subscribed":true}},"channel_data":{"97c5837d-c65c-4d54-aa39-080eeb81c69d":{"tokens":["fcm-token-abcdef0123456789"]}}}`;
 const EARLIER = { name: "Jane", email: "jane@example.com", plan: { tier: "free", seats: 1 }, company: "Acme", preferences: { default: { channel_types: { email: true } } } };

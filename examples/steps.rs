@@ -14,7 +14,7 @@
 use knock_identify::{identify, validate, StoredUser, Timestamp};
 use std::hint::black_box;
 
-/// The core benchmark's request and stored user (benches/identify.rs).
+/// The core benchmark's request and stored user (bench/identify.rs).
 const REQUEST: &str = r#"{"name":"Jane Doe","email":"jane.doe@example.com","phone_number":"+14155552671","timezone":"America/New_York","locale":"en-US","avatar":"https://cdn.example.com/avatars/jane.png","created_at":"2024-05-01T12:00:00Z","plan":{"tier":"pro","seats":12,"addons":["sso","audit-log"]},"company":"Acme Inc.","signup_source":"web","trial":false,"preferences":{"default":{"channel_types":{"email":true,"sms":false,"push":true},"workflows":{"weekly-digest":false,"welcome":true},"commercial_subscribed":true}},"channel_data":{"97c5837d-c65c-4d54-aa39-080eeb81c69d":{"tokens":["fcm-token-abcdef0123456789"]}}}"#;
 const EARLIER: &str = r#"{"name":"Jane","email":"jane@example.com","plan":{"tier":"free","seats":1},"company":"Acme","preferences":{"default":{"channel_types":{"email":true}}}}"#;
 

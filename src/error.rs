@@ -29,6 +29,19 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
+    /// Every type, in the contract's order.
+    pub const ALL: [ProblemType; 9] = [
+        ProblemType::Format,
+        ProblemType::Type,
+        ProblemType::TooLong,
+        ProblemType::TooLarge,
+        ProblemType::TooDeep,
+        ProblemType::ReadOnly,
+        ProblemType::Mismatch,
+        ProblemType::UnknownValue,
+        ProblemType::TooManyProblems,
+    ];
+
     /// The word itself: `format`, `too_long`, ...
     pub fn as_str(self) -> &'static str {
         match self {

@@ -6,7 +6,7 @@ use crate::json::{self, ParseError};
 use crate::merge::merge;
 use crate::record::StoredUser;
 use crate::timestamp::Timestamp;
-use crate::validate::{check_user_id, validate_request, IdentifyRequest};
+use crate::validate::{check_user_id, user_id_from_utf8, validate_request, IdentifyRequest};
 
 /// The largest body accepted: 1 MiB.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -39,6 +39,28 @@ pub fn parse_request<'a>(user_id: &'a str, body: &'a [u8]) -> Result<IdentifyReq
     };
     // A body that is JSON but not acceptable as a whole: a bad user id beside it, as validation would.
     let problems = check_user_id(user_id).err().into_iter().chain([whole_body_problem]).collect();
+    Err(IdentifyError::InvalidParams(problems))
+}
+
+/// [`parse_request`] for a user id given as bytes, a percent-decoded URL
+/// segment: an id that is not UTF-8 is a problem on `user_id`, reported
+/// beside the body's own problems, as any other bad id is.
+pub fn parse_request_bytes<'a>(user_id: &'a [u8], body: &'a [u8]) -> Result<IdentifyRequest<'a>, IdentifyError> {
+    let not_utf8 = match user_id_from_utf8(user_id) {
+        Ok(id) => return parse_request(id, body),
+        Err(problem) => problem,
+    };
+    // The body's problems, as for the id with its bad bytes replaced (so a
+    // body `id` is a mismatch), without any other problem on `user_id`.
+    let shown = String::from_utf8_lossy(user_id);
+    let mut problems = vec![not_utf8];
+    match parse_request(&shown, body) {
+        Ok(_) => {}
+        Err(IdentifyError::InvalidParams(found)) => {
+            problems.extend(found.into_iter().filter(|problem| problem.field != "user_id"))
+        }
+        Err(other) => return Err(other),
+    }
     Err(IdentifyError::InvalidParams(problems))
 }
 

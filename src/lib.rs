@@ -54,7 +54,7 @@ mod validate;
 mod worker;
 
 pub use error::{IdentifyError, Problem, ProblemType};
-pub use identify::{identify, parse_request, validate, MAX_BODY_BYTES, MAX_DEPTH};
+pub use identify::{identify, parse_request, parse_request_bytes, validate, MAX_BODY_BYTES, MAX_DEPTH};
 pub use merge::merge;
 pub use model::{time_zone_names, FieldError, StandardField, TZDB_VERSION};
 pub use record::StoredUser;

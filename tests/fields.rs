@@ -240,3 +240,13 @@ fn user_id() {
         ],
     );
 }
+
+#[test]
+fn an_id_that_is_not_utf8_is_reported_beside_the_bodys_problems() {
+    let error = knock_identify::parse_request_bytes(b"jane\xff", br#"{"email": "nope", "id": "jane"}"#).unwrap_err();
+    let fields: Vec<(&str, ProblemType)> = error.problems().iter().map(|p| (p.field.as_str(), p.kind)).collect();
+    assert_eq!(fields, [("user_id", Format), ("email", Format), ("id", Mismatch)]);
+    assert_eq!(error.problems()[0].message, "the user id is not valid UTF-8 once percent-decoded");
+    // A valid id is just parse_request.
+    assert!(knock_identify::parse_request_bytes("jané".as_bytes(), b"{}").is_ok());
+}

@@ -10,6 +10,7 @@ import {
   RateLimitError,
   TimeoutError,
   ValidationError,
+  mergeJson,
   timeZones,
   validate,
 } from "knock-identify";
@@ -103,15 +104,22 @@ function readForm() {
   return { userId, body, problems };
 }
 
-/** A JSON editor's value: `undefined` when blank, or its parse error. */
+/**
+ * A JSON editor's value: `undefined` when blank, or the reason its text is
+ * not JSON, as the server reads JSON (the package's own parser): a repeated
+ * key is refused there, where `JSON.parse` would keep the last one.
+ */
 function parseEditor(id) {
   const text = $(id).value;
   if (text.trim() === "") return { value: undefined };
   try {
-    return { value: JSON.parse(text) };
+    mergeJson(null, "editor", text, 0);
   } catch (error) {
-    return { error: `not valid JSON: ${error.message}` };
+    if (error instanceof ValidationError && error.code === "invalid_json") {
+      return { error: error.message.replace(/^the body is /, "") };
+    }
   }
+  return { value: JSON.parse(text) };
 }
 
 function kindOf(value) {

@@ -5,7 +5,11 @@
 use wasm_bindgen::prelude::wasm_bindgen;
 
 #[wasm_bindgen(typescript_custom_section)]
-const TYPES: &'static str = r#"
+const TYPES: &'static str = DECLARATIONS;
+
+/// The declarations, also read by the test that ties them to the Rust lists.
+#[allow(dead_code)] // the macro above reads it while compiling
+const DECLARATIONS: &str = r#"
 /** Any JSON value. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -200,3 +204,24 @@ export declare class AbortError extends Error {
   readonly name: "AbortError";
 }
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::DECLARATIONS as TYPES;
+    use crate::validate::CHANNEL_TYPES;
+    use crate::ProblemType;
+
+    /// The string literals of the union `export type {name} = ...;`.
+    fn union(name: &str) -> Vec<String> {
+        let start = TYPES.find(&format!("export type {name} =")).unwrap_or_else(|| panic!("no union {name}"));
+        let body = &TYPES[start..start + TYPES[start..].find(';').expect("the union ends")];
+        body.split('"').skip(1).step_by(2).map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn the_declared_unions_are_the_rust_lists() {
+        let problem_types: Vec<String> = ProblemType::ALL.iter().map(|kind| kind.as_str().to_owned()).collect();
+        assert_eq!(union("ProblemType"), problem_types);
+        assert_eq!(union("ChannelType"), CHANNEL_TYPES);
+    }
+}

@@ -6,6 +6,8 @@
 mod channel_data;
 mod preferences;
 
+#[cfg(all(test, feature = "js"))]
+pub(crate) use preferences::CHANNEL_TYPES;
 pub(crate) use preferences::PERSISTENCE_STRATEGY;
 
 use crate::error::{Problem, ProblemType};

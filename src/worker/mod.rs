@@ -22,7 +22,7 @@ mod route;
 mod state;
 mod store;
 
-use crate::{check_user_id, parse_request};
+use crate::{check_user_id, parse_request_bytes, user_id_from_utf8};
 use auth::ApiKeys;
 use error::ApiError;
 use forward::UserObjectClient;
@@ -89,29 +89,29 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
         UserMethod::Delete => DELETE_LIMITER,
     };
     rate_limit(env, limiter, environment).await?;
-    let user_id = route.user_id()?;
+    let id_bytes = route.user_id();
     match method {
         UserMethod::Put => {
             body::check_content_type(req.headers())?;
             let bytes = body::read_capped(req).await?;
             // Every 400/413/422 is answered here, before the object.
-            parse_request(&user_id, &bytes)?;
-            UserObjectClient::new(env, environment, &user_id, request_id)?.identify(bytes).await
+            parse_request_bytes(&id_bytes, &bytes)?;
+            let user_id = checked_id(&id_bytes)?;
+            UserObjectClient::new(env, environment, user_id, request_id)?.identify(bytes).await
         }
-        UserMethod::Get => {
-            check_id(&user_id)?;
-            UserObjectClient::new(env, environment, &user_id, request_id)?.get().await
-        }
+        UserMethod::Get => UserObjectClient::new(env, environment, checked_id(&id_bytes)?, request_id)?.get().await,
         UserMethod::Delete => {
-            check_id(&user_id)?;
-            UserObjectClient::new(env, environment, &user_id, request_id)?.delete().await
+            UserObjectClient::new(env, environment, checked_id(&id_bytes)?, request_id)?.delete().await
         }
     }
 }
 
-/// A 422 on `user_id` for GET and DELETE, as identify reports it.
-fn check_id(user_id: &str) -> Result<(), ApiError> {
-    check_user_id(user_id).map_err(|problem| ApiError::invalid_params(vec![problem]))
+/// The user id of a GET or DELETE, checked as identify checks it (a 422 on `user_id`).
+fn checked_id(bytes: &[u8]) -> Result<&str, ApiError> {
+    let refused = |problem| ApiError::invalid_params(vec![problem]);
+    let user_id = user_id_from_utf8(bytes).map_err(refused)?;
+    check_user_id(user_id).map_err(refused)?;
+    Ok(user_id)
 }
 
 /// Counts one request against the environment's limit for this route.

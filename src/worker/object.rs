@@ -143,7 +143,7 @@ impl UserObject {
         let mut user = self.current_state(target).await?;
         // From the state's last read to the commit: no await, so no other
         // event of this object runs in between.
-        let stored = if user.has_record == 1 { Some(self.required_record_json()?) } else { None };
+        let stored = if user.holds_record() { Some(self.required_record_json()?) } else { None };
         let clock = now_ms();
         // `updated_at` strictly increases, also when the clock has not moved.
         let now = clock.max(user.last_write_ms + 1);
@@ -153,7 +153,7 @@ impl UserObject {
             Err(error @ IdentifyError::InvalidParams(_)) => return ApiError::from(error).into_response(request_id),
             Err(error) => return Err(record_error(error)),
         };
-        user.has_record = 1;
+        user.set_holds_record(true);
         user.version += 1;
         user.last_write_ms = now;
         let alarm = plan_flush(&mut user, clock);
@@ -165,7 +165,7 @@ impl UserObject {
 
     /// GET: the record the object holds (adopted from KV if it held none).
     async fn get(&self, target: &Target) -> worker::Result<Response> {
-        if self.current_state(target).await?.has_record == 1 {
+        if self.current_state(target).await?.holds_record() {
             json_response(self.required_record()?.user_json().as_bytes().to_vec())
         } else {
             Ok(Response::empty()?.with_status(404))
@@ -176,7 +176,7 @@ impl UserObject {
     /// the same flush as a write.
     async fn delete(&self, target: &Target) -> worker::Result<Response> {
         let mut user = self.state_of(target)?;
-        user.has_record = 0;
+        user.set_holds_record(false);
         user.version += 1;
         let alarm = plan_flush(&mut user, now_ms());
         self.tables.commit(None, &user)?;
@@ -256,7 +256,7 @@ impl UserObject {
             return Ok(());
         }
         let version = pending.version;
-        let json = if pending.has_record == 1 {
+        let json = if pending.holds_record() {
             Some(self.tables.read_record_json()?.ok_or("the record of a user the object holds is missing")?)
         } else {
             None
@@ -305,7 +305,7 @@ async fn adopt(tables: &Tables, env: &Env, target: &Target) -> worker::Result<()
         return Ok(());
     };
     let mut user = UserState::new(&target.environment, &target.user_id);
-    user.has_record = 1;
+    user.set_holds_record(true);
     user.version = 1;
     // KV holds this version already.
     user.flushed_version = 1;

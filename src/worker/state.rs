@@ -50,7 +50,8 @@ pub struct UserState {
     pub environment: String,
     /// The user id, exactly as given.
     pub user_id: String,
-    /// 1 while the object holds a record, 0 once the user was deleted.
+    /// 1 while the object holds a record, 0 once the user was deleted (the
+    /// SQL column; read it through [`UserState::holds_record`]).
     pub has_record: i64,
     /// Bumped by every identify and delete.
     pub version: i64,
@@ -67,6 +68,16 @@ pub struct UserState {
 }
 
 impl UserState {
+    /// Whether the object holds the user's record (false: deleted, a tombstone).
+    pub fn holds_record(&self) -> bool {
+        self.has_record != 0
+    }
+
+    /// Marks the record as held, or deleted.
+    pub fn set_holds_record(&mut self, holds: bool) {
+        self.has_record = i64::from(holds);
+    }
+
     /// The state of a user the object has not held before.
     pub fn new(environment: &str, user_id: &str) -> Self {
         UserState {

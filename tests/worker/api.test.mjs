@@ -368,6 +368,13 @@ describe("contract §6 errors", () => {
     }
   });
 
+  test("an id that is not UTF-8 is reported beside the body's problems, as any bad id is", async () => {
+    const answer = await send(server.url, "PUT", null, { path: "/v1/users/%FF", body: '{"email": "nope", "locale": "en_US"}' });
+    assertError(answer, 422, "invalid_params");
+    assert.deepEqual(answer.body.errors.map((e) => [e.field, e.type]), [["user_id", "format"], ["email", "format"], ["locale", "format"]]);
+    assert.equal(answer.body.errors[0].message, "the user id is not valid UTF-8 once percent-decoded");
+  });
+
   test("contract §2 body rules: array body, string body, 1000-deep nesting", async () => {
     const array = await send(server.url, "PUT", "e-body", { body: "[1, 2]" });
     assertError(array, 422, "invalid_params");
