@@ -4,7 +4,7 @@
 //! not answer within [`OBJECT_TIMEOUT`]) is a 500 `internal_error`.
 
 use super::error::{self, ApiError};
-use super::object::{Target, BINDING, REQUEST_ID_HEADER};
+use super::message::{Target, BINDING, REQUEST_ID_HEADER};
 use futures_util::future::{select, Either};
 use std::pin::pin;
 use std::time::Duration;

@@ -20,16 +20,16 @@ const USERS: &str = "USERS";
 const MAX_KEY_BYTES: usize = 512;
 
 /// One environment's users.
-pub struct Store<'a> {
+pub struct Kv<'a> {
     kv: KvStore,
     environment: &'a str,
 }
 
-impl<'a> Store<'a> {
+impl<'a> Kv<'a> {
     /// The users of `environment`.
     pub fn new(env: &Env, environment: &'a str) -> Result<Self, ApiError> {
         let kv = env.kv(USERS).map_err(|error| ApiError::config(format!("KV binding `{USERS}`: {error}")))?;
-        Ok(Store { kv, environment })
+        Ok(Kv { kv, environment })
     }
 
     /// The stored record of `user_id`, if there is one.
