@@ -1,11 +1,21 @@
 //! The identify body as bytes for the core: its media type (415), and at
 //! most `MAX_BODY_BYTES` of it (413), checked from `Content-Length` first
 //! and again while streaming, so no more than the limit is ever buffered.
+//!
+//! A request answered before its body was read (a 413, or any refusal
+//! before the body) has the rest of its body read and dropped, up to
+//! [`DISCARD_BYTES`]: workerd cannot tell the client to close the
+//! connection (it drops `Connection: close`), and a connection left with
+//! unread body is reset under the client's next request on it.
 
 use super::error::ApiError;
 use crate::{IdentifyError, MAX_BODY_BYTES};
 use futures_util::StreamExt;
-use worker::{Headers, Request};
+use worker::{ByteStream, Headers, Request};
+
+/// How much of a refused request's body is read and dropped so that its
+/// connection stays usable; past this the connection is given up.
+pub const DISCARD_BYTES: u64 = 8 * 1024 * 1024;
 
 /// A 415 when `Content-Type` is present and not `application/json`
 /// (parameters such as `charset` are allowed).
@@ -44,9 +54,36 @@ pub async fn read_capped(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(ApiError::internal)?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
+            discard(stream, (body.len() + chunk.len()) as u64).await;
             return Err(IdentifyError::RequestTooLarge.into());
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// Reads and drops the body of a request answered without it (see the
+/// module's doc), unless it declares more than [`DISCARD_BYTES`].
+pub async fn discard_unread(req: &mut Request) {
+    if req.inner().body().is_none() || req.inner().body_used() {
+        return;
+    }
+    let declared =
+        req.headers().get("Content-Length").ok().flatten().and_then(|length| length.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > DISCARD_BYTES) {
+        return;
+    }
+    if let Ok(stream) = req.stream() {
+        discard(stream, 0).await;
+    }
+}
+
+/// Reads `stream` to its end, or until `read` passes [`DISCARD_BYTES`].
+async fn discard(mut stream: ByteStream, mut read: u64) {
+    while read <= DISCARD_BYTES {
+        match stream.next().await {
+            Some(Ok(chunk)) => read += chunk.len() as u64,
+            _ => return,
+        }
+    }
 }

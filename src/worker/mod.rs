@@ -51,7 +51,10 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     let origin = cors::allowed_origin(&req, &env);
     let response = match handle(&mut req, &env, &request_id, origin.is_some()).await {
         Ok(response) => Ok(response),
-        Err(error) => error.into_response(&request_id),
+        Err(error) => {
+            body::discard_unread(&mut req).await;
+            error.into_response(&request_id)
+        }
     };
     let finished = response.and_then(|mut response| {
         let headers = response.headers_mut();

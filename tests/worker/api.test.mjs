@@ -2,7 +2,7 @@
 // sequences, every error row of contract §6, the body rules of contract §2,
 // environments, configuration errors and CORS.
 import assert from "node:assert/strict";
-import { request as httpRequest } from "node:http";
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { KEY, OTHER_KEY, send, startMiniflare, userUrl } from "./helpers.mjs";
 
@@ -337,6 +337,51 @@ describe("contract §6 errors", () => {
     assert.equal(status.status, 413, status.text);
     assert.equal(JSON.parse(status.text).code, "request_too_large");
     assert.ok(status.requestId);
+  });
+
+  test("a refusal before the body is read leaves the keep-alive connection usable for the next request", async () => {
+    // One socket for every request: each refused PUT is followed by a GET
+    // that must be answered on that same connection.
+    const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
+    const exchange = (method, id, { body, chunked = false, headers = {} } = {}) =>
+      new Promise((resolve, reject) => {
+        const url = new URL(userUrl(server.url, id));
+        const req = httpRequest(
+          { agent, host: url.hostname, port: url.port, path: url.pathname, method, headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json", ...headers } },
+          (res) => {
+            let text = "";
+            res.on("data", (d) => (text += d));
+            res.on("end", () => resolve({ status: res.statusCode, text, reused: req.reusedSocket }));
+          },
+        );
+        req.on("error", reject);
+        if (body === undefined) req.end();
+        else if (chunked) {
+          req.write(body); // no Content-Length: Node sends it chunked
+          req.end();
+        } else req.end(body);
+      });
+    try {
+      const over = `{"pad": "${"x".repeat(1024 * 1024 + 100)}"}`;
+      const refusals = [
+        ["413, chunked", { body: over, chunked: true }, 413],
+        ["413, Content-Length", { body: over }, 413],
+        ["415 before the body", { body: over.slice(0, 500_000), headers: { "Content-Type": "text/plain" } }, 415],
+        ["401 before the body", { body: over.slice(0, 500_000), chunked: true, headers: { Authorization: "Bearer sk_nope" } }, 401],
+      ];
+      const created = await exchange("PUT", "e-keep-alive", { body: '{"name": "K"}' });
+      assert.equal(created.status, 200, created.text);
+      for (const [name, request, status] of refusals) {
+        const refused = await exchange("PUT", "e-keep-alive", request);
+        assert.equal(refused.status, status, `${name}: ${refused.text}`);
+        const next = await exchange("GET", "e-keep-alive");
+        assert.equal(next.status, 200, `${name}: the next request got ${next.status} ${next.text}`);
+        assert.ok(next.reused, `${name}: the next request went on the same connection`);
+        assert.equal(JSON.parse(next.text).name, "K", name);
+      }
+    } finally {
+      agent.destroy();
+    }
   });
 
   test("415 unsupported_media_type: another Content-Type; JSON with a charset is fine", async () => {
