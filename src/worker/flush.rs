@@ -4,6 +4,11 @@
 //! deletes the key) and plans the next flush, or a retry (1 s, doubling up
 //! to 30 s) when the write failed. Each write is logged as one line,
 //! `kv-write key=<first 16 hex of the key's SHA-256> op=put|delete bytes=N version=V`.
+//!
+//! A deleted user's tombstone is dropped by the same alarm, `TOMBSTONE_SECONDS`
+//! (a variable; 300 when unset) after KV's delete was written, once KV's
+//! copies elsewhere have expired: the object then holds nothing, and a later
+//! request reads KV again and finds no user.
 
 use super::kv::{key_digest, Kv};
 use super::object::{now_ms, worker_error, UserObject};
@@ -18,6 +23,9 @@ const FLUSH_SPACING_MS: i64 = 1_000;
 const LOST_FLUSH_MS: i64 = 60_000;
 /// The longest wait between two attempts of a failing KV write.
 const MAX_RETRY_MS: i64 = 30_000;
+/// How long a tombstone outlives KV's delete when `TOMBSTONE_SECONDS` is
+/// unset: well past the ~60 s KV's copies in other locations may lag.
+const DEFAULT_TOMBSTONE_SECONDS: i64 = 300;
 
 impl UserObject {
     /// Sets the flush alarm planned by [`plan_flush`]. A failure is logged
@@ -44,6 +52,14 @@ impl UserObject {
     /// flush if changes arrived meanwhile, or a retry if the write failed.
     pub(super) async fn flush(&self) -> worker::Result<()> {
         let Some(pending) = self.tables.read()? else { return Ok(()) };
+        if let (true, Some(at)) = (pending.is_flushed_tombstone(), pending.flush_at_ms) {
+            if at > now_ms() {
+                // Early (a retried alarm): the tombstone's time stands.
+                return self.state.storage().set_alarm(scheduled(at)).await;
+            }
+            console_log!("tombstone-dropped key={}", key_digest(&pending.environment, &pending.user_id));
+            return self.tables.drop_all();
+        }
         if pending.version == pending.flushed_version {
             if pending.flush_at_ms.is_some() {
                 self.tables.save(&UserState { flush_at_ms: None, ..pending })?;
@@ -73,7 +89,13 @@ impl UserObject {
                 user.flushed_version = version;
                 user.last_flush_ms = started;
                 user.failures = 0;
-                user.flush_at_ms = (user.version != version).then(|| clock.max(started + FLUSH_SPACING_MS));
+                user.flush_at_ms = if user.version != version {
+                    Some(clock.max(started + FLUSH_SPACING_MS))
+                } else if user.is_flushed_tombstone() {
+                    Some(started + self.tombstone_ms())
+                } else {
+                    None
+                };
             }
             Err(error) => {
                 user.failures += 1;
@@ -87,6 +109,18 @@ impl UserObject {
             self.state.storage().set_alarm(scheduled(at)).await?;
         }
         Ok(())
+    }
+}
+
+impl UserObject {
+    /// How long a tombstone outlives KV's delete (`TOMBSTONE_SECONDS`).
+    fn tombstone_ms(&self) -> i64 {
+        let configured: Option<i64> =
+            self.env.var("TOMBSTONE_SECONDS").ok().and_then(|seconds| seconds.to_string().parse().ok());
+        match configured {
+            Some(seconds) if seconds >= 0 => seconds * 1_000,
+            _ => DEFAULT_TOMBSTONE_SECONDS * 1_000,
+        }
     }
 }
 
@@ -143,6 +177,20 @@ mod tests {
         // A pending flush long overdue was lost: plan again.
         let mut user = dirty(6, 5, 10_000, Some(11_000));
         assert_eq!(plan_flush(&mut user, 11_000 + LOST_FLUSH_MS + 1), Some(11_000 + LOST_FLUSH_MS + 1));
+    }
+
+    #[test]
+    fn a_change_to_a_flushed_tombstone_is_flushed_at_once_not_at_the_tombstones_time() {
+        // Deleted, KV's delete written at 10_000, the drop due at 310_000.
+        let mut user = dirty(3, 3, 10_000, Some(310_000));
+        assert!(user.is_flushed_tombstone());
+        user.begin_change();
+        user.set_holds_record(true);
+        assert_eq!(plan_flush(&mut user, 20_000), Some(20_000));
+        // A change while a flush is pending still waits for that flush.
+        let mut user = dirty(3, 2, 10_000, Some(11_000));
+        user.begin_change();
+        assert_eq!(plan_flush(&mut user, 10_500), None);
     }
 
     #[test]

@@ -14,7 +14,9 @@
 //! A user the object has never held (written before the objects existed,
 //! or into KV directly) is read from KV and adopted, once, while the object
 //! accepts no other event. After a DELETE the object keeps a tombstone, so
-//! KV is not consulted for that user again.
+//! KV is not consulted for that user again while KV's copies may still hold
+//! the user; the tombstone is dropped a while after KV's delete
+//! ([`super::flush`]).
 
 use super::error::ApiError;
 use super::flush::plan_flush;
@@ -98,8 +100,8 @@ impl UserObject {
             Err(error @ IdentifyError::InvalidParams(_)) => return ApiError::from(error).into_response(request_id),
             Err(error) => return Err(record_error(error)),
         };
+        user.begin_change();
         user.set_holds_record(true);
-        user.version += 1;
         user.last_write_ms = now;
         let alarm = plan_flush(&mut user, clock);
         let answer = record.user_json().as_bytes().to_vec();
@@ -121,8 +123,8 @@ impl UserObject {
     /// the same flush as a write.
     async fn delete(&self, target: &Target) -> worker::Result<Response> {
         let mut user = self.state_of(target)?;
+        user.begin_change();
         user.set_holds_record(false);
-        user.version += 1;
         let alarm = plan_flush(&mut user, now_ms());
         self.tables.commit(None, &user)?;
         self.arm(alarm).await;

@@ -6,8 +6,9 @@
 //! - `user_state`: at most one row (`id = 0`). Absent: the object has never
 //!   held this user (KV may still have it, from before the objects). With
 //!   `has_record = 0`: the user was deleted (a tombstone: KV is not read
-//!   again). `version` counts changes, `flushed_version` is the change KV
-//!   holds, `flush_at_ms` the time of the pending flush alarm (NULL: none).
+//!   again until the tombstone is dropped, see [`super::flush`]). `version`
+//!   counts changes, `flushed_version` is the change KV holds, `flush_at_ms`
+//!   the time of the pending alarm (NULL: none).
 //! - `record_part`: the record's JSON (`StoredUser::as_json`), in parts of at
 //!   most [`PART_BYTES`], as SQLite-backed objects limit a string to 2 MB.
 //!
@@ -76,6 +77,22 @@ impl UserState {
     /// Marks the record as held, or deleted.
     pub fn set_holds_record(&mut self, holds: bool) {
         self.has_record = i64::from(holds);
+    }
+
+    /// A deleted user whose deletion KV holds: the object's only pending
+    /// alarm, if any, is the one that drops the tombstone.
+    pub fn is_flushed_tombstone(&self) -> bool {
+        !self.holds_record() && self.version == self.flushed_version
+    }
+
+    /// Counts a change (an identify or a delete) that KV must get. A
+    /// tombstone's pending alarm only drops it, so it no longer stands for
+    /// a flush: the change plans its own ([`super::flush::plan_flush`]).
+    pub fn begin_change(&mut self) {
+        if self.is_flushed_tombstone() {
+            self.flush_at_ms = None;
+        }
+        self.version += 1;
     }
 
     /// The state of a user the object has not held before.
@@ -210,6 +227,16 @@ impl Tables {
             js_sys::Reflect::get(&self.storage, &JsValue::from_str("transactionSync"))?.dyn_into()?;
         transaction_sync.call1(&self.storage, &write).map_err(worker::Error::from)?;
         self.exist.set(Some(true));
+        Ok(())
+    }
+
+    /// Drops both tables: the object is as if it had never held its user
+    /// (its next request reads KV again). One statement, no `await`.
+    pub fn drop_all(&self) -> worker::Result<()> {
+        if self.exist()? {
+            self.sql.exec("DROP TABLE record_part; DROP TABLE user_state", None)?;
+        }
+        self.exist.set(Some(false));
         Ok(())
     }
 

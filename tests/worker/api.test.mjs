@@ -136,6 +136,14 @@ describe("identify sequences", () => {
 
 describe("the users' Durable Objects and KV", () => {
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** Polls `condition` every 50 ms until it holds (15 s at most). */
+  const waitFor = async (condition, what) => {
+    const deadline = Date.now() + 15_000;
+    while (!(await condition())) {
+      assert.ok(Date.now() < deadline, `waited 15 s for ${what}`);
+      await sleep(50);
+    }
+  };
   /** A record as the Worker before the objects wrote it to KV. */
   const legacy = (id, user, parts = {}) => JSON.stringify({
     user: { __typename: "User", id, avatar: null, created_at: null, email: null, locale: null, name: null, phone_number: null, timezone: null, updated_at: "2026-01-02T03:04:05.678Z", ...user },
@@ -183,6 +191,42 @@ describe("the users' Durable Objects and KV", () => {
     await sleep(1_500);
     assert.equal(await kv.get(`env-a/users/${id}`), null);
     assertError(await get(id), 404, "resource_missing");
+  });
+
+  test("a tombstone holds while KV's copies may lag: a record put back into KV is not read", async () => {
+    const kv = await server.kv();
+    const id = "tombstone-1";
+    assert.equal((await put(id, { name: "Gone" })).status, 200);
+    assert.equal((await del(id)).status, 204);
+    await waitFor(async () => (await kv.get(`env-a/users/${id}`)) === null, "KV's delete");
+    // A stale copy (KV in another location) is what the tombstone guards against.
+    await kv.put(`env-a/users/${id}`, legacy(id, { name: "Stale" }));
+    assertError(await get(id), 404, "resource_missing");
+  });
+
+  test("a tombstone is dropped TOMBSTONE_SECONDS after KV's delete: the object then reads KV again", async () => {
+    const short = await startMiniflare({ vars: { TOMBSTONE_SECONDS: "1" } });
+    try {
+      const kv = await short.kv();
+      const id = "tombstone-2";
+      assert.equal((await send(short.url, "PUT", id, { body: '{"name": "Gone"}' })).status, 200);
+      assert.equal((await send(short.url, "DELETE", id)).status, 204);
+      await waitFor(async () => (await kv.get(`env-a/users/${id}`)) === null, "KV's delete");
+      await waitFor(
+        () => short.logs.some(({ message }) => message.includes("tombstone-dropped")),
+        "the tombstone's drop",
+      );
+      assert.equal((await send(short.url, "GET", id)).status, 404, "nothing in KV, nothing in the object");
+      await kv.put(`env-a/users/${id}`, legacy(id, { name: "Written into KV" }));
+      const read = await send(short.url, "GET", id);
+      assert.equal(read.status, 200, read.text);
+      assert.equal(read.body.name, "Written into KV");
+      // Identify after a dropped tombstone writes through to KV as for a new user.
+      assert.equal((await send(short.url, "PUT", id, { body: '{"name": "Back"}' })).status, 200);
+      await waitFor(async () => JSON.parse(await kv.get(`env-a/users/${id}`)).user.name === "Back", "the write-through");
+    } finally {
+      await short.stop();
+    }
   });
 
   test("a record larger than a SQLite-backed object's 2 MB string limit (one from before the limits on users) is adopted whole", async () => {

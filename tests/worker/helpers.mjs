@@ -42,10 +42,11 @@ export async function startMiniflare({
   limits = { identify: 600, get: 2000, delete: 50 },
   persist,
   allowedOrigins,
+  vars = {},
 } = {}) {
   const ownPersist = persist === undefined;
   if (ownPersist) persist = tempDir("kv");
-  const bindings = {};
+  const bindings = { ...vars };
   if (apiKeys !== null) bindings.API_KEYS = apiKeys;
   if (allowedOrigins !== undefined) bindings.ALLOWED_ORIGINS = allowedOrigins;
   const logs = [];
