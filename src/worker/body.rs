@@ -46,13 +46,13 @@ pub async fn read_capped(req: &mut Request) -> Result<Vec<u8>, ApiError> {
         // HTTP framing ends the body at its declared length, so one read
         // (`arrayBuffer()`) buffers at most the limit. (With a
         // Transfer-Encoding the length would not bind: stream instead.)
-        let body = req.bytes().await.map_err(ApiError::internal)?;
+        let body = req.bytes().await?;
         return if body.len() > MAX_BODY_BYTES { Err(IdentifyError::RequestTooLarge.into()) } else { Ok(body) };
     }
-    let mut stream = req.stream().map_err(ApiError::internal)?;
+    let mut stream = req.stream()?;
     let mut body = Vec::with_capacity(declared.map_or(0, |length| length as usize));
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(ApiError::internal)?;
+        let chunk = chunk?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             discard(stream, (body.len() + chunk.len()) as u64).await;
             return Err(IdentifyError::RequestTooLarge.into());

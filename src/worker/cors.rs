@@ -3,6 +3,7 @@
 //! Without it, no CORS header is sent and browsers keep the API same-origin.
 
 use super::error::ApiError;
+use super::response;
 use worker::{Env, Headers, Request, Response};
 
 /// The variable listing allowed origins.
@@ -25,13 +26,10 @@ pub fn add_headers(headers: &mut Headers, origin: &str) -> worker::Result<()> {
 /// The answer to a preflight `OPTIONS` from an allowed origin.
 pub fn preflight(req: &Request) -> Result<Response, ApiError> {
     let requested = req.headers().get("Access-Control-Request-Headers").ok().flatten();
-    let build = || -> worker::Result<Response> {
-        let mut response = Response::empty()?.with_status(204);
-        let headers = response.headers_mut();
-        headers.set("Access-Control-Allow-Methods", super::route::Route::ALLOW)?;
-        headers.set("Access-Control-Allow-Headers", requested.as_deref().unwrap_or("Authorization, Content-Type"))?;
-        headers.set("Access-Control-Max-Age", "600")?;
-        Ok(response)
-    };
-    build().map_err(ApiError::internal)
+    let mut response = response::empty(204)?;
+    let headers = response.headers_mut();
+    headers.set("Access-Control-Allow-Methods", super::route::Route::ALLOW)?;
+    headers.set("Access-Control-Allow-Headers", requested.as_deref().unwrap_or("Authorization, Content-Type"))?;
+    headers.set("Access-Control-Max-Age", "600")?;
+    Ok(response)
 }

@@ -1,8 +1,10 @@
-//! Every failure of the Worker as one type, and the one function that turns
-//! it into contract §6's JSON answer. Internal details are logged, never answered.
+//! Every failure of the Worker and of the users' objects as one type, and the
+//! one function that turns it into contract §6's JSON answer (the object
+//! answers its 404, 422 and 500 with it, and the Worker passes them on).
+//! Internal details are logged, never answered.
 
+use super::response;
 use crate::{IdentifyError, Problem};
-use serde::Serialize;
 use serde_json::json;
 use worker::{console_error, Response};
 
@@ -105,7 +107,7 @@ impl ApiError {
         if self.status == 422 {
             body["errors"] = json!(self.errors);
         }
-        let mut response = json_body(self.status, &body)?;
+        let mut response = response::json(self.status, serde_json::to_vec(&body)?)?;
         if let Some(allow) = self.allow {
             response.headers_mut().set("Allow", allow)?;
         }
@@ -136,22 +138,10 @@ impl From<IdentifyError> for ApiError {
     }
 }
 
-/// A JSON answer with `status`.
-fn json_body(status: u16, value: &impl Serialize) -> worker::Result<Response> {
-    json_bytes(status, serde_json::to_vec(value)?)
-}
-
-/// An answer with `status` and `bytes`, already JSON.
-fn json_bytes(status: u16, bytes: Vec<u8>) -> worker::Result<Response> {
-    let mut response = Response::from_bytes(bytes)?.with_status(status);
-    let headers = response.headers_mut();
-    headers.set("Content-Type", "application/json")?;
-    headers.set("Cache-Control", "no-store")?;
-    Ok(response)
-}
-
-/// An answer for a handler, from bytes that are already JSON (the user as
-/// the user's object serialized it).
-pub fn json_bytes_response(status: u16, bytes: Vec<u8>) -> Result<Response, ApiError> {
-    json_bytes(status, bytes).map_err(ApiError::internal)
+/// Anything the runtime refuses (a binding call, a storage statement) is
+/// an internal error: logged, answered as a 500.
+impl From<worker::Error> for ApiError {
+    fn from(error: worker::Error) -> Self {
+        ApiError::internal(error)
+    }
 }

@@ -10,8 +10,9 @@
 //! copies elsewhere have expired: the object then holds nothing, and a later
 //! request reads KV again and finds no user.
 
+use super::error::ApiError;
 use super::kv::{key_digest, Kv};
-use super::object::{now_ms, worker_error, UserObject};
+use super::object::{now_ms, UserObject};
 use super::sql::UserState;
 use wasm_bindgen::JsValue;
 use worker::{console_error, console_log, ScheduledTime};
@@ -50,15 +51,15 @@ impl UserObject {
 
     /// The alarm: writes the latest change to KV, then plans the next
     /// flush if changes arrived meanwhile, or a retry if the write failed.
-    pub(super) async fn flush(&self) -> worker::Result<()> {
+    pub(super) async fn flush(&self) -> Result<(), ApiError> {
         let Some(pending) = self.tables.read()? else { return Ok(()) };
         if let (true, Some(at)) = (pending.is_flushed_tombstone(), pending.flush_at_ms) {
             if at > now_ms() {
                 // Early (a retried alarm): the tombstone's time stands.
-                return self.state.storage().set_alarm(scheduled(at)).await;
+                return Ok(self.state.storage().set_alarm(scheduled(at)).await?);
             }
             console_log!("tombstone-dropped key={}", key_digest(&pending.environment, &pending.user_id));
-            return self.tables.drop_all();
+            return Ok(self.tables.drop_all()?);
         }
         if pending.version == pending.flushed_version {
             if pending.flush_at_ms.is_some() {
@@ -67,19 +68,16 @@ impl UserObject {
             return Ok(());
         }
         let version = pending.version;
-        let json = if pending.holds_record() {
-            Some(self.tables.read_record_json()?.ok_or("the record of a user the object holds is missing")?)
-        } else {
-            None
-        };
-        let store = Kv::new(&self.env, &pending.environment).map_err(worker_error)?;
+        let json = if pending.holds_record() { Some(self.required_record_json()?) } else { None };
+        let store = Kv::new(&self.env, &pending.environment)?;
         let started = now_ms();
         let written = match &json {
             Some(json) => store.put_json(&pending.user_id, json).await,
             None => store.delete(&pending.user_id).await,
         };
         // Identifies may have run during the write: read the state again.
-        let mut user = self.tables.read()?.ok_or("the user's state vanished during a flush")?;
+        let mut user =
+            self.tables.read()?.ok_or_else(|| ApiError::internal("the user's state vanished during a flush"))?;
         let clock = now_ms();
         let key = key_digest(&user.environment, &user.user_id);
         match written {

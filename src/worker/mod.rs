@@ -21,6 +21,7 @@ mod kv;
 mod message;
 mod object;
 mod object_client;
+mod response;
 mod route;
 mod sql;
 
@@ -70,8 +71,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         let body = format!(
             r#"{{"code":"internal_error","message":"internal error","request_id":"{request_id}","status":500}}"#
         );
-        let mut response = Response::from_bytes(body.into_bytes())?.with_status(500);
-        response.headers_mut().set("Content-Type", "application/json")?;
+        let mut response = response::json(500, body.into_bytes())?;
         response.headers_mut().set(REQUEST_ID_HEADER, &request_id)?;
         Ok(response)
     })
@@ -123,7 +123,7 @@ fn checked_id(bytes: &[u8]) -> Result<&str, ApiError> {
 async fn rate_limit(env: &Env, binding: &str, environment: &str) -> Result<(), ApiError> {
     let limiter =
         env.rate_limiter(binding).map_err(|error| ApiError::config(format!("rate limiter `{binding}`: {error}")))?;
-    let outcome = limiter.limit(environment.to_string()).await.map_err(ApiError::internal)?;
+    let outcome = limiter.limit(environment.to_string()).await?;
     if outcome.success {
         Ok(())
     } else {

@@ -22,8 +22,9 @@ use super::error::ApiError;
 use super::flush::plan_flush;
 use super::kv::Kv;
 use super::message::{Target, REQUEST_ID_HEADER};
-use super::sql::{record_error, Tables, UserState};
-use crate::{merge, parse_request, IdentifyError, Timestamp};
+use super::response;
+use super::sql::{Tables, UserState};
+use crate::{merge, parse_request, StoredUser, Timestamp};
 use worker::{console_error, durable_object, DurableObject, Env, Method, Request, Response, State};
 
 /// One user's Durable Object.
@@ -42,17 +43,14 @@ impl DurableObject for UserObject {
 
     /// An internal request from the Worker: PUT (identify, the body as the
     /// Worker read and validated it), GET or DELETE. Answers 200 with the
-    /// user, 404 (GET of an unknown user), 204 (DELETE), 422 with the API's
-    /// error (an identify that would make the user pass a limit, nothing
-    /// written), or 500 with the reason in the log only.
+    /// user, 204 (DELETE), or the API's error, as the Worker answers it: 404
+    /// (GET of an unknown user), 422 (an identify that would make the user
+    /// pass a limit, nothing written), 500 (the reason in the log only).
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let request_id = req.headers().get(REQUEST_ID_HEADER).ok().flatten().unwrap_or_default();
-        match self.serve(&mut req, &request_id).await {
+        match self.serve(&mut req).await {
             Ok(response) => Ok(response),
-            Err(error) => {
-                console_error!("request {request_id}: user object: {error}");
-                Response::error("internal error", 500)
-            }
+            Err(error) => error.into_response(&request_id),
         }
     }
 
@@ -63,30 +61,31 @@ impl DurableObject for UserObject {
             Err(error) => {
                 // The runtime retries a failed alarm.
                 console_error!("user object: flush to KV: {error}");
-                Err(error)
+                Err(worker::Error::RustError(error.to_string()))
             }
         }
     }
 }
 
 impl UserObject {
-    async fn serve(&self, req: &mut Request, request_id: &str) -> worker::Result<Response> {
+    async fn serve(&self, req: &mut Request) -> Result<Response, ApiError> {
         let target = Target::from_headers(req.headers())?;
         match req.method() {
             Method::Put => {
                 let body = req.bytes().await?;
-                self.identify(&target, &body, request_id).await
+                self.identify(&target, &body).await
             }
             Method::Get => self.get(&target).await,
             Method::Delete => self.delete(&target).await,
-            method => Err(format!("no operation for method {method:?}").into()),
+            method => Err(ApiError::internal(format!("user object: no operation for method {method:?}"))),
         }
     }
 
     /// Identify: read, merge and write as one step, then schedule the flush.
-    async fn identify(&self, target: &Target, body: &[u8], request_id: &str) -> worker::Result<Response> {
-        let request = parse_request(&target.user_id, body)
-            .map_err(|error| format!("the core refused a body the Worker accepted: {error}"))?;
+    async fn identify(&self, target: &Target, body: &[u8]) -> Result<Response, ApiError> {
+        let request = parse_request(&target.user_id, body).map_err(|error| {
+            ApiError::internal(format!("user object: the core refused a body the Worker accepted: {error}"))
+        })?;
         let mut user = self.current_state(target).await?;
         // From the state's last read to the commit: no await, so no other
         // event of this object runs in between.
@@ -94,12 +93,8 @@ impl UserObject {
         let clock = now_ms();
         // `updated_at` strictly increases, also when the clock has not moved.
         let now = clock.max(user.last_write_ms + 1);
-        let record = match merge(stored.as_deref().map(str::as_bytes), &request, Timestamp::from_millis(now)) {
-            Ok(record) => record,
-            // The merged user would pass a limit: nothing is written.
-            Err(error @ IdentifyError::InvalidParams(_)) => return ApiError::from(error).into_response(request_id),
-            Err(error) => return Err(record_error(error)),
-        };
+        // A 422 (the merged user would pass a limit) writes nothing.
+        let record = merge(stored.as_deref().map(str::as_bytes), &request, Timestamp::from_millis(now))?;
         user.begin_change();
         user.set_holds_record(true);
         user.last_write_ms = now;
@@ -107,32 +102,32 @@ impl UserObject {
         let answer = record.user_json().as_bytes().to_vec();
         self.tables.commit(Some(record.into_json()), &user)?;
         self.arm(alarm).await;
-        json_response(answer)
+        Ok(response::json(200, answer)?)
     }
 
     /// GET: the record the object holds (adopted from KV if it held none).
-    async fn get(&self, target: &Target) -> worker::Result<Response> {
+    async fn get(&self, target: &Target) -> Result<Response, ApiError> {
         if self.current_state(target).await?.holds_record() {
-            json_response(self.required_record()?.user_json().as_bytes().to_vec())
+            Ok(response::json(200, self.required_record()?.user_json().as_bytes().to_vec())?)
         } else {
-            Ok(Response::empty()?.with_status(404))
+            Err(ApiError::user_missing(&target.user_id))
         }
     }
 
     /// DELETE: a tombstone in the object, and the key's removal from KV by
     /// the same flush as a write.
-    async fn delete(&self, target: &Target) -> worker::Result<Response> {
+    async fn delete(&self, target: &Target) -> Result<Response, ApiError> {
         let mut user = self.state_of(target)?;
         user.begin_change();
         user.set_holds_record(false);
         let alarm = plan_flush(&mut user, now_ms());
         self.tables.commit(None, &user)?;
         self.arm(alarm).await;
-        Ok(Response::empty()?.with_status(204))
+        Ok(response::empty(204)?)
     }
 
     /// The state of `target`'s user: what the object holds, or a fresh one.
-    fn state_of(&self, target: &Target) -> worker::Result<UserState> {
+    fn state_of(&self, target: &Target) -> Result<UserState, ApiError> {
         match self.tables.read()? {
             Some(user) => check_target(&user, target).map(|()| user),
             None => Ok(UserState::new(&target.environment, &target.user_id)),
@@ -143,7 +138,7 @@ impl UserObject {
     /// has never held it. When the object holds the user this returns
     /// without awaiting anything, so a caller's read-merge-write stays one
     /// step; after an adoption the state is read again.
-    async fn current_state(&self, target: &Target) -> worker::Result<UserState> {
+    async fn current_state(&self, target: &Target) -> Result<UserState, ApiError> {
         if let Some(user) = self.tables.read()? {
             check_target(&user, target)?;
             return Ok(user);
@@ -155,7 +150,7 @@ impl UserObject {
     /// Reads KV once for a user the object has never held and adopts what
     /// it finds. No other event reaches the object meanwhile, so no
     /// identify can land between the read and the adoption.
-    async fn adopt_from_kv(&self, target: &Target) -> worker::Result<()> {
+    async fn adopt_from_kv(&self, target: &Target) -> Result<(), ApiError> {
         let (tables, env, target) = (self.tables.clone(), self.env.clone(), target.clone());
         // Errors come back as values: an `Err` out of the gate would reset the object.
         let adopted = self.state.block_concurrency_while(async move { Ok(adopt(&tables, &env, &target).await) });
@@ -163,23 +158,25 @@ impl UserObject {
     }
 
     /// The stored record of a user the object holds.
-    fn required_record(&self) -> worker::Result<crate::StoredUser> {
-        self.tables.read_record()?.ok_or_else(|| "the record of a user the object holds is missing".into())
+    fn required_record(&self) -> Result<StoredUser, ApiError> {
+        Ok(StoredUser::from_json(self.required_record_json()?.as_bytes())?)
     }
 
     /// The stored record's JSON, as the core reads it in a merge.
-    fn required_record_json(&self) -> worker::Result<String> {
-        self.tables.read_record_json()?.ok_or_else(|| "the record of a user the object holds is missing".into())
+    pub(super) fn required_record_json(&self) -> Result<String, ApiError> {
+        self.tables
+            .read_record_json()?
+            .ok_or_else(|| ApiError::internal("the record of a user the object holds is missing"))
     }
 }
 
 /// Adopts the KV record of a user the object has never held, if KV has one.
-async fn adopt(tables: &Tables, env: &Env, target: &Target) -> worker::Result<()> {
+async fn adopt(tables: &Tables, env: &Env, target: &Target) -> Result<(), ApiError> {
     if tables.read()?.is_some() {
         return Ok(());
     }
-    let store = Kv::new(env, &target.environment).map_err(worker_error)?;
-    let Some(record) = store.get(&target.user_id).await.map_err(worker_error)? else {
+    let store = Kv::new(env, &target.environment)?;
+    let Some(record) = store.get(&target.user_id).await? else {
         return Ok(());
     };
     let mut user = UserState::new(&target.environment, &target.user_id);
@@ -189,29 +186,18 @@ async fn adopt(tables: &Tables, env: &Env, target: &Target) -> worker::Result<()
     user.flushed_version = 1;
     let written = js_sys::Date::parse(record.updated_at());
     user.last_write_ms = if written.is_finite() { written as i64 } else { 0 };
-    tables.commit(Some(record.into_json()), &user)
+    Ok(tables.commit(Some(record.into_json()), &user)?)
 }
 
 /// An object holds one user: a request for another is a bug, never served.
-fn check_target(user: &UserState, target: &Target) -> worker::Result<()> {
+fn check_target(user: &UserState, target: &Target) -> Result<(), ApiError> {
     if user.environment == target.environment && user.user_id == target.user_id {
         Ok(())
     } else {
-        Err("a request for another user reached this user's object".into())
+        Err(ApiError::internal("a request for another user reached this user's object"))
     }
-}
-
-/// 200 with the user's JSON.
-fn json_response(body: Vec<u8>) -> worker::Result<Response> {
-    let mut response = Response::from_bytes(body)?;
-    response.headers_mut().set("Content-Type", "application/json")?;
-    Ok(response)
 }
 
 pub(super) fn now_ms() -> i64 {
     js_sys::Date::now() as i64
-}
-
-pub(super) fn worker_error(error: ApiError) -> worker::Error {
-    worker::Error::RustError(error.to_string())
 }

@@ -3,8 +3,9 @@
 //! API's. Whatever goes wrong on the way (the object fails, throws, or does
 //! not answer within [`OBJECT_TIMEOUT`]) is a 500 `internal_error`.
 
-use super::error::{self, ApiError};
+use super::error::ApiError;
 use super::message::{Target, BINDING, REQUEST_ID_HEADER};
+use super::response;
 use futures_util::future::{select, Either};
 use std::pin::pin;
 use std::time::Duration;
@@ -30,8 +31,7 @@ impl<'a> UserObjectClient<'a> {
             .durable_object(BINDING)
             .map_err(|error| ApiError::config(format!("Durable Object binding `{BINDING}`: {error}")))?;
         let target = Target { environment: environment.to_string(), user_id: user_id.to_string() };
-        let stub =
-            namespace.id_from_name(&target.object_name()).and_then(|id| id.get_stub()).map_err(ApiError::internal)?;
+        let stub = namespace.id_from_name(&target.object_name()).and_then(|id| id.get_stub())?;
         Ok(UserObjectClient { stub, target, request_id })
     }
 
@@ -39,50 +39,47 @@ impl<'a> UserObjectClient<'a> {
     /// 200 with the user after this identify, or the object's 422 when the
     /// merged user would pass a limit (nothing written).
     pub async fn identify(&self, body: Vec<u8>) -> Result<Response, ApiError> {
-        match self.send(Method::Put, Some(body)).await? {
-            (status @ (200 | 422), answer) => error::json_bytes_response(status, answer),
-            (status, _) => Err(unexpected(status)),
-        }
+        self.send(Method::Put, Some(body)).await
     }
 
-    /// GET: 200 with the user, or 404 `resource_missing`.
+    /// GET: 200 with the user, or the object's 404 `resource_missing`.
     pub async fn get(&self) -> Result<Response, ApiError> {
-        match self.send(Method::Get, None).await? {
-            (200, user) => error::json_bytes_response(200, user),
-            (404, _) => Err(ApiError::user_missing(&self.target.user_id)),
-            (status, _) => Err(unexpected(status)),
-        }
+        self.send(Method::Get, None).await
     }
 
-    /// DELETE: 204, also when the user did not exist.
+    /// DELETE: 204, also for a user that did not exist.
     pub async fn delete(&self) -> Result<Response, ApiError> {
-        match self.send(Method::Delete, None).await? {
-            (204, _) => Ok(Response::empty().map_err(ApiError::internal)?.with_status(204)),
-            (status, _) => Err(unexpected(status)),
-        }
+        self.send(Method::Delete, None).await
     }
 
-    /// One internal request: the object's status and body, or a 500.
-    async fn send(&self, method: Method, body: Option<Vec<u8>>) -> Result<(u16, Vec<u8>), ApiError> {
+    /// One internal request, and the object's answer as the API's: its 200,
+    /// 204, 404 and 422 are the API's answers already (JSON from the same
+    /// [`ApiError`]); anything else is a 500 (the object logged why).
+    async fn send(&self, method: Method, body: Option<Vec<u8>>) -> Result<Response, ApiError> {
         let headers = Headers::new();
-        self.target.write_headers(&headers).map_err(ApiError::internal)?;
-        headers.set(REQUEST_ID_HEADER, self.request_id).map_err(ApiError::internal)?;
+        self.target.write_headers(&headers)?;
+        headers.set(REQUEST_ID_HEADER, self.request_id)?;
         let mut init = RequestInit::new();
         init.with_method(method).with_headers(headers);
         if let Some(body) = body {
             init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
         }
-        let request = Request::new_with_init(OBJECT_URL, &init).map_err(ApiError::internal)?;
+        let request = Request::new_with_init(OBJECT_URL, &init)?;
         let exchange = async {
             let response = self.stub.fetch_with_request(request).await?;
             let bytes = read_body(response.body()).await?;
             Ok::<_, worker::Error>((response.status_code(), bytes))
         };
-        match select(pin!(exchange), pin!(Delay::from(OBJECT_TIMEOUT))).await {
-            Either::Left((answer, _)) => answer.map_err(|error| ApiError::internal(format!("user object: {error}"))),
+        let (status, answer) = match select(pin!(exchange), pin!(Delay::from(OBJECT_TIMEOUT))).await {
+            Either::Left((answer, _)) => answer.map_err(|error| ApiError::internal(format!("user object: {error}")))?,
             Either::Right(_) => {
-                Err(ApiError::internal(format!("user object: no answer within {} s", OBJECT_TIMEOUT.as_secs())))
+                return Err(ApiError::internal(format!("user object: no answer within {} s", OBJECT_TIMEOUT.as_secs())))
             }
+        };
+        match status {
+            200 | 404 | 422 => Ok(response::json(status, answer)?),
+            204 => Ok(response::empty(204)?),
+            _ => Err(ApiError::internal(format!("user object answered {status} (its log has the reason)"))),
         }
     }
 }
@@ -99,9 +96,4 @@ async fn read_body(body: &ResponseBody) -> worker::Result<Vec<u8>> {
             Ok(js_sys::Uint8Array::new(&buffer).to_vec())
         }
     }
-}
-
-/// A 500 for an answer the object never gives (it logged why).
-fn unexpected(status: u16) -> ApiError {
-    ApiError::internal(format!("user object answered {status} (its log has the reason)"))
 }

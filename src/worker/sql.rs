@@ -15,7 +15,6 @@
 //! The tables are created by the first commit; until then every read finds
 //! nothing, so a GET of an unknown user writes nothing.
 
-use crate::StoredUser;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use std::cell::Cell;
@@ -199,14 +198,6 @@ impl Tables {
         Ok(Some(parts.into_iter().map(|part| part.text).collect()))
     }
 
-    /// The stored record (`None` when there is no record).
-    pub fn read_record(&self) -> worker::Result<Option<StoredUser>> {
-        match self.read_record_json()? {
-            Some(json) => StoredUser::from_json(json.as_bytes()).map(Some).map_err(record_error),
-            None => Ok(None),
-        }
-    }
-
     /// Writes the record's JSON (`None` removes it) and the bookkeeping row
     /// as one transaction, creating the tables first if they are not there:
     /// if any statement fails, none of them stays, so a failed write never
@@ -257,14 +248,6 @@ impl Tables {
             }
         }
         Ok(())
-    }
-}
-
-/// A stored record the core cannot read, as the object's error (logged, never answered).
-pub fn record_error(error: crate::IdentifyError) -> worker::Error {
-    match error {
-        crate::IdentifyError::InvalidStoredRecord { detail } => worker::Error::RustError(detail),
-        other => worker::Error::RustError(other.to_string()),
     }
 }
 
