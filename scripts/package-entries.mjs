@@ -15,7 +15,7 @@ import { deflateRawSync } from "node:zlib";
 
 const glueFile = "pkg/web/knock_identify.js";
 let glue = readFileSync(glueFile, "utf8");
-const names = ["validate", "validateJson", "merge", "mergeJson", "timeZones", "IdentifyClient"];
+const names = ["validate", "validateJson", "merge", "mergeJson", "standardFields", "timeZones", "IdentifyClient"];
 for (const name of names) {
   if (!new RegExp(`export (function|class) ${name}\\b`).test(glue)) throw new Error(`the glue does not export ${name}`);
 }

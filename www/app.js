@@ -11,12 +11,17 @@ import {
   TimeoutError,
   ValidationError,
   mergeJson,
+  standardFields,
   timeZones,
   validate,
 } from "knock-identify";
 
-/** The standard fields of contract §2, each with an input of the same id. */
-const STANDARD = ["name", "email", "phone_number", "timezone", "locale", "avatar", "created_at"];
+/** The standard fields of contract §2, from the core; each has an input of
+ * the same id in index.html (a field without one fails here, at load). */
+const STANDARD = standardFields();
+for (const field of STANDARD) {
+  if (!document.getElementById(field)) throw new Error(`index.html has no input for the standard field ${field}`);
+}
 /** The JSON editors for objects sent under their own key. */
 const OBJECT_EDITORS = ["preferences", "channel_data"];
 /** Keys of a returned user that are not the person's data. */

@@ -4,7 +4,7 @@
 
 use crate::js::convert::{body_json, describe, json_text, now_millis, problems_to_js, type_error, user_id};
 use crate::js::errors::validation_error;
-use crate::{identify, time_zone_names, IdentifyError, StoredUser, Timestamp};
+use crate::{identify, time_zone_names, IdentifyError, StandardField, StoredUser, Timestamp};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
@@ -97,6 +97,13 @@ pub fn to_user(stored: JsValue) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = timeZones, unchecked_return_type = "string[]")]
 pub fn time_zones() -> JsValue {
     time_zone_names().map(JsValue::from_str).collect::<js_sys::Array>().into()
+}
+
+/// The standard fields' keys (contract §2), in the order of the response:
+/// a form or a table of a user can be built from the same list as the core.
+#[wasm_bindgen(js_name = standardFields, unchecked_return_type = "StandardField[]")]
+pub fn standard_fields() -> JsValue {
+    StandardField::ALL.iter().map(|field| JsValue::from_str(field.key())).collect::<js_sys::Array>().into()
 }
 
 /// The core's identify on text, its refusals as the package's errors.

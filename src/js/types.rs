@@ -25,6 +25,9 @@ export interface Problem {
   type: ProblemType;
 }
 
+/** A standard field of a user (contract §2); `standardFields()` lists them. */
+export type StandardField = "avatar" | "created_at" | "email" | "locale" | "name" | "phone_number" | "timezone";
+
 /** A channel type of a preference set. */
 export type ChannelType = "chat" | "email" | "http" | "in_app_feed" | "push" | "sms";
 
@@ -209,7 +212,7 @@ export declare class AbortError extends Error {
 mod tests {
     use super::DECLARATIONS as TYPES;
     use crate::validate::CHANNEL_TYPES;
-    use crate::ProblemType;
+    use crate::{ProblemType, StandardField};
 
     /// The string literals of the union `export type {name} = ...;`.
     fn union(name: &str) -> Vec<String> {
@@ -223,5 +226,15 @@ mod tests {
         let problem_types: Vec<String> = ProblemType::ALL.iter().map(|kind| kind.as_str().to_owned()).collect();
         assert_eq!(union("ProblemType"), problem_types);
         assert_eq!(union("ChannelType"), CHANNEL_TYPES);
+        let fields: Vec<&str> = StandardField::ALL.iter().map(|field| field.key()).collect();
+        assert_eq!(union("StandardField"), fields);
+    }
+
+    #[test]
+    fn the_body_and_the_user_declare_every_standard_field() {
+        for field in StandardField::ALL.map(StandardField::key) {
+            assert!(TYPES.contains(&format!("\n  {field}?: string | null;\n")), "IdentifyBody lacks {field}");
+            assert!(TYPES.contains(&format!("\n  {field}: string | null;\n")), "User lacks {field}");
+        }
     }
 }

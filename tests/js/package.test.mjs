@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import * as pkg from "knock-identify";
 
-const { validate, validateJson, merge, mergeJson, toUser, timeZones, ValidationError } = pkg;
+const { validate, validateJson, merge, mergeJson, standardFields, toUser, timeZones, ValidationError } = pkg;
 
 test("the package exports exactly its API", () => {
   assert.deepEqual(Object.keys(pkg).sort(), [
     "AbortError", "ApiError", "ConnectionError", "IdentifyClient", "RateLimitError", "TimeoutError",
-    "ValidationError", "merge", "mergeJson", "timeZones", "toUser", "validate", "validateJson",
+    "ValidationError", "merge", "mergeJson", "standardFields", "timeZones", "toUser", "validate", "validateJson",
   ]);
   for (const name of ["AbortError", "ApiError", "ConnectionError", "RateLimitError", "TimeoutError", "ValidationError"]) {
     assert.ok(pkg[name].prototype instanceof Error, `${name} extends Error`);
@@ -96,6 +96,13 @@ test("numbers keep their text through the JSON-text calls; limits hold after a m
     assert.ok(error.errors[0].message.startsWith(`after this identify the user's custom properties would take ${bytes} bytes`), error.errors[0].message);
     return true;
   });
+});
+
+test("standardFields lists the user's standard fields, the keys of a new user besides its bookkeeping", () => {
+  const fields = standardFields();
+  assert.deepEqual(fields, ["avatar", "created_at", "email", "locale", "name", "phone_number", "timezone"]);
+  const user = toUser(merge(null, "u", {}, 0));
+  assert.deepEqual(Object.keys(user).filter((key) => !["__typename", "id", "updated_at"].includes(key)), fields);
 });
 
 test("timeZones lists the accepted names", () => {
