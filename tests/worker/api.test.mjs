@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
-import { KEY, OTHER_KEY, send, startMiniflare, userUrl } from "./helpers.mjs";
+import { isDeepStrictEqual } from "node:util";
+import { KEY, OTHER_KEY, send, startMiniflare, userUrl, waitFor } from "./helpers.mjs";
 
 let server;
 before(async () => {
@@ -47,7 +48,7 @@ describe("identify sequences", () => {
       __typename: "User", id, avatar: null, created_at: null, email: null, locale: "en-US",
       name: "Jane", phone_number: null, timezone: null, plan: { tier: "pro", seats: 5, addons: { sso: true } }, tags: ["c"],
     });
-    assert.ok(merged.body.updated_at >= created.body.updated_at);
+    assert.ok(merged.body.updated_at > created.body.updated_at, `${merged.body.updated_at} after ${created.body.updated_at}`);
     const read = await get(id);
     assert.equal(read.status, 200);
     assert.deepEqual(read.body, merged.body);
@@ -135,15 +136,14 @@ describe("identify sequences", () => {
 });
 
 describe("the users' Durable Objects and KV", () => {
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  /** Polls `condition` every 50 ms until it holds (15 s at most). */
-  const waitFor = async (condition, what) => {
-    const deadline = Date.now() + 15_000;
-    while (!(await condition())) {
-      assert.ok(Date.now() < deadline, `waited 15 s for ${what}`);
-      await sleep(50);
-    }
-  };
+  /** The record KV holds for `id` in env-a, parsed (null when none). */
+  const kvRecord = async (id) => JSON.parse(await (await server.kv()).get(`env-a/users/${id}`));
+  /** Waits until KV's record of `id` has `user` as its user, and returns the record. */
+  const flushedUser = (id, user) =>
+    waitFor(async () => {
+      const record = await kvRecord(id);
+      return isDeepStrictEqual(record?.user, user) && record;
+    }, `KV to hold ${id} as answered`);
   /** A record as the Worker before the objects wrote it to KV. */
   const legacy = (id, user, parts = {}) => JSON.stringify({
     user: { __typename: "User", id, avatar: null, created_at: null, email: null, locale: null, name: null, phone_number: null, timezone: null, updated_at: "2026-01-02T03:04:05.678Z", ...user },
@@ -164,9 +164,7 @@ describe("the users' Durable Objects and KV", () => {
     assert.equal(merged.status, 200, merged.text);
     assert.equal(merged.body.name, "Old");
     assert.deepEqual(merged.body.plan, { tier: "pro", seats: 1 });
-    await sleep(1_500);
-    const stored = JSON.parse(await kv.get(`env-a/users/${id}`));
-    assert.deepEqual(stored.user, merged.body, "the merged user is written through to KV");
+    const stored = await flushedUser(id, merged.body);
     assert.deepEqual(stored.preferences, { default: { channel_types: { email: false } } }, "and keeps the stored preferences");
   });
 
@@ -188,8 +186,7 @@ describe("the users' Durable Objects and KV", () => {
     await kv.put(`env-a/users/${id}`, legacy(id, { name: "Old" }));
     assert.equal((await del(id)).status, 204);
     assertError(await get(id), 404, "resource_missing");
-    await sleep(1_500);
-    assert.equal(await kv.get(`env-a/users/${id}`), null);
+    await waitFor(async () => (await kv.get(`env-a/users/${id}`)) === null, "KV's delete");
     assertError(await get(id), 404, "resource_missing");
   });
 
@@ -245,10 +242,8 @@ describe("the users' Durable Objects and KV", () => {
     assert.equal((await get(id)).body.name, "big", "nothing changed");
     const shrink = await put(id, { name: "small", channel_data: Object.fromEntries(channels.map((channel) => [channel, null])) });
     assert.equal(shrink.status, 200, shrink.text.slice(0, 300));
-    await sleep(1_500);
-    const stored = JSON.parse(await kv.get(`env-a/users/${id}`));
+    const stored = await flushedUser(id, shrink.body);
     assert.deepEqual(stored.channel_data, {});
-    assert.deepEqual(stored.user, shrink.body);
   });
 
   test("a user grows to the limit on its channel data and no further: the identify past it is a 422 and writes nothing", async () => {
@@ -271,9 +266,7 @@ describe("the users' Durable Objects and KV", () => {
       },
     ]);
     assert.deepEqual((await get(id)).body, full.body, "nothing changed");
-    await sleep(1_500);
-    const stored = JSON.parse(await (await server.kv()).get(`env-a/users/${id}`));
-    assert.deepEqual(stored.user, full.body, "KV holds the user at the limit");
+    const stored = await flushedUser(id, full.body);
     assert.equal(JSON.stringify(stored.channel_data).length, 262_144);
   });
 
@@ -488,9 +481,9 @@ describe("configuration", () => {
         }
         assertError(await send(broken.url, "GET", null, { path: "/elsewhere" }), 500, "internal_error");
         // The log (not the answer) names the problem, and never a key.
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        const lines = broken.logs.map((log) => log.message).join("\n");
-        assert.match(lines, /internal_error: configuration: .*API_KEYS/);
+        const logged = () => broken.logs.map((log) => log.message).join("\n");
+        await waitFor(() => /internal_error: configuration: .*API_KEYS/.test(logged()), "the configuration problem in the log");
+        const lines = logged();
         assert.ok(!lines.includes("sk_live_secret"), lines);
       } finally {
         await broken.stop();

@@ -257,3 +257,18 @@ export function caseBefore(testCase) {
 export function removeDir(dir) {
   rmSync(dir, { recursive: true, force: true });
 }
+
+/**
+ * Polls `condition` (sync or async) every 50 ms until it returns a truthy
+ * value, which it resolves to; fails after `timeoutMs` naming `what`.
+ * Tests wait for what they assert, never for a fixed time.
+ */
+export async function waitFor(condition, what, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await condition();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
