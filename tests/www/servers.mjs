@@ -1,18 +1,21 @@
 // The real parts the page tests run against: the page served by
 // www/serve.mjs, the Worker under `wrangler dev` (workerd, KV in a throwaway
-// folder) allowing the page's origin, and Debian's headless Chromium.
+// folder) allowing the page's origin, Debian's headless Chromium
+// (playwright-core) and Debian's headless Firefox ESR (puppeteer-core over
+// WebDriver BiDi).
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { chromium } from "playwright-core";
+import puppeteer from "puppeteer-core";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
 /** The development key of .dev.vars. */
 export const DEV_KEY = "sk_test_local";
 
-/** Chromium as root on this machine (see TOOLCHAIN.md); never a downloaded browser. */
+/** Debian's Chromium, as root (hence --no-sandbox); never a downloaded browser. */
 const CHROMIUM_ARGS = [
   "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -125,4 +128,30 @@ export async function startWorker({ origin, timeoutMs = 300_000 }) {
 /** Debian's Chromium, headless. */
 export function launchChromium() {
   return chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+}
+
+/**
+ * Debian's Firefox ESR, headless, driven over WebDriver BiDi (puppeteer-core,
+ * never a downloaded browser), with the process's time zone set to `zone`
+ * (Firefox reads TZ; BiDi has no override for it in every ESR). The prefs
+ * keep it off the network: this machine has none, and a test never needs it.
+ */
+export function launchFirefox({ zone } = {}) {
+  return puppeteer.launch({
+    browser: "firefox",
+    executablePath: "/usr/bin/firefox-esr",
+    headless: true,
+    env: { ...process.env, ...(zone ? { TZ: zone } : {}) },
+    extraPrefsFirefox: {
+      "app.update.enabled": false,
+      "browser.safebrowsing.downloads.remote.enabled": false,
+      "browser.safebrowsing.malware.enabled": false,
+      "browser.safebrowsing.phishing.enabled": false,
+      "datareporting.policy.dataSubmissionEnabled": false,
+      "extensions.update.enabled": false,
+      "network.captive-portal-service.enabled": false,
+      "network.connectivity-service.enabled": false,
+      "toolkit.telemetry.enabled": false,
+    },
+  });
 }
