@@ -6,6 +6,8 @@ import { join, resolve } from "node:path";
 const root = resolve(import.meta.dirname, "..");
 const fixtures = join(root, "tests", "fixtures");
 const body = (spec) => (typeof spec === "string" ? spec : spec.map(([piece, count]) => piece.repeat(count)).join(""));
+// `raw_body_bytes`: pieces of UTF-8 text and lists of byte values (bodies that are not UTF-8).
+const bytes = (pieces) => Buffer.concat(pieces.map((piece) => Buffer.from(piece)));
 const u16 = (n) => Buffer.from([n & 0xff, (n >> 8) & 0xff]);
 // Seeds stay small: the fuzzer grows them; the limits have their own tests.
 const MAX_SEED = 64 * 1024;
@@ -13,7 +15,12 @@ let written = 0;
 for (const target of ["validate", "identify_round_trip", "read_stored"]) mkdirSync(join(root, "fuzz", "corpus", target), { recursive: true });
 for (const name of readdirSync(fixtures).filter((file) => file.endsWith(".json"))) {
   const fixture = JSON.parse(readFileSync(join(fixtures, name), "utf8"));
-  const text = "body" in fixture ? JSON.stringify(fixture.body) : body(fixture.raw_body ?? fixture.raw_body_repeat);
+  const text =
+    "body" in fixture
+      ? JSON.stringify(fixture.body)
+      : "raw_body_bytes" in fixture
+        ? bytes(fixture.raw_body_bytes)
+        : body(fixture.raw_body ?? fixture.raw_body_repeat);
   const before = fixture.raw_before ? body(fixture.raw_before[0]) : JSON.stringify(fixture.before?.[0] ?? {});
   const id = Buffer.from(fixture.user_id);
   const seeds = {

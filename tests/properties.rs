@@ -167,17 +167,17 @@ proptest! {
         }
     }
 
-    /// No bytes make parsing and validation panic.
+    /// No bytes make parsing and validation panic, and a request is never
+    /// a 500: validate lists a problem exactly when identify refuses.
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
-        let _ = validate("user-1", &bytes);
+        agree("user-1", &bytes)?;
     }
 
     /// Nor does JSON-like text: brackets, quotes, escapes and duplicates.
     #[test]
     fn json_like_text_never_panics(text in r#"[\[\]{}",:0-9a-z\\ \n.eE+-]{0,300}"#, user_id in "\\PC{0,8}") {
-        let _ = validate(&user_id, text.as_bytes());
-        let _ = identify(None, &user_id, text.as_bytes(), Timestamp(0));
+        agree(&user_id, text.as_bytes())?;
     }
 
     /// Nor does a deeply nested body, of any depth: it is too_deep, never a stack overflow.
@@ -196,22 +196,45 @@ proptest! {
     }
 }
 
+/// A new user's identify and validate agree: problems exactly when it is
+/// refused, and a refusal is the caller's (4xx), never `internal_error`.
+fn agree(user_id: &str, body: &[u8]) -> Result<(), TestCaseError> {
+    let problems = validate(user_id, body);
+    match identify(None, user_id, body, Timestamp(0)) {
+        Ok(_) => prop_assert!(problems.is_empty(), "accepted, but validate listed {problems:?}"),
+        Err(error) => {
+            prop_assert!((400..500).contains(&error.status()), "{} {}", error.status(), error.code());
+            prop_assert!(!problems.is_empty(), "refused ({}), but validate listed nothing", error.code());
+        }
+    }
+    Ok(())
+}
+
 /// A stored record comes from storage or, through the npm package, from the
-/// caller: a hostile one is an error or a record, never a stack overflow.
+/// caller: a hostile one is an error, never a stack overflow. The core
+/// writes records at most 65 levels deep (a body of 64 levels, one level
+/// down in `user`), so it reads exactly that deep: one level more cannot be
+/// a record it wrote, and is `internal_error` (§6: storage's detail goes to
+/// the log, never to the answer).
 #[test]
 fn deeply_nested_stored_records_are_read_safely() {
-    for depth in [100, 200, 100_000] {
+    // The record, `user`, then `depth` objects `{"a": ...}`: 2 + depth levels.
+    let record = |depth: usize| {
         let deep = format!("{}0{}", "{\"a\":".repeat(depth), "}".repeat(depth));
-        let text = format!(r#"{{"user": {{"id": "u", "updated_at": "2024-01-01T00:00:00.000Z", "deep": {deep}}}}}"#);
-        match StoredUser::from_json(text.as_bytes()) {
-            Ok(record) => {
-                // Merging into it keeps the record readable.
-                let merged =
-                    identify(Some(record.as_json().as_bytes()), "u", br#"{"deep": {"a": {"b": 1}}}"#, Timestamp(0))
-                        .unwrap();
-                assert!(StoredUser::from_json(merged.as_json().as_bytes()).is_ok(), "depth {depth}");
-            }
-            Err(error) => assert_eq!(error.code(), "internal_error", "depth {depth}"),
-        }
+        format!(r#"{{"user": {{"id": "u", "updated_at": "2024-01-01T00:00:00.000Z", "deep": {deep}}}}}"#)
+    };
+    // 65 levels: read, merged into, and the result read again.
+    let stored = StoredUser::from_json(record(63).as_bytes()).expect("a record 65 levels deep reads");
+    let merged =
+        identify(Some(stored.as_json().as_bytes()), "u", br#"{"deep": {"a": {"b": 1}}}"#, Timestamp(0)).unwrap();
+    assert!(StoredUser::from_json(merged.as_json().as_bytes()).is_ok());
+    for depth in [64, 100, 200, 100_000] {
+        let error = StoredUser::from_json(record(depth).as_bytes()).expect_err("deeper than the core writes");
+        assert_eq!((error.status(), error.code()), (500, "internal_error"), "depth {depth}");
+        let detail = format!("{error:?}");
+        assert!(detail.contains("nested deeper than 65 levels"), "depth {depth}: {detail}");
+        assert_eq!(error.to_string(), "internal error", "the answer reveals nothing");
+        let merge = identify(Some(record(depth).as_bytes()), "u", br#"{"name": "Jo"}"#, Timestamp(0));
+        assert_eq!(merge.map_err(|error| error.code()).err(), Some("internal_error"), "depth {depth}");
     }
 }

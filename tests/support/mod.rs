@@ -17,7 +17,28 @@ pub fn case_body(case: &Value) -> Vec<u8> {
     if let Some(text) = case.get("raw_body") {
         return raw_body(text);
     }
+    if let Some(pieces) = case.get("raw_body_bytes") {
+        return raw_bytes(pieces);
+    }
     raw_body(&case["raw_body_repeat"])
+}
+
+/// A body given as bytes, which JSON text cannot hold (invalid UTF-8): a
+/// list of pieces, each a string (its UTF-8) or a list of byte values.
+fn raw_bytes(spec: &Value) -> Vec<u8> {
+    let pieces = spec.as_array().expect("raw_body_bytes is a list of pieces");
+    let mut body = Vec::new();
+    for piece in pieces {
+        match piece {
+            Value::String(text) => body.extend_from_slice(text.as_bytes()),
+            Value::Array(bytes) => body.extend(bytes.iter().map(|byte| {
+                let byte = byte.as_u64().expect("a byte is a number");
+                u8::try_from(byte).expect("a byte is 0 to 255")
+            })),
+            other => panic!("a raw_body_bytes piece is a string or a list of bytes, not {other}"),
+        }
+    }
+    body
 }
 
 /// A body given as text, or as `[piece, count]` pairs to repeat.
