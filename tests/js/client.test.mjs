@@ -33,9 +33,15 @@ async function rejection(promise) {
   }
   assert.fail("expected a rejection");
 }
-/** `ms` is within [low - 20, high] (timers may fire a little early on some systems). */
-function assertWait(ms, low, high) {
-  assert.ok(ms >= low - 20 && ms <= high, `waited ${Math.round(ms)} ms, expected ${low}–${high}`);
+/**
+ * The client waited at least `low` ms (less 20: timers may fire a little
+ * early on some systems). Only the lower bound is asserted: a busy machine
+ * makes waits longer, never shorter. The waits' exact arithmetic (backoff,
+ * jitter, Retry-After) is the unit test of src/js/client/retry.rs, on
+ * injected randomness.
+ */
+function assertWaitedAtLeast(ms, low) {
+  assert.ok(ms >= low - 20, `waited ${Math.round(ms)} ms, at least ${low} expected`);
 }
 
 test("identify: 200 sends PUT with the path encoded, the headers and the JSON body", async () => {
@@ -102,7 +108,7 @@ test("429 with Retry-After: 1 waits a second, then succeeds", async () => {
   const answer = await client().identify("user-1", {});
   assert.equal(answer.id, "user-1");
   assert.equal(server.requests.length, 2);
-  assertWait(server.gaps()[0], 1000, 2500);
+  assertWaitedAtLeast(server.gaps()[0], 1000);
 });
 
 test("429 after every retry is a RateLimitError (an ApiError) with the asked wait", async () => {
@@ -117,7 +123,7 @@ test("429 after every retry is a RateLimitError (an ApiError) with the asked wai
   assert.equal(error.code, "rate_limit_exceeded");
   assert.equal(error.retryAfterMs, 100);
   assert.equal(server.requests.length, 2);
-  assertWait(server.gaps()[0], 100, 1000);
+  assertWaitedAtLeast(server.gaps()[0], 100);
 });
 
 test("Retry-After as an HTTP date", async () => {
@@ -128,7 +134,7 @@ test("Retry-After as an HTTP date", async () => {
   await client().identify("user-1", {});
   assert.equal(server.requests.length, 2);
   // The date has whole seconds: between 1 and 2 s from now.
-  assertWait(server.gaps()[0], 1000, 3000);
+  assertWaitedAtLeast(server.gaps()[0], 1000);
 });
 
 test("503 then 200: one retry after 0.5 s less up to 25 %", async () => {
@@ -140,7 +146,7 @@ test("503 then 200: one retry after 0.5 s less up to 25 %", async () => {
   assert.equal(answer.name, "Jane");
   assert.equal(server.requests.length, 2);
   assert.equal(server.requests[1].body, server.requests[0].body);
-  assertWait(server.gaps()[0], 375, 1000);
+  assertWaitedAtLeast(server.gaps()[0], 375);
 });
 
 test("5xx after every retry: maxRetries + 1 attempts, backoff doubling, then an ApiError", async () => {
@@ -154,8 +160,8 @@ test("5xx after every retry: maxRetries + 1 attempts, backoff doubling, then an 
   assert.deepEqual(error.errors, []);
   assert.equal(server.requests.length, 3);
   const [first, second] = server.gaps();
-  assertWait(first, 375, 1000);
-  assertWait(second, 750, 1600);
+  assertWaitedAtLeast(first, 375);
+  assertWaitedAtLeast(second, 750);
 });
 
 test("408 and 409 are retried, 400/401/404 are not", async () => {
@@ -200,8 +206,8 @@ test("an answer slower than timeoutMs: a TimeoutError after every retry", async 
   assert.match(error.message, /no answer within 300 ms/);
   assert.equal(server.requests.length, 2);
   // 300 ms, a backoff of 375–500 ms, 300 ms.
-  assertWait(server.gaps()[0], 300 + 375, 300 + 500 + 400);
-  assertWait(elapsed, 300 + 375 + 300, 2500);
+  assertWaitedAtLeast(server.gaps()[0], 300 + 375);
+  assertWaitedAtLeast(elapsed, 300 + 375 + 300);
 });
 
 test("a slow answer within timeoutMs is fine", async () => {
@@ -210,27 +216,42 @@ test("a slow answer within timeoutMs is fine", async () => {
   assert.equal(answer.id, "user-1");
 });
 
-test("a dropped connection is retried, then a ConnectionError", async () => {
-  const drop = (req, res, raw) => raw.socket.destroy();
-  server.script(drop, drop, drop);
-  const error = await rejection(client().identify("user-1", {}));
-  assert.ok(error instanceof ConnectionError);
-  assert.ok(!(error instanceof TimeoutError));
-  assert.equal(error.name, "ConnectionError");
-  assert.match(error.message, /^could not reach http:\/\/127\.0\.0\.1:\d+\/v1\/users\/user-1: /);
-  assert.ok(error.cause instanceof Error, "the cause is what fetch threw");
-  assert.equal(server.requests.length, 3);
-});
+// The dropped-connection tests use a server of their own, so the first
+// attempt opens a new connection: when the server drops a kept-alive one
+// (left by an earlier test), Bun's fetch sends the request again by itself,
+// and the client's own retries would not be what is counted.
+async function withFreshServer(run) {
+  const fresh = await startServer();
+  try {
+    return await run(fresh);
+  } finally {
+    await fresh.close();
+  }
+}
 
-test("a dropped connection then 200 succeeds", async () => {
-  server.script(
-    (req, res, raw) => raw.socket.destroy(),
-    (req, res) => json(res, 200, user("user-1")),
-  );
-  const answer = await client().identify("user-1", {});
-  assert.equal(answer.id, "user-1");
-  assert.equal(server.requests.length, 2);
-});
+test("a dropped connection is retried, then a ConnectionError", () =>
+  withFreshServer(async (fresh) => {
+    const drop = (req, res, raw) => raw.socket.destroy();
+    fresh.script(drop, drop, drop);
+    const error = await rejection(client({ baseUrl: fresh.baseUrl }).identify("user-1", {}));
+    assert.ok(error instanceof ConnectionError);
+    assert.ok(!(error instanceof TimeoutError));
+    assert.equal(error.name, "ConnectionError");
+    assert.match(error.message, /^could not reach http:\/\/127\.0\.0\.1:\d+\/v1\/users\/user-1: /);
+    assert.ok(error.cause instanceof Error, "the cause is what fetch threw");
+    assert.equal(fresh.requests.length, 3);
+  }));
+
+test("a dropped connection then 200 succeeds", () =>
+  withFreshServer(async (fresh) => {
+    fresh.script(
+      (req, res, raw) => raw.socket.destroy(),
+      (req, res) => json(res, 200, user("user-1")),
+    );
+    const answer = await client({ baseUrl: fresh.baseUrl }).identify("user-1", {});
+    assert.equal(answer.id, "user-1");
+    assert.equal(fresh.requests.length, 2);
+  }));
 
 test("nothing listening: a ConnectionError", async () => {
   const error = await rejection(
@@ -241,20 +262,30 @@ test("nothing listening: a ConnectionError", async () => {
 
 test("abort mid-retry: an AbortError at once, no further attempt", async () => {
   const unavailable = (req, res) => json(res, 503, {});
-  server.script(unavailable, unavailable, unavailable);
+  let firstAnswered;
+  const answered = new Promise((resolve) => (firstAnswered = resolve));
+  server.script(
+    (req, res) => {
+      unavailable(req, res);
+      res.on("finish", firstAnswered);
+    },
+    unavailable,
+    unavailable,
+  );
   const controller = new AbortController();
   const reason = new Error("user navigated away");
-  // The first retry waits 375–500 ms; abort 150 ms into it.
+  // The first retry waits at least 375 ms after the first answer: abort
+  // as soon as that answer is sent, inside the wait.
   const pending = client().identify("user-1", {}, { signal: controller.signal });
-  await new Promise((resolve) => setTimeout(resolve, 150));
-  assert.equal(server.requests.length, 1);
-  const aborted = performance.now();
+  await answered;
   controller.abort(reason);
   const error = await rejection(pending);
-  assert.ok(performance.now() - aborted < 100, "the wait was cut short");
+  // Had the wait run its course, the retry would have been sent before the rejection.
+  assert.equal(server.requests.length, 1, "the wait was cut short");
   assert.ok(error instanceof AbortError);
   assert.equal(error.name, "AbortError");
   assert.equal(error.cause, reason);
+  // No attempt comes later either: the backoff (at most 500 ms) has passed.
   await new Promise((resolve) => setTimeout(resolve, 600));
   assert.equal(server.requests.length, 1);
 });
