@@ -7,7 +7,7 @@ use crate::json::{Entries, JsonWriter, Value};
 use crate::model::StandardField;
 use crate::record::{Parts, Stored, StoredUser};
 use crate::timestamp::Timestamp;
-use crate::validate::{is_request_field, sections_too_large, IdentifyRequest, PERSISTENCE_STRATEGY};
+use crate::validate::{is_request_field, sections_too_large, IdentifyRequest, MAX_SECTION_BYTES, PERSISTENCE_STRATEGY};
 
 /// Applies a validated request to the stored record (`None` for a new
 /// user): standard fields replaced (`null` stored), custom properties
@@ -18,8 +18,9 @@ use crate::validate::{is_request_field, sections_too_large, IdentifyRequest, PER
 /// `stored` is the record as storage keeps it ([`StoredUser::as_json`]).
 /// Refused, with nothing to write, when the stored record cannot be read
 /// ([`IdentifyError::InvalidStoredRecord`]) or when the merged user's custom
-/// properties, preferences or channel data would pass
-/// [`crate::MAX_SECTION_BYTES`] (a `too_large` problem each).
+/// properties, preferences or channel data would grow past
+/// [`crate::MAX_SECTION_BYTES`] (a `too_large` problem each; a part stored
+/// past it before the limits may stay or shrink).
 pub fn merge(
     stored: Option<&[u8]>,
     request: &IdentifyRequest<'_>,
@@ -30,7 +31,17 @@ pub fn merge(
     // Digits and punctuation: ASCII.
     let updated_at = std::str::from_utf8(&updated_at).unwrap_or_default();
     let written = write_record(stored.as_ref(), Some(request), request.user_id(), updated_at);
-    let sizes = [written.properties_bytes, written.preferences_bytes, written.channel_data_bytes];
+    let mut sizes = written.part_sizes();
+    if let Some(stored) = stored.as_ref().filter(|_| sizes.iter().any(|&bytes| bytes > MAX_SECTION_BYTES)) {
+        // A part that a user stored before the limits already passes may
+        // stay or shrink (contract §3): only a part that grows is checked.
+        let before = write_record(Some(stored), None, request.user_id(), updated_at).part_sizes();
+        for (size, before) in sizes.iter_mut().zip(before) {
+            if *size <= before {
+                *size = 0;
+            }
+        }
+    }
     let problems: Vec<Problem> = sections_too_large(sizes, true)
         .map(|(field, message)| Problem::new(field, ProblemType::TooLarge, message))
         .collect();
@@ -48,6 +59,13 @@ pub(crate) struct Written {
     pub(crate) properties_bytes: usize,
     pub(crate) preferences_bytes: usize,
     pub(crate) channel_data_bytes: usize,
+}
+
+impl Written {
+    /// The sizes of the custom properties, preferences and channel data.
+    fn part_sizes(&self) -> [usize; 3] {
+        [self.properties_bytes, self.preferences_bytes, self.channel_data_bytes]
+    }
 }
 
 /// `,"avatar":` and so on: each standard field's key as written.

@@ -460,7 +460,7 @@ fn a_merge_is_measured_at_the_bound_and_one_past() {
 }
 
 #[test]
-fn a_user_stored_past_a_limit_is_accepted_once_brought_back_to_the_bound() {
+fn a_user_stored_past_a_limit_may_stay_or_shrink_but_never_grow() {
     // A record from before the limits: 301,000 bytes of custom properties.
     let kept = "k".repeat(1000);
     let legacy = format!(
@@ -468,18 +468,30 @@ fn a_user_stored_past_a_limit_is_accepted_once_brought_back_to_the_bound() {
         "x".repeat(300_000)
     );
     let stored = StoredUser::from_json(legacy.as_bytes()).expect("a legacy record reads");
-    assert!(stored_custom_len(&stored) > SECTION_BYTES);
-    // The request replaces `big_a`; `big_b` stays: the merged user at the bound, then one past it.
+    let before = stored_custom_len(&stored);
+    assert!(before > SECTION_BYTES);
+    // Another field changes: the custom properties stay as they were, past the limit.
+    let renamed = accepted(Some(&stored), br#"{"name": "Jane"}"#);
+    assert_eq!(stored_custom_len(&renamed), before);
+    // They shrink, still past the limit (262,145 bytes): accepted.
     let written =
         |text_bytes: usize| compact_len(&Part::Custom.written(&[("a", &"x".repeat(text_bytes)), ("b", &kept)]));
     let text_bytes = SECTION_BYTES - written(0);
-    assert_eq!(written(text_bytes), SECTION_BYTES);
-    let at = body_with(&Part::Custom.sent("a", &"x".repeat(text_bytes)));
-    assert_eq!(stored_custom_len(&accepted(Some(&stored), &at)), SECTION_BYTES);
-    let past = body_with(&Part::Custom.sent("a", &"x".repeat(text_bytes + 1)));
-    assert!(knock_identify::validate("user-1", &past).is_empty(), "the request alone is under the limit");
+    assert_eq!(written(text_bytes + 1), SECTION_BYTES + 1);
+    let shrunk = accepted(Some(&stored), &body_with(&Part::Custom.sent("a", &"x".repeat(text_bytes + 1))));
+    assert_eq!(stored_custom_len(&shrunk), SECTION_BYTES + 1);
+    // Back to the bound: accepted, and from there the limit holds as for anyone.
+    let at = accepted(Some(&shrunk), &body_with(&Part::Custom.sent("a", &"x".repeat(text_bytes))));
+    assert_eq!(stored_custom_len(&at), SECTION_BYTES);
     let message = "after this identify the user's custom properties would take 262145 bytes as compact JSON; the limit is 262144 (256 KiB): nothing was changed";
-    assert_eq!(problems(&refused(Some(&stored), &past)), one_problem("", message, "too_large"));
+    let regrown = body_with(&Part::Custom.sent("a", &"x".repeat(text_bytes + 1)));
+    assert_eq!(problems(&refused(Some(&at), &regrown)), one_problem("", message, "too_large"));
+    // Growing the stored user, by a property of six bytes (`,"c":1`), is refused, naming its new size.
+    let message = format!(
+        "after this identify the user's custom properties would take {} bytes as compact JSON; the limit is 262144 (256 KiB): nothing was changed",
+        before + 6
+    );
+    assert_eq!(problems(&refused(Some(&stored), br#"{"c": 1}"#)), one_problem("", &message, "too_large"));
 }
 
 // ---------------------------------------------------------------------------
