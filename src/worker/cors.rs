@@ -29,7 +29,10 @@ pub fn preflight(req: &Request) -> Result<Response, ApiError> {
     let mut response = response::empty(204)?;
     let headers = response.headers_mut();
     headers.set("Access-Control-Allow-Methods", super::route::Route::ALLOW)?;
-    headers.set("Access-Control-Allow-Headers", requested.as_deref().unwrap_or("Authorization, Content-Type"))?;
+    headers.set(
+        "Access-Control-Allow-Headers",
+        requested.as_deref().unwrap_or("Authorization, Content-Type, X-Knock-User-Token"),
+    )?;
     headers.set("Access-Control-Max-Age", "600")?;
     Ok(response)
 }

@@ -40,6 +40,27 @@ impl ApiError {
         ApiError::new(401, "invalid_api_key", "the API key is not valid")
     }
 
+    /// 401 `user_token_missing`: a public key without `X-Knock-User-Token`.
+    pub fn user_token_missing() -> Self {
+        ApiError::new(
+            401,
+            "user_token_missing",
+            "a public key needs a signed user token: send `X-Knock-User-Token: <token>`",
+        )
+    }
+
+    /// 401 `invalid_user_token`: the token is malformed, not RS256, not
+    /// signed by one of the environment's signing keys, expired or not yet
+    /// valid. The message says which, never quoting the token.
+    pub fn invalid_user_token(reason: &str) -> Self {
+        ApiError::new(401, "invalid_user_token", format!("the user token is not valid: {reason}"))
+    }
+
+    /// 403 `forbidden`: what a public key and its user token may not do.
+    pub fn forbidden(reason: &str) -> Self {
+        ApiError::new(403, "forbidden", reason)
+    }
+
     /// 404 `resource_missing` for a path that is no route.
     pub fn route_missing() -> Self {
         ApiError::new(404, "resource_missing", "no such route: the users API is `/v1/users/{user_id}`")

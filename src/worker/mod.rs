@@ -6,9 +6,10 @@
 //! [`crate::parse_request`] and [`crate::merge`], and every answer of the
 //! core is translated to HTTP.
 //!
-//! One request, in order: the configuration (`API_KEYS`), the route (404,
-//! 405), the key (401), the environment's rate limit (429), then the route's
-//! handler: for identify the media type (415), the body (413) and the core's
+//! One request, in order: the configuration (`API_KEYS`, `PUBLIC_KEYS`),
+//! the route (404, 405), the key (401; a public key may not DELETE, 403),
+//! the environment's rate limit (429), a public key's user token (401, 403),
+//! then the route's handler: for identify the media type (415), the body (413) and the core's
 //! checks (400, 422), then the user's object. Every answer carries
 //! `X-Request-ID`; every failure is the JSON error of [`error::ApiError`].
 
@@ -24,9 +25,10 @@ mod object_client;
 mod response;
 mod route;
 mod sql;
+mod user_token;
 
 use crate::{check_user_id, parse_request_bytes, user_id_from_utf8};
-use auth::ApiKeys;
+use auth::{ApiKeys, Caller};
 use error::ApiError;
 use message::REQUEST_ID_HEADER;
 use object_client::UserObjectClient;
@@ -87,7 +89,11 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
         None if method_name == "OPTIONS" && cors_allowed => return cors::preflight(req),
         None => return Err(ApiError::method_not_allowed(Route::ALLOW)),
     };
-    let environment = keys.authenticate(req.headers())?;
+    let caller = keys.authenticate(req.headers())?;
+    let environment = caller.environment();
+    if let (Caller::Public(_), UserMethod::Delete) = (&caller, method) {
+        return Err(ApiError::forbidden("a public key may identify and read its signed-in user, not delete users"));
+    }
     let limiter = match method {
         UserMethod::Put => IDENTIFY_LIMITER,
         UserMethod::Get => GET_LIMITER,
@@ -95,6 +101,9 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
     };
     rate_limit(env, limiter, environment).await?;
     let id_bytes = route.user_id();
+    if let Caller::Public(public_key) = &caller {
+        check_user_token(req, &public_key.signing_keys, &id_bytes).await?;
+    }
     match method {
         UserMethod::Put => {
             body::check_content_type(req.headers())?;
@@ -108,6 +117,25 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
         UserMethod::Delete => {
             UserObjectClient::new(env, environment, checked_id(&id_bytes)?, request_id)?.delete().await
         }
+    }
+}
+
+/// A public key's user token (contract §6a): present (401
+/// `user_token_missing`), valid (401 `invalid_user_token`) and for the
+/// user of the path (403 `forbidden`).
+async fn check_user_token(
+    req: &Request,
+    signing_keys: &[user_token::SigningKey],
+    id_bytes: &[u8],
+) -> Result<(), ApiError> {
+    let token = req.headers().get(user_token::USER_TOKEN_HEADER).ok().flatten().filter(|token| !token.is_empty());
+    let token = token.ok_or_else(ApiError::user_token_missing)?;
+    let now_seconds = js_sys::Date::now() / 1000.0;
+    let user_id = user_token::verify(token.trim(), signing_keys, now_seconds).await?;
+    if user_id.as_bytes() == id_bytes {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("the user token is for another user: a public key reaches only its token's user"))
     }
 }
 

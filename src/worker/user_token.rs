@@ -1,0 +1,247 @@
+//! Signed user tokens (contract §6a): the `X-Knock-User-Token` that comes
+//! with a public key is an RS256 JWT, signed by the customer's backend for
+//! its signed-in user, whose `sub` is that user's id. The signature is
+//! checked with the runtime's Web Crypto (`crypto.subtle`,
+//! RSASSA-PKCS1-v1_5 with SHA-256) against the environment's signing keys;
+//! `alg` must say RS256 before any key is used, so a token cannot choose
+//! how it is checked (`none`, or HS256 keyed with the public key). Tokens
+//! are never logged or quoted in an answer.
+
+use super::error::ApiError;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::cell::RefCell;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+
+/// The header that carries the token.
+pub const USER_TOKEN_HEADER: &str = "X-Knock-User-Token";
+/// A longer token is refused before it is decoded (Knock's are ~600 bytes).
+const MAX_TOKEN_BYTES: usize = 4 * 1024;
+/// Clock skew allowed on `exp` and `nbf`, in seconds.
+const CLOCK_SKEW_SECONDS: f64 = 60.0;
+/// Web Crypto's name of RS256's signature scheme.
+const RSASSA: &str = "RSASSA-PKCS1-v1_5";
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = importKey, catch)]
+    fn import_key(
+        format: &str,
+        key_data: &Uint8Array,
+        algorithm: &JsValue,
+        extractable: bool,
+        usages: &Array,
+    ) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = verify, catch)]
+    fn subtle_verify(
+        algorithm: &str,
+        key: &JsValue,
+        signature: &Uint8Array,
+        data: &Uint8Array,
+    ) -> Result<Promise, JsValue>;
+}
+
+/// A signing key: the DER of a PEM `PUBLIC KEY` (SubjectPublicKeyInfo).
+pub struct SigningKey {
+    der: Vec<u8>,
+    /// Names the key in the isolate's cache of imported keys.
+    digest: [u8; 32],
+}
+
+impl SigningKey {
+    /// The key of a PEM `-----BEGIN PUBLIC KEY-----` block.
+    pub fn from_pem(pem: &str) -> Option<SigningKey> {
+        let body = pem
+            .trim()
+            .strip_prefix("-----BEGIN PUBLIC KEY-----")?
+            .trim_end()
+            .strip_suffix("-----END PUBLIC KEY-----")?;
+        let base64: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let der = base64::engine::general_purpose::STANDARD.decode(base64).ok().filter(|der| !der.is_empty())?;
+        let digest = Sha256::digest(&der).into();
+        Some(SigningKey { der, digest })
+    }
+}
+
+/// The parts of a token, decoded but not yet verified.
+struct Decoded<'a> {
+    /// `header.payload`, the bytes the signature covers.
+    signed: &'a str,
+    signature: Vec<u8>,
+    claims: Claims,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    sub: String,
+    exp: f64,
+    #[serde(default)]
+    nbf: Option<f64>,
+}
+
+/// The user id the token is for, once its signature verifies with one of
+/// `signing_keys` and it is valid at `now_seconds`; else a 401
+/// `invalid_user_token` saying why.
+pub async fn verify(token: &str, signing_keys: &[SigningKey], now_seconds: f64) -> Result<String, ApiError> {
+    let decoded = decode(token).map_err(ApiError::invalid_user_token)?;
+    let mut verified = false;
+    for key in signing_keys {
+        if verify_rs256(key, decoded.signed.as_bytes(), &decoded.signature).await? {
+            verified = true;
+            break;
+        }
+    }
+    if !verified {
+        return Err(ApiError::invalid_user_token("its signature does not verify with this environment's signing keys"));
+    }
+    check_times(&decoded.claims, now_seconds).map_err(ApiError::invalid_user_token)?;
+    Ok(decoded.claims.sub)
+}
+
+/// Splits and decodes a compact JWS, refusing any `alg` but RS256.
+fn decode(token: &str) -> Result<Decoded<'_>, &'static str> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err("it is longer than 4 KiB");
+    }
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err("it is not a JWT of three dot-separated parts");
+    };
+    let part = |text: &str| URL_SAFE_NO_PAD.decode(text).map_err(|_| "a part is not base64url");
+    let header: Header = serde_json::from_slice(&part(header)?).map_err(|_| "its header is not a JWT header")?;
+    if header.alg != "RS256" {
+        return Err("it is not signed with RS256");
+    }
+    let claims: Claims = serde_json::from_slice(&part(payload)?)
+        .map_err(|_| "its claims are not a JSON object with a string `sub` and a numeric `exp`")?;
+    let signature = part(signature)?;
+    let signed = &token[..token.rfind('.').unwrap_or_default()];
+    Ok(Decoded { signed, signature, claims })
+}
+
+/// `exp` not passed and `nbf` reached, each give or take the clock skew.
+fn check_times(claims: &Claims, now_seconds: f64) -> Result<(), &'static str> {
+    if claims.exp + CLOCK_SKEW_SECONDS <= now_seconds {
+        return Err("it has expired");
+    }
+    if claims.nbf.is_some_and(|nbf| nbf - CLOCK_SKEW_SECONDS > now_seconds) {
+        return Err("it is not valid yet (`nbf`)");
+    }
+    Ok(())
+}
+
+thread_local! {
+    /// Signing keys imported into Web Crypto, kept for the isolate's life:
+    /// importing a key costs more than verifying with it.
+    static IMPORTED: RefCell<Vec<([u8; 32], JsValue)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether `signature` is `key`'s RS256 signature of `data`.
+async fn verify_rs256(key: &SigningKey, data: &[u8], signature: &[u8]) -> Result<bool, ApiError> {
+    let crypto_key = imported(key).await?;
+    let checked = subtle_verify(RSASSA, &crypto_key, &Uint8Array::from(signature), &Uint8Array::from(data))
+        .map_err(|_| ApiError::internal("crypto.subtle.verify refused its arguments"))?;
+    // A signature of the wrong length rejects rather than answering false.
+    Ok(JsFuture::from(checked).await.is_ok_and(|answer| answer.as_bool() == Some(true)))
+}
+
+/// `key` as a Web Crypto key, imported once per isolate.
+async fn imported(key: &SigningKey) -> Result<JsValue, ApiError> {
+    let cached =
+        IMPORTED.with_borrow(|keys| keys.iter().find(|(digest, _)| *digest == key.digest).map(|(_, k)| k.clone()));
+    if let Some(crypto_key) = cached {
+        return Ok(crypto_key);
+    }
+    let algorithm = Object::new();
+    Reflect::set(&algorithm, &"name".into(), &RSASSA.into()).map_err(worker::Error::from)?;
+    Reflect::set(&algorithm, &"hash".into(), &"SHA-256".into()).map_err(worker::Error::from)?;
+    let usages = Array::of1(&"verify".into());
+    let not_rsa = |_| ApiError::config("a signing key of `PUBLIC_KEYS` is not an RSA public key");
+    let promise =
+        import_key("spki", &Uint8Array::from(key.der.as_slice()), &algorithm, false, &usages).map_err(not_rsa)?;
+    let crypto_key = JsFuture::from(promise).await.map_err(not_rsa)?;
+    IMPORTED.with_borrow_mut(|keys| keys.push((key.digest, crypto_key.clone())));
+    Ok(crypto_key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(header: &str, payload: &str, signature: &[u8]) -> String {
+        format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload),
+            URL_SAFE_NO_PAD.encode(signature)
+        )
+    }
+
+    #[test]
+    fn decodes_an_rs256_token_and_keeps_the_signed_text() {
+        let text = token(r#"{"alg":"RS256","typ":"JWT"}"#, r#"{"sub":"jane","exp":2000,"iat":1000}"#, b"sig");
+        let decoded = decode(&text).expect("an RS256 token decodes");
+        assert_eq!(decoded.claims.sub, "jane");
+        assert_eq!(decoded.signature, b"sig");
+        assert_eq!(format!("{}.{}", decoded.signed, URL_SAFE_NO_PAD.encode(b"sig")), text);
+    }
+
+    #[test]
+    fn refuses_other_algorithms_and_malformed_tokens_before_any_key() {
+        let claims = r#"{"sub":"jane","exp":2000}"#;
+        for (text, reason) in [
+            (token(r#"{"alg":"none"}"#, claims, b""), "it is not signed with RS256"),
+            (token(r#"{"alg":"HS256"}"#, claims, b"mac"), "it is not signed with RS256"),
+            (token(r#"{"alg":"rs256"}"#, claims, b"sig"), "it is not signed with RS256"),
+            (token(r#"{"typ":"JWT"}"#, claims, b"sig"), "its header is not a JWT header"),
+            (
+                token(r#"{"alg":"RS256"}"#, r#"{"exp":2000}"#, b"sig"),
+                "its claims are not a JSON object with a string `sub` and a numeric `exp`",
+            ),
+            (
+                token(r#"{"alg":"RS256"}"#, r#"{"sub":"jane"}"#, b"sig"),
+                "its claims are not a JSON object with a string `sub` and a numeric `exp`",
+            ),
+            ("a.b".to_owned(), "it is not a JWT of three dot-separated parts"),
+            ("a.b.c.d".to_owned(), "it is not a JWT of three dot-separated parts"),
+            (
+                format!("{}.***", &token(r#"{"alg":"RS256"}"#, claims, b"")[..].trim_end_matches('.')),
+                "a part is not base64url",
+            ),
+            ("e30=.e30.c2ln".to_owned(), "a part is not base64url"),
+            ("x".repeat(MAX_TOKEN_BYTES + 1), "it is longer than 4 KiB"),
+        ] {
+            assert_eq!(decode(&text).err(), Some(reason), "{}", &text[..text.len().min(60)]);
+        }
+    }
+
+    #[test]
+    fn times_allow_sixty_seconds_of_skew() {
+        let claims = |exp, nbf| Claims { sub: "jane".into(), exp, nbf };
+        assert_eq!(check_times(&claims(1000.0, None), 1059.0), Ok(()));
+        assert_eq!(check_times(&claims(1000.0, None), 1060.0), Err("it has expired"));
+        assert_eq!(check_times(&claims(5000.0, Some(1060.0)), 1000.0), Ok(()));
+        assert_eq!(check_times(&claims(5000.0, Some(1061.0)), 1000.0), Err("it is not valid yet (`nbf`)"));
+    }
+
+    #[test]
+    fn reads_pem_public_keys() {
+        let pem = "-----BEGIN PUBLIC KEY-----\nMIIBIjAN\nBgkqhkiG\n-----END PUBLIC KEY-----\n";
+        assert!(SigningKey::from_pem(pem).is_some());
+        assert!(SigningKey::from_pem("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----").is_none());
+        assert!(SigningKey::from_pem("-----BEGIN PUBLIC KEY-----\n%%%\n-----END PUBLIC KEY-----").is_none());
+        assert!(SigningKey::from_pem("").is_none());
+    }
+}

@@ -1,0 +1,155 @@
+// Public keys and signed user tokens (contract §6a), under real workerd:
+// tokens signed by Knock's own `signUserToken` (@knocklabs/node) are
+// accepted; every forged, stale, foreign or malformed one is refused with
+// its code, and nothing is written; two signing keys verify side by side
+// (rotation). Tokens are made here with Node's crypto, so each attack is
+// exactly the token it names.
+import assert from "node:assert/strict";
+import { createHmac, createSign, generateKeyPairSync } from "node:crypto";
+import { after, before, test } from "node:test";
+import { signUserToken } from "@knocklabs/node";
+import { KEY, send, startMiniflare, userUrl } from "./helpers.mjs";
+
+const PUBLIC_KEY = "pk_test_a";
+const pair = () => generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+/** The environment's current signing key, the one before it (rotation), and one never configured. */
+const current = pair();
+const previous = pair();
+const stranger = pair();
+
+let server;
+before(async () => {
+  server = await startMiniflare({
+    allowedOrigins: "https://app.example.com",
+    vars: {
+      PUBLIC_KEYS: JSON.stringify({ [PUBLIC_KEY]: { environment: "env-a", signing_keys: [current.publicKey, previous.publicKey] } }),
+    },
+  });
+});
+after(() => server?.stop());
+
+const base64url = (value) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+/** A JWT of `header` and `claims`, its signature made by `sign` over `header.claims`. */
+function jwt(header, claims, sign) {
+  const signed = `${base64url(header)}.${base64url(claims)}`;
+  return `${signed}.${sign(signed)}`;
+}
+const rs256 = (privateKey) => (signed) => createSign("RSA-SHA256").update(signed).sign(privateKey).toString("base64url");
+/** A well-formed RS256 token for `sub`, valid for an hour, signed by `privateKey`. */
+const tokenFor = (sub, privateKey = current.privateKey, claims = {}) =>
+  jwt({ alg: "RS256", typ: "JWT" }, { sub, iat: nowSeconds(), exp: nowSeconds() + 3600, ...claims }, rs256(privateKey));
+
+/** A request with the public key and `token` (none when null). */
+const asUser = (method, id, token, options = {}) =>
+  send(server.url, method, id, {
+    ...options,
+    key: PUBLIC_KEY,
+    headers: { ...options.headers, ...(token === null ? {} : { "X-Knock-User-Token": token }) },
+  });
+/** What the secret key reads for `id`: the check that a refusal wrote nothing. */
+const stored = async (id) => (await send(server.url, "GET", id, { key: KEY })).status;
+
+function assertError(answer, status, code) {
+  assert.equal(answer.status, status, answer.text);
+  assert.equal(answer.body.code, code, answer.text);
+  assert.equal(answer.body.status, status);
+}
+
+test("a token from Knock's signUserToken identifies and reads its user", async () => {
+  const id = "token-user-1";
+  const token = await signUserToken(id, { signingKey: current.privateKey, expiresInSeconds: 600 });
+  const created = await asUser("PUT", id, token, { body: JSON.stringify({ name: "Jane", plan: "pro" }) });
+  assert.equal(created.status, 200, created.text);
+  assert.equal(created.body.name, "Jane");
+  const read = await asUser("GET", id, token);
+  assert.equal(read.status, 200, read.text);
+  assert.deepEqual(read.body, created.body);
+});
+
+test("rotation: tokens signed by either configured signing key verify", async () => {
+  for (const [id, key] of [["rotated-new", current.privateKey], ["rotated-old", previous.privateKey]]) {
+    const answer = await asUser("PUT", id, await signUserToken(id, { signingKey: key }), { body: "{}" });
+    assert.equal(answer.status, 200, `${id}: ${answer.text}`);
+  }
+});
+
+test("60 s of clock skew: a token expired 30 s ago, or valid from 30 s ahead, still verifies", async () => {
+  const id = "skewed-1";
+  const late = tokenFor(id, current.privateKey, { exp: nowSeconds() - 30 });
+  assert.equal((await asUser("GET", id, late)).status, 404, "verified (the user does not exist yet)");
+  const early = tokenFor(id, current.privateKey, { nbf: nowSeconds() + 30 });
+  assert.equal((await asUser("GET", id, early)).status, 404);
+});
+
+test("refused, each with its code, and nothing written", async () => {
+  const id = "victim-1";
+  const valid = tokenFor(id);
+  const [header, claims, signature] = valid.split(".");
+  const tampered = `${header}.${base64url({ sub: id, iat: nowSeconds(), exp: nowSeconds() + 86_400 * 365 })}.${signature}`;
+  const cases = [
+    ["no token", null, 401, "user_token_missing"],
+    ["an empty token", "", 401, "user_token_missing"],
+    ["a token for another user", tokenFor("someone-else"), 403, "forbidden"],
+    ["alg none", jwt({ alg: "none", typ: "JWT" }, { sub: id, exp: nowSeconds() + 3600 }, () => ""), 401, "invalid_user_token"],
+    [
+      "HS256 keyed with the public key's PEM (key confusion)",
+      jwt({ alg: "HS256", typ: "JWT" }, { sub: id, exp: nowSeconds() + 3600 }, (signed) =>
+        createHmac("sha256", current.publicKey).update(signed).digest("base64url"),
+      ),
+      401,
+      "invalid_user_token",
+    ],
+    ["signed by a key that is not configured", tokenFor(id, stranger.privateKey), 401, "invalid_user_token"],
+    ["expired (past the skew)", tokenFor(id, current.privateKey, { exp: nowSeconds() - 61 }), 401, "invalid_user_token"],
+    ["nbf in the future (past the skew)", tokenFor(id, current.privateKey, { nbf: nowSeconds() + 120 }), 401, "invalid_user_token"],
+    ["a tampered payload with the original signature", tampered, 401, "invalid_user_token"],
+    ["truncated", valid.slice(0, valid.length - 10), 401, "invalid_user_token"],
+    ["the signature cut off", `${header}.${claims}`, 401, "invalid_user_token"],
+    ["parts that are not base64url", `${header}.${claims}.***`, 401, "invalid_user_token"],
+    ["a 16 KB token", `${header}.${"A".repeat(16 * 1024)}.${signature}`, 401, "invalid_user_token"],
+  ];
+  for (const [name, token, status, code] of cases) {
+    const answer = await asUser("PUT", id, token, { body: JSON.stringify({ name: "Mallory" }) });
+    assertError(answer, status, code);
+    assert.ok(!answer.text.includes(signature), `${name}: the answer never quotes the token`);
+    assert.equal(await stored(id), 404, `${name}: nothing written`);
+    assertError(await asUser("GET", id, token), status, code);
+  }
+  // The reason is in the message, the token is not.
+  const expired = await asUser("GET", id, tokenFor(id, current.privateKey, { exp: nowSeconds() - 61 }));
+  assert.equal(expired.body.message, "the user token is not valid: it has expired");
+});
+
+test("a public key may not DELETE, even with its own user's token; an unknown public key is a 401", async () => {
+  const id = "kept-1";
+  assert.equal((await send(server.url, "PUT", id, { body: '{"name": "Kept"}' })).status, 200);
+  assertError(await asUser("DELETE", id, tokenFor(id)), 403, "forbidden");
+  assert.equal(await stored(id), 200, "still there");
+  const unknown = await send(server.url, "GET", id, { key: "pk_test_unknown", headers: { "X-Knock-User-Token": tokenFor(id) } });
+  assertError(unknown, 401, "invalid_api_key");
+});
+
+test("CORS: an allowed origin's preflight for the token header is a 204 that allows it", async () => {
+  const preflight = await fetch(userUrl(server.url, "cors-token"), {
+    method: "OPTIONS",
+    headers: {
+      Origin: "https://app.example.com",
+      "Access-Control-Request-Method": "PUT",
+      "Access-Control-Request-Headers": "authorization, content-type, x-knock-user-token",
+    },
+  });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers.get("access-control-allow-origin"), "https://app.example.com");
+  assert.match(preflight.headers.get("access-control-allow-headers"), /x-knock-user-token/i);
+  const id = "cors-token";
+  const answer = await asUser("PUT", id, tokenFor(id), { body: "{}", headers: { Origin: "https://app.example.com" } });
+  assert.equal(answer.status, 200, answer.text);
+});
+
+test("keys and tokens are never logged", () => {
+  const lines = server.logs.map(({ message }) => message).join("\n");
+  for (const secret of [PUBLIC_KEY, "eyJ", current.publicKey.split("\n")[1]]) {
+    assert.ok(!lines.includes(secret), `the log holds ${secret.slice(0, 12)}…`);
+  }
+});
