@@ -64,7 +64,8 @@ writeFileSync("pkg/index.browser.js", header +
 writeFileSync("pkg/index.d.ts", header +
   `export { ${names.join(", ")}, toUser, ${errors.join(", ")} } from "./web/knock_identify.js";\n` +
   `export type { JsonValue, ProblemType, Problem, ChannelType, PreferenceSet, IdentifyBody, User, StoredUser, ` +
-  `IdentifyClientOptions, RequestOptions } from "./web/knock_identify.js";\n`);
+  `IdentifyClientOptions, IdentifyClientCommonOptions, IdentifyClientSecretKeyOptions, IdentifyClientPublicKeyOptions, ` +
+  `UserToken, RequestOptions } from "./web/knock_identify.js";\n`);
 
 const version = JSON.parse(execFileSync("cargo", ["metadata", "--no-deps", "--format-version", "1"], { encoding: "utf8" }))
   .packages.find((p) => p.name === "knock-identify").version;

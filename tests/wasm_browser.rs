@@ -46,6 +46,8 @@ fn a_secret_key_is_refused_in_a_page_unless_the_caller_opts_in() {
         json!({"apiKey": "sk_test_x", "baseUrl": "http://localhost:8787"}),
         json!({"apiKey": "sk_test_x", "baseUrl": "http://127.0.0.1:8787"}),
         json!({"apiKey": "pk_live_x"}),
+        // Enhanced security mode is meant for pages: no guard, no opt-in.
+        json!({"publicKey": "pk_live_x", "userToken": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"}),
     ];
     for options in allowed {
         assert!(IdentifyClient::new(to_js(&options)).is_ok(), "{options}");

@@ -64,3 +64,27 @@ const encoder = new TextEncoder();
 export function utf8(text) {
   return encoder.encode(text);
 }
+
+/**
+ * `promise`'s outcome, or `undefined` as soon as `signal` aborts (the
+ * caller checks `signal.aborted`): a token function that never settles
+ * cannot hold an aborted call.
+ */
+export function untilAborted(promise, signal) {
+  if (!signal) return promise;
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return resolve(undefined);
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}

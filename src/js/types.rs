@@ -116,22 +116,60 @@ export function merge(stored: StoredUser | null, userId: string, body: IdentifyB
  */
 export function mergeJson(storedJson: string | null, userId: string, json: string | Uint8Array, now?: Date | number): string;
 
-/** Options of `new IdentifyClient(...)`. */
-export interface IdentifyClientOptions {
-  /** Sent as `Authorization: Bearer <apiKey>`. */
-  apiKey: string;
+/** The options of `new IdentifyClient(...)` that both forms share. */
+export interface IdentifyClientCommonOptions {
   /** Default `https://api.knock.app`; requests go to `{baseUrl}/v1/users/{userId}`. */
   baseUrl?: string;
   /** Retries after the first attempt, for connection errors, timeouts, 408, 409, 429 and 5xx. Default 2. */
   maxRetries?: number;
   /** Time limit of each attempt, in milliseconds. Default 60000. */
   timeoutMs?: number;
+}
+
+/** On a server: a secret key (`sk_…`). */
+export interface IdentifyClientSecretKeyOptions extends IdentifyClientCommonOptions {
+  /** Sent as `Authorization: Bearer <apiKey>`. */
+  apiKey: string;
+  /** Only with `apiKey`: a secret key needs no user token. */
+  publicKey?: never;
+  /** Only with `publicKey`. */
+  userToken?: never;
   /**
    * Allow a secret key (`sk_…`) in a browser, sent to an origin other than
-   * `localhost`/`127.0.0.1`. Anyone who loads the page can read the key: don't.
+   * `localhost`/`127.0.0.1`. Anyone who loads the page can read the key: don't;
+   * use `publicKey` and `userToken` instead.
    */
   dangerouslyAllowBrowser?: boolean;
 }
+
+/**
+ * The signed-in user's token (an RS256 JWT signed by your backend, e.g. with
+ * `signUserToken` of `@knocklabs/node`), or a function that fetches one. A
+ * function is called before the first request of every call, and called
+ * again, once, when the server refuses its token (`401 invalid_user_token`);
+ * cache in it what you may reuse. What it throws or rejects with rejects the
+ * call as it is; anything but a non-empty printable ASCII string rejects it
+ * with a `TypeError`. A string token is sent as is, and a refusal of it is final.
+ */
+export type UserToken = string | (() => string | PromiseLike<string>);
+
+/**
+ * In a browser: enhanced security mode (contract §6a). The public key (`pk_…`)
+ * may be public; the user token lets it act for that one user only.
+ */
+export interface IdentifyClientPublicKeyOptions extends IdentifyClientCommonOptions {
+  /** Sent as `Authorization: Bearer <publicKey>`. Never a secret key (`sk_…`: a `TypeError`). */
+  publicKey: string;
+  /** Sent as `X-Knock-User-Token` with every request. */
+  userToken: UserToken;
+  /** Only with `userToken`: pass one key, not both. */
+  apiKey?: never;
+  /** Not needed: a public key is meant for browsers. */
+  dangerouslyAllowBrowser?: never;
+}
+
+/** Options of `new IdentifyClient(...)`: a secret key, or a public key and a user token. */
+export type IdentifyClientOptions = IdentifyClientSecretKeyOptions | IdentifyClientPublicKeyOptions;
 
 /** Options of one call. */
 export interface RequestOptions {
@@ -141,10 +179,15 @@ export interface RequestOptions {
 
 /**
  * A client of the users API: `PUT`/`GET`/`DELETE {baseUrl}/v1/users/{userId}`,
- * with `Authorization: Bearer <apiKey>`, retries and typed errors.
+ * with `Authorization: Bearer <apiKey>` (or `<publicKey>` and `X-Knock-User-Token`),
+ * retries and typed errors.
  */
 export class IdentifyClient {
-  /** Throws a `TypeError`/`RangeError` for bad options, and an `Error` for a secret key in a browser without opt-in. */
+  /**
+   * Throws a `TypeError`/`RangeError` for bad options (both keys or neither, `userToken`
+   * missing with `publicKey` or given with `apiKey`, a key or token string that is not
+   * printable ASCII), and an `Error` for a secret key in a browser without opt-in.
+   */
   constructor(options: IdentifyClientOptions);
   /**
    * Validates `body` locally (rejects with `ValidationError`, nothing sent), then `PUT`s it;
@@ -176,7 +219,10 @@ export declare class ValidationError extends Error {
 export declare class ApiError extends Error {
   readonly name: "ApiError" | "RateLimitError";
   readonly status: number;
-  /** The code of contract §6, e.g. `invalid_params`, `resource_missing`; `unknown` when the answer has none. */
+  /**
+   * The code of contract §6, e.g. `invalid_params`, `resource_missing`; with a public key also
+   * `user_token_missing`, `invalid_user_token` (401) and `forbidden` (403); `unknown` when the answer has none.
+   */
   readonly code: string;
   /** The answer's `request_id` or `X-Request-ID`, when it has one. */
   readonly requestId: string | null;

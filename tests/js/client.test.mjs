@@ -360,3 +360,220 @@ test("options: defaults, and a secret key needs no opt-in outside a browser", ()
   assert.throws(() => new IdentifyClient({}), TypeError);
   assert.throws(() => new IdentifyClient({ apiKey: KEY, maxRetries: -1 }), RangeError);
 });
+
+// Enhanced security mode (contract §6a): a public key and a user token.
+const PUBLIC_KEY = "pk_test_local";
+const TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJl";
+const publicClient = (userToken, options = {}) =>
+  new IdentifyClient({ publicKey: PUBLIC_KEY, userToken, baseUrl: server.baseUrl, ...options });
+const refused = (req, res) => json(res, 401, apiError(401, "invalid_user_token", "the user token has expired"));
+/** A token function that counts its calls and gives `token-1`, `token-2`, …, possibly as promises. */
+function tokenSource({ async = false } = {}) {
+  const source = () => {
+    source.calls += 1;
+    const token = `token-${source.calls}`;
+    return async ? new Promise((resolve) => setTimeout(() => resolve(token), 5)) : token;
+  };
+  source.calls = 0;
+  return source;
+}
+
+test("public key: Authorization with the public key and X-Knock-User-Token on every request", async () => {
+  server.script(
+    (req, res) => json(res, 200, user("user-1")),
+    (req, res) => json(res, 503, {}),
+    (req, res) => json(res, 200, user("user-1")),
+    (req, res) => {
+      res.writeHead(204);
+      res.end();
+    },
+  );
+  const c = publicClient(TOKEN);
+  await c.identify("user-1", { name: "Jane" });
+  await c.get("user-1");
+  await c.delete("user-1");
+  assert.equal(server.requests.length, 4);
+  for (const req of server.requests) {
+    assert.equal(req.headers.authorization, `Bearer ${PUBLIC_KEY}`);
+    assert.equal(req.headers["x-knock-user-token"], TOKEN);
+  }
+  // The secret-key form sends no token header.
+  server.script((req, res) => json(res, 200, user("user-1")));
+  await client().get("user-1");
+  assert.equal(server.requests[0].headers["x-knock-user-token"], undefined);
+});
+
+test("public key: a token function is called once per call, its token kept across retries", async () => {
+  const source = tokenSource({ async: true });
+  server.script(
+    (req, res) => json(res, 503, {}),
+    (req, res) => json(res, 200, user("user-1")),
+    (req, res) => json(res, 200, user("user-1")),
+  );
+  const c = publicClient(source);
+  assert.equal(source.calls, 0, "not called by the constructor");
+  await c.identify("user-1", {});
+  assert.equal(source.calls, 1);
+  assert.deepEqual(server.requests.map((req) => req.headers["x-knock-user-token"]), ["token-1", "token-1"]);
+  await c.get("user-1");
+  assert.equal(source.calls, 2);
+  assert.equal(server.requests[2].headers["x-knock-user-token"], "token-2");
+  // A body refused locally: nothing sent, no token asked for.
+  server.script();
+  assert.ok((await rejection(c.identify("user-1", { email: "nope" }))) instanceof ValidationError);
+  assert.equal(source.calls, 2);
+  assert.equal(server.requests.length, 0);
+});
+
+test("public key: 401 invalid_user_token calls the token function once more and retries at once with the new token", async () => {
+  const source = tokenSource({ async: true });
+  server.script(refused, (req, res) => json(res, 200, user("user-1", { name: "Jane" })));
+  const answer = await publicClient(source).identify("user-1", { name: "Jane" });
+  assert.equal(answer.name, "Jane");
+  assert.equal(source.calls, 2);
+  assert.equal(server.requests.length, 2);
+  assert.deepEqual(server.requests.map((req) => req.headers["x-knock-user-token"]), ["token-1", "token-2"]);
+  assert.equal(server.requests[1].body, server.requests[0].body);
+});
+
+test("public key: a second invalid_user_token is an ApiError, never a loop", async () => {
+  const source = tokenSource();
+  server.script(refused, refused, refused, refused);
+  const error = await rejection(publicClient(source, { maxRetries: 5 }).get("user-1"));
+  assert.ok(error instanceof ApiError);
+  assert.equal(error.status, 401);
+  assert.equal(error.code, "invalid_user_token");
+  assert.equal(error.message, "the user token has expired");
+  assert.equal(error.requestId, "req_123");
+  assert.equal(server.requests.length, 2);
+  assert.equal(source.calls, 2);
+});
+
+test("public key: a string token refused with invalid_user_token is not retried", async () => {
+  server.script(refused, (req, res) => json(res, 200, user("user-1")));
+  const error = await rejection(publicClient(TOKEN).identify("user-1", {}));
+  assert.ok(error instanceof ApiError);
+  assert.equal(error.status, 401);
+  assert.equal(error.code, "invalid_user_token");
+  assert.equal(server.requests.length, 1);
+});
+
+test("public key: user_token_missing and forbidden are ApiErrors, not retried, the token not asked again", async () => {
+  for (const [status, code] of [[401, "user_token_missing"], [403, "forbidden"]]) {
+    const source = tokenSource();
+    server.script((req, res) => json(res, status, apiError(status, code, "no")), (req, res) => json(res, 200, {}));
+    const error = await rejection(publicClient(source).delete("user-1"));
+    assert.ok(error instanceof ApiError);
+    assert.equal(error.status, status);
+    assert.equal(error.code, code);
+    assert.equal(server.requests.length, 1);
+    assert.equal(source.calls, 1);
+  }
+});
+
+test("public key: a token function that throws or rejects fails the call with that error; nothing is sent", async () => {
+  const thrown = new Error("not signed in");
+  const cases = [
+    () => {
+      throw thrown;
+    },
+    () => Promise.reject(thrown),
+    async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      throw thrown;
+    },
+  ];
+  for (const userToken of cases) {
+    server.script();
+    const error = await rejection(publicClient(userToken).identify("user-1", {}));
+    assert.equal(error, thrown);
+    assert.equal(server.requests.length, 0);
+  }
+  // Thrown on the refresh: the call fails with it, after the one refused request.
+  let calls = 0;
+  server.script(refused);
+  const error = await rejection(
+    publicClient(() => {
+      calls += 1;
+      if (calls > 1) throw thrown;
+      return TOKEN;
+    }).get("user-1"),
+  );
+  assert.equal(error, thrown);
+  assert.equal(server.requests.length, 1);
+});
+
+test("public key: a token function giving anything but a printable ASCII string rejects with a TypeError; nothing is sent", async () => {
+  for (const value of ["", "two words", "tök", "a\r\nX-Evil: 1", 42, undefined, null, { token: TOKEN }]) {
+    server.script();
+    for (const userToken of [() => value, async () => value]) {
+      const error = await rejection(publicClient(userToken).get("user-1"));
+      assert.ok(error instanceof TypeError, `${String(value)}: ${error}`);
+      assert.match(error.message, /userToken/);
+    }
+    assert.equal(server.requests.length, 0);
+  }
+});
+
+test("public key: an abort while the token function is pending is an AbortError, nothing sent", async () => {
+  server.script();
+  const controller = new AbortController();
+  const pending = publicClient(() => new Promise(() => {})).get("user-1", { signal: controller.signal });
+  setTimeout(() => controller.abort("gone"), 20);
+  const error = await rejection(pending);
+  assert.ok(error instanceof AbortError);
+  assert.equal(error.cause, "gone");
+  let called = false;
+  const aborted = await rejection(
+    publicClient(() => {
+      called = true;
+      return TOKEN;
+    }).get("user-1", { signal: AbortSignal.abort() }),
+  );
+  assert.ok(aborted instanceof AbortError);
+  assert.equal(called, false, "an aborted call asks for no token");
+  assert.equal(server.requests.length, 0);
+});
+
+test("options: exactly one of apiKey and publicKey, userToken only and always with publicKey", () => {
+  const cases = [
+    [{ apiKey: KEY, publicKey: PUBLIC_KEY, userToken: TOKEN }, /not both/],
+    [{ apiKey: KEY, publicKey: PUBLIC_KEY }, /not both/],
+    [{}, /expected `apiKey`.*or `publicKey` and `userToken`/],
+    [{ userToken: TOKEN }, /expected `apiKey`.*or `publicKey` and `userToken`/],
+    [{ publicKey: PUBLIC_KEY }, /`publicKey` needs `userToken`/],
+    [{ apiKey: KEY, userToken: TOKEN }, /`userToken` goes with `publicKey`, not with `apiKey`/],
+    [{ publicKey: PUBLIC_KEY, userToken: "tök" }, /`userToken` must be printable ASCII/],
+    [{ publicKey: PUBLIC_KEY, userToken: "a b" }, /`userToken` must be printable ASCII/],
+    [{ publicKey: PUBLIC_KEY, userToken: "" }, /`userToken` is empty/],
+    [{ publicKey: PUBLIC_KEY, userToken: 42 }, /`userToken` to be a string or a function/],
+    [{ publicKey: "", userToken: TOKEN }, /`publicKey` to be a non-empty string/],
+    [{ publicKey: "pk é", userToken: TOKEN }, /`publicKey` must be printable ASCII/],
+    [{ publicKey: "sk_live_x", userToken: TOKEN }, /`publicKey` is a secret key/],
+  ];
+  for (const [options, message] of cases) {
+    assert.throws(() => new IdentifyClient(options), (error) => {
+      assert.ok(error instanceof TypeError, `${JSON.stringify(options)}: ${error}`);
+      assert.match(error.message, message);
+      return true;
+    });
+  }
+  assert.equal(new IdentifyClient({ publicKey: PUBLIC_KEY, userToken: TOKEN }).baseUrl, "https://api.knock.app");
+  assert.ok(new IdentifyClient({ publicKey: PUBLIC_KEY, userToken: async () => TOKEN, apiKey: undefined }));
+});
+
+test("options: in a browser a public key needs no opt-in, a secret key does", () => {
+  // What the package takes for a page: a window and a document.
+  const had = { window: "window" in globalThis, document: "document" in globalThis };
+  globalThis.window ??= globalThis;
+  globalThis.document ??= {};
+  try {
+    const remote = "https://api.knock.app";
+    assert.throws(() => new IdentifyClient({ apiKey: "sk_live_x", baseUrl: remote }), /refusing to send a secret key/);
+    assert.ok(new IdentifyClient({ publicKey: "pk_live_x", userToken: TOKEN, baseUrl: remote }));
+    assert.ok(new IdentifyClient({ publicKey: "pk_live_x", userToken: () => TOKEN }));
+  } finally {
+    if (!had.window) delete globalThis.window;
+    if (!had.document) delete globalThis.document;
+  }
+});

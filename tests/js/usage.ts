@@ -21,6 +21,8 @@ import {
   type StoredUser,
   type IdentifyBody,
   type IdentifyClientOptions,
+  type IdentifyClientPublicKeyOptions,
+  type UserToken,
   type RequestOptions,
 } from "knock-identify";
 
@@ -60,8 +62,25 @@ const nullSet: IdentifyBody = { preferences: { default: null } };
 
 const options: IdentifyClientOptions = { apiKey: "sk_test_local", baseUrl: "http://127.0.0.1:8787", maxRetries: 2, timeoutMs: 60_000 };
 const client = new IdentifyClient(options);
-// @ts-expect-error apiKey is required
+// @ts-expect-error apiKey or publicKey is required
 new IdentifyClient({ baseUrl: "https://api.knock.app" });
+
+// In a browser: a public key and the signed-in user's token (a string, or a function returning a (promise of a) string).
+const fetchToken: UserToken = async () => (await fetch("/api/knock-token")).text();
+const browserOptions: IdentifyClientPublicKeyOptions = { publicKey: "pk_test_local", userToken: fetchToken, maxRetries: 1 };
+const browserClient = new IdentifyClient(browserOptions);
+new IdentifyClient({ publicKey: "pk_test_local", userToken: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln" });
+new IdentifyClient({ publicKey: "pk_test_local", userToken: () => "eyJhbGciOiJSUzI1NiJ9.e30.c2ln" });
+// @ts-expect-error not both keys
+new IdentifyClient({ apiKey: "sk_test_local", publicKey: "pk_test_local", userToken: "t" });
+// @ts-expect-error a public key needs a user token
+new IdentifyClient({ publicKey: "pk_test_local" });
+// @ts-expect-error a secret key takes no user token
+new IdentifyClient({ apiKey: "sk_test_local", userToken: "t" });
+// @ts-expect-error a token function returns a string (or a promise of one)
+new IdentifyClient({ publicKey: "pk_test_local", userToken: () => 42 });
+// @ts-expect-error a public key needs no browser opt-in
+new IdentifyClient({ publicKey: "pk_test_local", userToken: "t", dangerouslyAllowBrowser: true });
 
 async function run(signal: AbortSignal): Promise<void> {
   const callOptions: RequestOptions = { signal };
@@ -91,7 +110,8 @@ async function run(signal: AbortSignal): Promise<void> {
       console.log(error.name);
     }
   }
-  console.log(identified.id, fetched.__typename, deleted, client.baseUrl);
+  const mine: User = await browserClient.identify("user-1", { name: "Jane" });
+  console.log(identified.id, fetched.__typename, deleted, client.baseUrl, mine.id);
 }
 
 console.log(now, kinds, fields, updatedAt, name, zones, wrong, badKind, run);

@@ -51,7 +51,10 @@ pub(crate) enum Outcome {
 pub(crate) struct Attempt<'a> {
     pub method: Method,
     pub url: &'a str,
-    pub api_key: &'a str,
+    /// The secret or public key.
+    pub key: &'a str,
+    /// With a public key: the user token.
+    pub user_token: Option<&'a str>,
     pub body: Option<&'a str>,
     pub timeout_ms: f64,
     pub signal: Option<&'a AbortSignal>,
@@ -72,7 +75,10 @@ impl Attempt<'_> {
 
     async fn exchange(&self, signal: &AbortSignal) -> Result<Outcome, JsValue> {
         let headers = web_sys::Headers::new()?;
-        headers.set("Authorization", &format!("Bearer {}", self.api_key))?;
+        headers.set("Authorization", &format!("Bearer {}", self.key))?;
+        if let Some(token) = self.user_token {
+            headers.set("X-Knock-User-Token", token)?;
+        }
         headers.set("Accept", "application/json")?;
         let builder = RequestBuilder::new(self.url)
             .method(self.method.clone())

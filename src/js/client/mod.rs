@@ -4,6 +4,7 @@
 mod fetch;
 mod options;
 mod retry;
+mod token;
 
 use crate::js::convert::{body_json, user_id};
 use crate::js::errors::{abort_error, api_error, connection_error, timeout_error, validation_error, ApiErrorFields};
@@ -12,6 +13,7 @@ use fetch::{sleep, Attempt, Outcome};
 use gloo_net::http::Method;
 use options::{signal_option, Config};
 use std::rc::Rc;
+use token::TokenError;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
@@ -26,7 +28,8 @@ pub struct IdentifyClient {
 
 #[wasm_bindgen]
 impl IdentifyClient {
-    /// `new IdentifyClient({ apiKey, baseUrl?, maxRetries?, timeoutMs?, dangerouslyAllowBrowser? })`.
+    /// `new IdentifyClient({ apiKey, baseUrl?, maxRetries?, timeoutMs?, dangerouslyAllowBrowser? })`,
+    /// or `new IdentifyClient({ publicKey, userToken, baseUrl?, maxRetries?, timeoutMs? })`.
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "IdentifyClientOptions")] options: JsValue,
@@ -142,7 +145,9 @@ fn parse_user(body: &JsValue) -> Result<JsValue, JsValue> {
 }
 
 /// Sends one call with retries: the successful answer's status and body, or
-/// the typed error of the last attempt.
+/// the typed error of the last attempt. With a user token function, the
+/// function is called before the first attempt, and once more (the attempt
+/// sent again at once) when the server answers `401 invalid_user_token`.
 async fn call(
     config: &Config,
     method: Method,
@@ -151,25 +156,49 @@ async fn call(
     signal: Option<&AbortSignal>,
 ) -> Result<(u16, JsValue), JsValue> {
     let url = format!("{}/v1/users/{}", config.base_url, encode_segment(id));
-    let attempt = Attempt { method, url: &url, api_key: &config.api_key, body, timeout_ms: config.timeout_ms, signal };
+    if signal.is_some_and(AbortSignal::aborted) {
+        return Err(aborted(signal));
+    }
+    let mut token = match &config.user_token {
+        Some(source) => Some(user_token(source, signal).await?),
+        None => None,
+    };
+    let refreshable = config.user_token.as_ref().is_some_and(token::UserToken::refreshable);
+    let mut refreshed = false;
     let mut retry = 0;
     loop {
         if signal.is_some_and(AbortSignal::aborted) {
             return Err(aborted(signal));
         }
+        let attempt = Attempt {
+            method: method.clone(),
+            url: &url,
+            key: &config.key,
+            user_token: token.as_deref(),
+            body,
+            timeout_ms: config.timeout_ms,
+            signal,
+        };
         let outcome = attempt.send().await;
         let (wait, error) = match outcome {
             Outcome::Answer { status, body, .. } if (200..300).contains(&status) => return Ok((status, body)),
             Outcome::Answer { status, headers, body } => {
+                let request_id = headers.get("x-request-id").ok().flatten();
+                let fields = error_fields(status, &body, request_id);
+                if token::should_refresh(status, &fields.code, refreshable, refreshed) {
+                    if let Some(source) = &config.user_token {
+                        refreshed = true;
+                        token = Some(user_token(source, signal).await?);
+                        continue;
+                    }
+                }
                 let asked = retry::asked_wait_ms(
                     headers.get("retry-after-ms").ok().flatten().as_deref(),
                     headers.get("retry-after").ok().flatten().as_deref(),
                     js_sys::Date::now(),
                     &JsParsers,
                 );
-                let request_id = headers.get("x-request-id").ok().flatten();
-                let error = api_error(error_fields(status, &body, request_id), asked);
-                (retry::retryable_status(status).then_some(asked), error)
+                (retry::retryable_status(status).then_some(asked), api_error(fields, asked))
             }
             Outcome::TimedOut => (
                 Some(None),
@@ -191,6 +220,15 @@ async fn call(
             _ => return Err(error),
         }
     }
+}
+
+/// The user token for the next attempt; what the token function threw (or
+/// a `TypeError` for what it returned) fails the call as it is.
+async fn user_token(source: &token::UserToken, signal: Option<&AbortSignal>) -> Result<String, JsValue> {
+    source.get(signal).await.map_err(|error| match error {
+        TokenError::Aborted => aborted(signal),
+        TokenError::Failed(error) => error,
+    })
 }
 
 #[wasm_bindgen]

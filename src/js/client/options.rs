@@ -1,6 +1,8 @@
-//! `new IdentifyClient(options)`: reading and checking the options, and the
-//! guard against secret keys in browser pages.
+//! `new IdentifyClient(options)`: reading and checking the options, the two
+//! ways to authenticate (a secret key, or a public key with a user token),
+//! and the guard against secret keys in browser pages.
 
+use super::token::{check_token, UserToken};
 use crate::js::convert::{describe, type_error};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -15,7 +17,10 @@ const MAX_TIMEOUT_MS: f64 = 2_147_483_647.0;
 /// The client's settings, fixed at construction.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
-    pub api_key: String,
+    /// Sent as `Authorization: Bearer <key>`: the secret key or the public key.
+    pub key: String,
+    /// With a public key: the user token sent as `X-Knock-User-Token`.
+    pub user_token: Option<UserToken>,
     /// Without a trailing `/`.
     pub base_url: String,
     pub max_retries: u32,
@@ -32,17 +37,29 @@ impl Config {
     pub(crate) fn from_js(options: &JsValue) -> Result<Config, JsValue> {
         if !options.is_object() || js_sys::Array::is_array(options) {
             return Err(type_error(&format!(
-                "expected the options `{{ apiKey, baseUrl?, maxRetries?, timeoutMs? }}`, got {}",
+                "expected the options `{{ apiKey, baseUrl?, maxRetries?, timeoutMs? }}` or \
+                 `{{ publicKey, userToken, baseUrl?, maxRetries?, timeoutMs? }}`, got {}",
                 describe(options)
             )));
         }
-        let api_key = match get(options, "apiKey")?.as_string() {
-            Some(key) if !key.is_empty() => key,
-            _ => return Err(type_error("expected `apiKey` to be a non-empty string")),
+        let api_key = get(options, "apiKey")?;
+        let public_key = get(options, "publicKey")?;
+        let user_token = get(options, "userToken")?;
+        let form = form(!api_key.is_undefined(), !public_key.is_undefined(), !user_token.is_undefined())
+            .map_err(type_error)?;
+        let (key, user_token) = match form {
+            Form::SecretKey => (key_option(&api_key, "apiKey")?, None),
+            Form::PublicKey => {
+                let key = key_option(&public_key, "publicKey")?;
+                if key.starts_with("sk_") {
+                    return Err(type_error(
+                        "`publicKey` is a secret key (`sk_…`): pass the environment's public key (`pk_…`), \
+                         and keep secret keys on servers",
+                    ));
+                }
+                (key, Some(UserToken::from_option(user_token)?))
+            }
         };
-        if !api_key.bytes().all(|byte| (0x21..=0x7E).contains(&byte)) {
-            return Err(type_error("`apiKey` must be printable ASCII without spaces: it is sent in a header"));
-        }
         let base_url = match get(options, "baseUrl")? {
             value if value.is_undefined() => DEFAULT_BASE_URL.to_string(),
             value => value.as_string().ok_or_else(|| type_error("expected `baseUrl` to be a string"))?,
@@ -66,7 +83,12 @@ impl Config {
             return Err(js_sys::RangeError::new("expected `timeoutMs` to be a number of milliseconds above 0").into());
         }
         let allow_browser = get(options, "dangerouslyAllowBrowser")?.is_truthy();
-        if api_key.starts_with("sk_") && !allow_browser && !is_loopback(&url.hostname()) && in_browser() {
+        if user_token.is_none()
+            && key.starts_with("sk_")
+            && !allow_browser
+            && !is_loopback(&url.hostname())
+            && in_browser()
+        {
             return Err(js_sys::Error::new(&format!(
                 "refusing to send a secret key (`sk_…`) from a browser to `{}`: anyone who loads the page can read it; \
                  call the API from a server, or pass `dangerouslyAllowBrowser: true` if you accept that",
@@ -75,12 +97,55 @@ impl Config {
             .into());
         }
         Ok(Config {
-            api_key,
+            key,
+            user_token,
             base_url: base_url.trim_end_matches('/').to_string(),
             max_retries: max_retries as u32,
             timeout_ms,
         })
     }
+}
+
+/// How the client authenticates.
+#[derive(Debug, PartialEq, Eq)]
+enum Form {
+    /// `apiKey`: a secret key, for servers.
+    SecretKey,
+    /// `publicKey` and `userToken`: enhanced security mode, for browsers.
+    PublicKey,
+}
+
+/// Which form the options take, from which of `apiKey`, `publicKey` and
+/// `userToken` are given; the `TypeError`'s message when none fits.
+fn form(api_key: bool, public_key: bool, user_token: bool) -> Result<Form, &'static str> {
+    match (api_key, public_key, user_token) {
+        (true, true, _) => Err("pass either `apiKey` (a secret key, on a server) or `publicKey` with `userToken` \
+             (in a browser), not both"),
+        (true, false, true) => {
+            Err("`userToken` goes with `publicKey`, not with `apiKey`: a secret key needs no user token")
+        }
+        (true, false, false) => Ok(Form::SecretKey),
+        (false, true, true) => Ok(Form::PublicKey),
+        (false, true, false) => Err("`publicKey` needs `userToken`: the signed-in user's token (a string, or a \
+             function returning one or a promise of one)"),
+        (false, false, _) => Err("expected `apiKey` (a secret key, on a server) or `publicKey` and `userToken` \
+             (in a browser)"),
+    }
+}
+
+/// `apiKey` or `publicKey`: a non-empty string that fits in a header.
+fn key_option(value: &JsValue, name: &str) -> Result<String, JsValue> {
+    let key = match value.as_string() {
+        Some(key) if !key.is_empty() => key,
+        Some(_) => return Err(type_error(&format!("expected `{name}` to be a non-empty string, got an empty one"))),
+        None => {
+            return Err(type_error(&format!("expected `{name}` to be a non-empty string, got {}", describe(value))))
+        }
+    };
+    if check_token(&key).is_err() {
+        return Err(type_error(&format!("`{name}` must be printable ASCII without spaces: it is sent in a header")));
+    }
+    Ok(key)
 }
 
 fn get(options: &JsValue, key: &str) -> Result<JsValue, JsValue> {
@@ -117,4 +182,27 @@ pub(crate) fn signal_option(options: &JsValue) -> Result<Option<web_sys::AbortSi
         .dyn_into::<web_sys::AbortSignal>()
         .map(Some)
         .map_err(|value| type_error(&format!("expected `signal` to be an AbortSignal, got {}", describe(&value))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{form, Form};
+
+    #[test]
+    fn exactly_one_key_and_a_token_only_with_the_public_key() {
+        assert_eq!(form(true, false, false), Ok(Form::SecretKey));
+        assert_eq!(form(false, true, true), Ok(Form::PublicKey));
+        let refused = [
+            ((true, true, false), "not both"),
+            ((true, true, true), "not both"),
+            ((true, false, true), "`userToken` goes with `publicKey`"),
+            ((false, true, false), "`publicKey` needs `userToken`"),
+            ((false, false, false), "expected `apiKey`"),
+            ((false, false, true), "expected `apiKey`"),
+        ];
+        for ((api_key, public_key, user_token), expected) in refused {
+            let message = form(api_key, public_key, user_token).unwrap_err();
+            assert!(message.contains(expected), "{message}");
+        }
+    }
 }
