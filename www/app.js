@@ -214,20 +214,41 @@ function fillForm(user) {
 
 // ------------------------------------------------------------ the calls
 
+/**
+ * The user token of the signed-in user (the id in the form), from the
+ * stand-in for the app's backend (www/serve.mjs), as an app would fetch
+ * it from its own server.
+ */
+async function signedInUserToken() {
+  const userId = $("user_id").value;
+  const answer = await fetch(`/backend/user-token?user_id=${encodeURIComponent(userId)}`);
+  if (!answer.ok) throw new Error(`the backend gave no user token (${answer.status})`);
+  return (await answer.json()).token;
+}
+
+/** Shows the secret-key warning only while a secret key is chosen. */
+function showKeyNotes() {
+  const secret = $("api-key").value.trim().startsWith("sk_");
+  $("key-warning").hidden = !secret;
+  $("key-note").hidden = secret;
+}
+
 /** A client for the settings as they are now, or null (the reason is shown). */
 function makeClient() {
   const problem = $("settings-problem");
   try {
-    const client = new IdentifyClient({
-      apiKey: $("api-key").value.trim(),
+    const key = $("api-key").value.trim();
+    const common = {
       baseUrl: $("base-url").value.trim(),
       timeoutMs: TIMEOUT_MS,
       // A person is at the keyboard: say at once what went wrong (a 429 and
       // its wait, an unreachable Worker) rather than wait and retry unseen.
       maxRetries: 0,
-      // A local development tool (see the warning in Settings).
-      dangerouslyAllowBrowser: true,
-    });
+    };
+    const client = key.startsWith("pk_")
+      ? new IdentifyClient({ ...common, publicKey: key, userToken: signedInUserToken })
+      : // A local development tool (see the warning in Settings).
+        new IdentifyClient({ ...common, apiKey: key, dangerouslyAllowBrowser: true });
     problem.hidden = true;
     return client;
   } catch (error) {
@@ -466,6 +487,8 @@ form.addEventListener("input", refresh);
 form.addEventListener("submit", identify);
 loadButton.addEventListener("click", load);
 $("new-user").addEventListener("click", () => newUser());
+$("api-key").addEventListener("input", showKeyNotes);
+showKeyNotes();
 newUser({ focus: false });
 say("Ready. Fill in a user id and any fields, then Identify.");
 document.documentElement.dataset.ready = "true";

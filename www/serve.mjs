@@ -3,11 +3,18 @@
 // (pkg/) at `/pkg/`. No dependencies, no build step: the page imports the
 // package through its import map, as a user's app would.
 //
-//   node www/serve.mjs [--host 127.0.0.1] [--port 5173] [--pkg DIR]
+// It also stands in for the customer's backend (contract §6a): `GET
+// /backend/user-token?user_id=ID` answers `{ "token": ... }`, an RS256 user
+// token for that user, signed with the development key (dev/signing-key.pem),
+// valid for an hour. A real backend signs only for the user signed in to it.
+//
+//   node www/serve.mjs [--host 127.0.0.1] [--port 5173] [--pkg DIR] [--signing-key PEM]
 //
 // `--port 0` picks a free port. Once listening it prints one line,
 // `page: http://HOST:PORT/`, which scripts read to find the page.
 
+import { createSign } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { dirname, extname, join, resolve, sep } from "node:path";
@@ -20,8 +27,18 @@ const { values: options } = parseArgs({
     host: { type: "string", default: "127.0.0.1" },
     port: { type: "string", default: "5173" },
     pkg: { type: "string", default: join(here, "..", "pkg") },
+    "signing-key": { type: "string", default: join(here, "..", "dev", "signing-key.pem") },
   },
 });
+const signingKey = readFileSync(options["signing-key"], "utf8");
+
+/** An RS256 JWT for `userId`, as Knock's `signUserToken` makes them. */
+function userToken(userId) {
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const now = Math.floor(Date.now() / 1000);
+  const signed = `${part({ alg: "RS256", typ: "JWT" })}.${part({ sub: userId, iat: now, exp: now + 3600 })}`;
+  return `${signed}.${createSign("RSA-SHA256").update(signed).sign(signingKey).toString("base64url")}`;
+}
 
 /** URL prefix → folder served under it; the longest prefix is tried first. */
 const roots = [
@@ -67,6 +84,12 @@ async function answer(req, res) {
   } catch {
     res.writeHead(400, { "Content-Type": "text/plain; charset=utf-8" });
     return res.end("bad request path\n");
+  }
+  if (pathname === "/backend/user-token") {
+    const userId = new URL(req.url, "http://page").searchParams.get("user_id");
+    const body = JSON.stringify(userId ? { token: userToken(userId) } : { error: "user_id is required" });
+    res.writeHead(userId ? 200 : 400, { "Content-Type": "application/json", "Cache-Control": "no-store" });
+    return res.end(body);
   }
   if (pathname.includes("\0")) pathname = "/\0";
   let file = fileFor(pathname);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
-import { DEV_KEY, ROOT, launchFirefox, startPage, startWorker } from "./servers.mjs";
+import { DEV_KEY, PUBLIC_KEY, ROOT, launchFirefox, startPage, startWorker } from "./servers.mjs";
 
 /** The browser's own zone, set on Firefox's process, so preselection is checked, not assumed. */
 const BROWSER_ZONE = "Asia/Tokyo";
@@ -95,7 +95,7 @@ describe("one person's session in Firefox", () => {
   test("a phone number not in E.164 shows the package's message as it is typed, and Identify counts it", async () => {
     const { tab } = session;
     assert.equal(await tab.$eval("#timezone", (field) => field.value), BROWSER_ZONE);
-    assert.equal(await tab.$eval("#api-key", (field) => field.value), DEV_KEY);
+    assert.equal(await tab.$eval("#api-key", (field) => field.value), PUBLIC_KEY);
     await fill(tab, "#user_id", USER_ID);
     await fill(tab, "#phone_number", "+1 (415) 555-2671");
     const expected = pkg.validate(USER_ID, { phone_number: "+1 (415) 555-2671" }).map((problem) => problem.message);

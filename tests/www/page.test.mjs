@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { DEV_KEY, ROOT, freePort, launchChromium, startPage, startWorker } from "./servers.mjs";
+import { DEV_KEY, PUBLIC_KEY, ROOT, freePort, launchChromium, startPage, startWorker } from "./servers.mjs";
 
 /** Where the screenshot after a merge goes (scripts/test-www --screenshot: docs/). */
 const SCREENSHOT = resolve(ROOT, process.env.WWW_SCREENSHOT ?? "target/www/screenshot.png");
@@ -106,7 +106,8 @@ describe("one person's session", () => {
   test("a new user starts with the browser's own time zone; a bad phone number shows the package's message", async () => {
     const { tab } = session;
     assert.equal(await tab.inputValue("#timezone"), BROWSER_ZONE);
-    assert.equal(await tab.inputValue("#api-key"), DEV_KEY);
+    assert.equal(await tab.inputValue("#api-key"), PUBLIC_KEY, "no secret key in the page by default");
+    assert.ok(await tab.isHidden("#key-warning"), "the secret-key warning only for a secret key");
     await tab.fill("#user_id", USER_ID);
     await tab.fill("#phone_number", "+1 (415) 555-2671");
     // The contract's words (fixture phone_formatted), from the package in the page.
@@ -135,8 +136,14 @@ describe("one person's session", () => {
     await tab.fill("#locale", "fr-BE");
     await tab.fill("#custom", '{"plan": {"tier": "pro", "seats": 3}}');
     await tab.fill("#preferences", '{"default": {"channel_types": {"email": true, "sms": false}}}');
+    const sent = tab.waitForRequest((request) => request.method() === "PUT" && request.url().startsWith(worker.url));
     const status = await identify(tab);
     assert.match(status, /Identified “jane-doe”/);
+    // The public key and a user token for the signed-in user, from the stand-in backend.
+    const headers = (await sent).headers();
+    assert.equal(headers.authorization, `Bearer ${PUBLIC_KEY}`);
+    const claims = JSON.parse(Buffer.from(headers["x-knock-user-token"].split(".")[1], "base64url"));
+    assert.equal(claims.sub, USER_ID);
     const shown = JSON.parse(await tab.textContent("#returned-user"));
     const stored = await storedUser(USER_ID);
     assert.equal(stored.status, 200);
@@ -217,15 +224,17 @@ describe("one person's session", () => {
     assert.ok(Object.hasOwn(stored.body, "email"), "a key is never deleted by identify");
   });
 
-  test("a wrong key shows the 401 in plain words", async () => {
+  test("a wrong key shows the 401 in plain words; a secret key brings its warning", async () => {
     const { tab } = session;
     await tab.fill("#api-key", "sk_test_wrong");
+    assert.ok(await tab.isVisible("#key-warning"));
     const status = await identify(tab);
     assert.match(status, /The API key was refused \(401\): check the key in Settings\./);
     assert.match(status, /Request id: req_/);
     assert.equal(await tab.getAttribute("#status", "class"), "error");
     assert.doesNotMatch(status, /\bat \S+:\d+|Error:|ApiError/, "no stack or class name");
-    await tab.fill("#api-key", DEV_KEY);
+    await tab.fill("#api-key", PUBLIC_KEY);
+    assert.ok(await tab.isHidden("#key-warning"));
   });
 
   test("Load of an unknown id says so (404)", async () => {

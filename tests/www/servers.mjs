@@ -12,8 +12,10 @@ import { chromium } from "playwright-core";
 import puppeteer from "puppeteer-core";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
-/** The development key of .dev.vars. */
+/** The development secret key of .dev.vars (the tests' own reads of the Worker). */
 export const DEV_KEY = "sk_test_local";
+/** The development public key of .dev.vars: the page's default. */
+export const PUBLIC_KEY = "pk_test_local";
 
 /** Debian's Chromium, as root (hence --no-sandbox); never a downloaded browser. */
 const CHROMIUM_ARGS = [
