@@ -47,6 +47,7 @@ pub mod js;
 mod json;
 mod merge;
 mod model;
+mod parts;
 mod record;
 mod timestamp;
 mod validate;
@@ -57,6 +58,9 @@ pub use error::{IdentifyError, Problem, ProblemType};
 pub use identify::{identify, parse_request, parse_request_bytes, validate, MAX_BODY_BYTES, MAX_DEPTH};
 pub use merge::merge;
 pub use model::{time_zone_names, FieldError, StandardField, TZDB_VERSION};
+pub use parts::{
+    channel_data_answer, channel_data_body, preference_set_answer, preference_set_body, unset_channel_data_body,
+};
 pub use record::StoredUser;
 pub use timestamp::Timestamp;
 pub use validate::{

@@ -6,6 +6,7 @@
 mod channel_data;
 mod preferences;
 
+pub(crate) use channel_data::is_uuid;
 #[cfg(all(test, feature = "js"))]
 pub(crate) use preferences::CHANNEL_TYPES;
 pub(crate) use preferences::PERSISTENCE_STRATEGY;
@@ -154,7 +155,7 @@ impl<'a> Path<'a> {
         Path::Index(self, index)
     }
 
-    fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         self.render_into(&mut out);
         out

@@ -63,12 +63,21 @@ impl ApiError {
 
     /// 404 `resource_missing` for a path that is no route.
     pub fn route_missing() -> Self {
-        ApiError::new(404, "resource_missing", "no such route: the users API is `/v1/users/{user_id}`")
+        ApiError::new(
+            404,
+            "resource_missing",
+            "no such route: the users API is `/v1/users/{user_id}`, with `/channel_data/{channel_id}` and `/preferences/{set_id}`",
+        )
     }
 
     /// 404 `resource_missing` for an unknown user.
     pub fn user_missing(user_id: &str) -> Self {
         ApiError::new(404, "resource_missing", format!("no user with id `{user_id}`"))
+    }
+
+    /// 404 `resource_missing` for a channel a user has no data for.
+    pub fn channel_data_missing(channel_id: &str) -> Self {
+        ApiError::new(404, "resource_missing", format!("the user has no data for channel `{channel_id}`"))
     }
 
     /// 405 `method_not_allowed`, with the `Allow` header.

@@ -1,6 +1,7 @@
 //! The message between the Worker and a user's Durable Object: the
-//! binding, and an internal request's headers (the environment, the user id
-//! and the API request's id), read and written in one place.
+//! binding, and an internal request's headers (the environment, the user id,
+//! the API request's id, and what the answer is: the user, one channel's
+//! data or one preference set), read and written in one place.
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use worker::Headers;
@@ -13,6 +14,64 @@ const ENVIRONMENT_HEADER: &str = "X-Environment";
 const USER_ID_HEADER: &str = "X-User-Id";
 /// The API request's id, for the object's log lines and error answers.
 pub const REQUEST_ID_HEADER: &str = "X-Request-ID";
+/// What the object answers with: absent for the user, else `channel_data/<id>`
+/// or `preferences/<id>`, the id percent-encoded.
+const ANSWER_HEADER: &str = "X-Answer";
+/// Present on a write that applies only to a user the object holds.
+const IF_EXISTS_HEADER: &str = "X-If-Exists";
+
+/// What an object's answer to a read or a write holds (contract §4, §5a).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// The user, in the response shape of identify.
+    User,
+    /// The `ChannelData` of one channel.
+    ChannelData(String),
+    /// One `PreferenceSet`.
+    PreferenceSet(String),
+}
+
+/// One internal request's options beside its target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub answer: Answer,
+    /// A write that applies only to a user the object holds (else a 404, nothing written).
+    pub if_exists: bool,
+}
+
+impl Options {
+    /// Puts the options in an internal request's headers.
+    pub fn write_headers(&self, headers: &Headers) -> worker::Result<()> {
+        let encode = |id: &str| utf8_percent_encode(id, NON_ALPHANUMERIC).to_string();
+        match &self.answer {
+            Answer::User => {}
+            Answer::ChannelData(id) => headers.set(ANSWER_HEADER, &format!("channel_data/{}", encode(id)))?,
+            Answer::PreferenceSet(id) => headers.set(ANSWER_HEADER, &format!("preferences/{}", encode(id)))?,
+        }
+        if self.if_exists {
+            headers.set(IF_EXISTS_HEADER, "1")?;
+        }
+        Ok(())
+    }
+
+    /// The options of an internal request.
+    pub fn from_headers(headers: &Headers) -> worker::Result<Options> {
+        let decode = |id: &str| percent_decode_str(id).decode_utf8().map(|id| id.into_owned());
+        let answer = match headers.get(ANSWER_HEADER)? {
+            None => Answer::User,
+            Some(value) => match value.split_once('/') {
+                Some(("channel_data", id)) => {
+                    Answer::ChannelData(decode(id).map_err(|_| "a channel id that is not UTF-8")?)
+                }
+                Some(("preferences", id)) => {
+                    Answer::PreferenceSet(decode(id).map_err(|_| "a set id that is not UTF-8")?)
+                }
+                _ => return Err("an unknown answer header".into()),
+            },
+        };
+        Ok(Options { answer, if_exists: headers.get(IF_EXISTS_HEADER)?.is_some() })
+    }
+}
 
 /// The user a request to an object is about.
 #[derive(Debug, Clone, PartialEq, Eq)]

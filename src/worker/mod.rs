@@ -27,12 +27,16 @@ mod route;
 mod sql;
 mod user_token;
 
-use crate::{check_user_id, parse_request_bytes, user_id_from_utf8};
+use crate::{
+    channel_data_body, check_user_id, parse_request_bytes, preference_set_body, unset_channel_data_body,
+    user_id_from_utf8,
+};
 use auth::{ApiKeys, Caller};
 use error::ApiError;
 use message::REQUEST_ID_HEADER;
+use message::{Answer, Options};
 use object_client::UserObjectClient;
-use route::{Route, UserMethod};
+use route::{Operation, Route};
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{console_error, event, Context, Env, Request, Response};
 
@@ -84,40 +88,76 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
     let keys = ApiKeys::from_env(env)?;
     let route = Route::parse(&req.inner().url())?;
     let method_name = req.inner().method();
-    let method = match route.method(&method_name) {
-        Some(method) => method,
+    let operation = match route.operation(&method_name) {
+        Some(operation) => operation,
         None if method_name == "OPTIONS" && cors_allowed => return cors::preflight(req),
-        None => return Err(ApiError::method_not_allowed(Route::ALLOW)),
+        None => return Err(ApiError::method_not_allowed(route.allow())),
     };
     let caller = keys.authenticate(req.headers())?;
     let environment = caller.environment();
-    if let (Caller::Public(_), UserMethod::Delete) = (&caller, method) {
+    if let (Caller::Public(_), Operation::DeleteUser) = (&caller, &operation) {
         return Err(ApiError::forbidden("a public key may identify and read its signed-in user, not delete users"));
     }
-    let limiter = match method {
-        UserMethod::Put => IDENTIFY_LIMITER,
-        UserMethod::Get => GET_LIMITER,
-        UserMethod::Delete => DELETE_LIMITER,
+    let limiter = match operation {
+        Operation::DeleteUser => DELETE_LIMITER,
+        _ if operation.reads() => GET_LIMITER,
+        _ => IDENTIFY_LIMITER,
     };
     rate_limit(env, limiter, environment).await?;
     let id_bytes = route.user_id();
     if let Caller::Public(public_key) = &caller {
         check_user_token(req, &public_key.signing_keys, &id_bytes).await?;
     }
-    match method {
-        UserMethod::Put => {
-            body::check_content_type(req.headers())?;
-            let bytes = body::read_capped(req).await?;
+    if let Some(problem) = route.part_id_problem() {
+        return Err(ApiError::invalid_params(vec![problem]));
+    }
+    let object = |user_id| UserObjectClient::new(env, environment, user_id, request_id);
+    let write = |answer| Options { answer, if_exists: false };
+    match operation {
+        Operation::Identify => {
+            let bytes = read_json_body(req).await?;
             // Every 400/413/422 is answered here, before the object.
             parse_request_bytes(&id_bytes, &bytes)?;
-            let user_id = checked_id(&id_bytes)?;
-            UserObjectClient::new(env, environment, user_id, request_id)?.identify(bytes).await
+            object(checked_id(&id_bytes)?)?.identify(bytes, write(Answer::User)).await
         }
-        UserMethod::Get => UserObjectClient::new(env, environment, checked_id(&id_bytes)?, request_id)?.get().await,
-        UserMethod::Delete => {
-            UserObjectClient::new(env, environment, checked_id(&id_bytes)?, request_id)?.delete().await
+        Operation::GetUser => object(checked_id(&id_bytes)?)?.get(Answer::User).await,
+        Operation::DeleteUser => object(checked_id(&id_bytes)?)?.delete().await,
+        Operation::GetChannelData(channel_id) => {
+            let user_id = checked_id(&id_bytes)?;
+            unset_channel_data_body(user_id, &channel_id)?; // checks the channel id
+            object(user_id)?.get(Answer::ChannelData(channel_id)).await
+        }
+        Operation::SetChannelData(channel_id) => {
+            let user_id = checked_id(&id_bytes)?;
+            let body = channel_data_body(user_id, &channel_id, &read_json_body(req).await?)?;
+            object(user_id)?.identify(body, write(Answer::ChannelData(channel_id))).await
+        }
+        Operation::UnsetChannelData(channel_id) => {
+            let user_id = checked_id(&id_bytes)?;
+            let body = unset_channel_data_body(user_id, &channel_id)?;
+            // Only a user that exists loses a channel (the object answers
+            // 404 for another, writing nothing); either way, a 204.
+            let options = Options { answer: Answer::User, if_exists: true };
+            object(user_id)?.identify(body, options).await?;
+            Ok(response::empty(204)?)
+        }
+        Operation::GetPreferenceSet(set_id) => {
+            let user_id = checked_id(&id_bytes)?;
+            preference_set_body(user_id, &set_id, b"{}")?; // checks the set id
+            object(user_id)?.get(Answer::PreferenceSet(set_id)).await
+        }
+        Operation::SetPreferenceSet(set_id) => {
+            let user_id = checked_id(&id_bytes)?;
+            let body = preference_set_body(user_id, &set_id, &read_json_body(req).await?)?;
+            object(user_id)?.identify(body, write(Answer::PreferenceSet(set_id))).await
         }
     }
+}
+
+/// A JSON body: its media type (415), at most 1 MiB of it (413).
+async fn read_json_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    body::check_content_type(req.headers())?;
+    body::read_capped(req).await
 }
 
 /// A public key's user token (contract §6a): present (401

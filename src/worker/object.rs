@@ -21,10 +21,10 @@
 use super::error::ApiError;
 use super::flush::plan_flush;
 use super::kv::Kv;
-use super::message::{Target, REQUEST_ID_HEADER};
+use super::message::{Answer, Options, Target, REQUEST_ID_HEADER};
 use super::response;
 use super::sql::{Tables, UserState};
-use crate::{merge, parse_request, StoredUser, Timestamp};
+use crate::{channel_data_answer, merge, parse_request, preference_set_answer, StoredUser, Timestamp};
 use worker::{console_error, durable_object, DurableObject, Env, Method, Request, Response, State};
 
 /// One user's Durable Object.
@@ -70,23 +70,29 @@ impl DurableObject for UserObject {
 impl UserObject {
     async fn serve(&self, req: &mut Request) -> Result<Response, ApiError> {
         let target = Target::from_headers(req.headers())?;
+        let options = Options::from_headers(req.headers())?;
         match req.method() {
             Method::Put => {
                 let body = req.bytes().await?;
-                self.identify(&target, &body).await
+                self.identify(&target, &body, &options).await
             }
-            Method::Get => self.get(&target).await,
+            Method::Get => self.get(&target, &options.answer).await,
             Method::Delete => self.delete(&target).await,
             method => Err(ApiError::internal(format!("user object: no operation for method {method:?}"))),
         }
     }
 
     /// Identify: read, merge and write as one step, then schedule the flush.
-    async fn identify(&self, target: &Target, body: &[u8]) -> Result<Response, ApiError> {
+    /// (The routes of one channel or one preference set are identifies too,
+    /// answered with that part.)
+    async fn identify(&self, target: &Target, body: &[u8], options: &Options) -> Result<Response, ApiError> {
         let request = parse_request(&target.user_id, body).map_err(|error| {
             ApiError::internal(format!("user object: the core refused a body the Worker accepted: {error}"))
         })?;
         let mut user = self.current_state(target).await?;
+        if options.if_exists && !user.holds_record() {
+            return Err(ApiError::user_missing(&target.user_id));
+        }
         // From the state's last read to the commit: no await, so no other
         // event of this object runs in between.
         let stored = if user.holds_record() { Some(self.required_record_json()?) } else { None };
@@ -99,16 +105,17 @@ impl UserObject {
         user.set_holds_record(true);
         user.last_write_ms = now;
         let alarm = plan_flush(&mut user, clock);
-        let answer = record.user_json().as_bytes().to_vec();
+        let answer = answer_of(&record, &options.answer);
         self.tables.commit(Some(record.into_json()), &user)?;
         self.arm(alarm).await;
-        Ok(response::json(200, answer)?)
+        answer
     }
 
-    /// GET: the record the object holds (adopted from KV if it held none).
-    async fn get(&self, target: &Target) -> Result<Response, ApiError> {
+    /// GET: the record the object holds (adopted from KV if it held none),
+    /// or the part of it asked for.
+    async fn get(&self, target: &Target, answer: &Answer) -> Result<Response, ApiError> {
         if self.current_state(target).await?.holds_record() {
-            Ok(response::json(200, self.required_record()?.user_json().as_bytes().to_vec())?)
+            answer_of(&self.required_record()?, answer)
         } else {
             Err(ApiError::user_missing(&target.user_id))
         }
@@ -187,6 +194,18 @@ async fn adopt(tables: &Tables, env: &Env, target: &Target) -> Result<(), ApiErr
     let written = js_sys::Date::parse(record.updated_at());
     user.last_write_ms = if written.is_finite() { written as i64 } else { 0 };
     Ok(tables.commit(Some(record.into_json()), &user)?)
+}
+
+/// The 200 of `answer` from `record`, or a 404 for a channel it has no data for.
+fn answer_of(record: &StoredUser, answer: &Answer) -> Result<Response, ApiError> {
+    let json = match answer {
+        Answer::User => record.user_json().to_owned(),
+        Answer::ChannelData(channel_id) => {
+            channel_data_answer(record, channel_id).ok_or_else(|| ApiError::channel_data_missing(channel_id))?
+        }
+        Answer::PreferenceSet(set_id) => preference_set_answer(record, set_id),
+    };
+    Ok(response::json(200, json.into_bytes())?)
 }
 
 /// An object holds one user: a request for another is a bug, never served.

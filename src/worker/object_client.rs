@@ -4,7 +4,7 @@
 //! not answer within [`OBJECT_TIMEOUT`]) is a 500 `internal_error`.
 
 use super::error::ApiError;
-use super::message::{Target, BINDING, REQUEST_ID_HEADER};
+use super::message::{Answer, Options, Target, BINDING, REQUEST_ID_HEADER};
 use super::response;
 use futures_util::future::{select, Either};
 use std::pin::pin;
@@ -38,26 +38,29 @@ impl<'a> UserObjectClient<'a> {
     /// Identify with a body the Worker has read and the core accepted:
     /// 200 with the user after this identify, or the object's 422 when the
     /// merged user would pass a limit (nothing written).
-    pub async fn identify(&self, body: Vec<u8>) -> Result<Response, ApiError> {
-        self.send(Method::Put, Some(body)).await
+    /// The answer is `options.answer`: the user, or the part of it that a
+    /// route of one channel or one preference set writes.
+    pub async fn identify(&self, body: Vec<u8>, options: Options) -> Result<Response, ApiError> {
+        self.send(Method::Put, Some(body), options).await
     }
 
-    /// GET: 200 with the user, or the object's 404 `resource_missing`.
-    pub async fn get(&self) -> Result<Response, ApiError> {
-        self.send(Method::Get, None).await
+    /// GET: 200 with the user (or the part asked), or the object's 404 `resource_missing`.
+    pub async fn get(&self, answer: Answer) -> Result<Response, ApiError> {
+        self.send(Method::Get, None, Options { answer, if_exists: false }).await
     }
 
     /// DELETE: 204, also for a user that did not exist.
     pub async fn delete(&self) -> Result<Response, ApiError> {
-        self.send(Method::Delete, None).await
+        self.send(Method::Delete, None, Options { answer: Answer::User, if_exists: false }).await
     }
 
     /// One internal request, and the object's answer as the API's: its 200,
     /// 204, 404 and 422 are the API's answers already (JSON from the same
     /// [`ApiError`]); anything else is a 500 (the object logged why).
-    async fn send(&self, method: Method, body: Option<Vec<u8>>) -> Result<Response, ApiError> {
+    async fn send(&self, method: Method, body: Option<Vec<u8>>, options: Options) -> Result<Response, ApiError> {
         let headers = Headers::new();
         self.target.write_headers(&headers)?;
+        options.write_headers(&headers)?;
         headers.set(REQUEST_ID_HEADER, self.request_id)?;
         let mut init = RequestInit::new();
         init.with_method(method).with_headers(headers);

@@ -1,54 +1,121 @@
-//! The one route, `/v1/users/{user_id}`, read from the request URL: the id is
-//! one path segment, percent-decoded here (workers-rs' `Request::path()` is
-//! not decoded). The URL reaches the Worker already normalised by workerd,
-//! so `%2E` and `%2E%2E` segments are resolved before this code sees them
-//! (`/v1/users/%2E%2E` arrives as `/v1/`): the ids `.` and `..` of contract §1
-//! cannot be sent over HTTP (the core still refuses them, for other callers).
+//! The routes, read from the request URL: `/v1/users/{user_id}` and, below
+//! it, `/channel_data/{channel_id}` and `/preferences/{set_id}` (contract
+//! §5, §5a). Each id is one path segment, percent-decoded here (workers-rs'
+//! `Request::path()` is not decoded). The URL reaches the Worker already
+//! normalised by workerd, so `%2E` and `%2E%2E` segments are resolved before
+//! this code sees them (`/v1/users/%2E%2E` arrives as `/v1/`): the ids `.`
+//! and `..` of contract §1 cannot be sent over HTTP (the core still refuses
+//! them, for other callers).
 
 use super::error::ApiError;
 use percent_encoding::percent_decode;
 
-/// The prefix of the users route.
+/// The prefix of the users routes.
 const USERS_PREFIX: &str = "/v1/users/";
 
-/// A request's path that names a user.
+/// A request's path that names a user, or one part of a user.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Route {
-    /// The id segment as sent, still percent-encoded.
+    /// The user id segment as sent, still percent-encoded.
     raw_id: String,
+    part: Part,
 }
 
-/// The methods of the users route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UserMethod {
-    Get,
-    Put,
-    Delete,
+/// What of the user the path names.
+#[derive(Debug, PartialEq, Eq)]
+enum Part {
+    User,
+    /// A channel's data; the channel id as sent.
+    ChannelData(String),
+    /// A preference set; the set id as sent.
+    PreferenceSet(String),
+}
+
+/// What a request asks, once its route and method are known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    Identify,
+    GetUser,
+    DeleteUser,
+    /// The channel id, percent-decoded (the core checks it).
+    GetChannelData(String),
+    SetChannelData(String),
+    UnsetChannelData(String),
+    /// The set id, percent-decoded.
+    GetPreferenceSet(String),
+    SetPreferenceSet(String),
+}
+
+impl Operation {
+    /// Whether the operation reads (its rate limit is GET's).
+    pub fn reads(&self) -> bool {
+        matches!(self, Operation::GetUser | Operation::GetChannelData(_) | Operation::GetPreferenceSet(_))
+    }
 }
 
 impl Route {
-    /// The `Allow` header of the users route.
+    /// The `Allow` header of the users route (and of a channel's data).
     pub const ALLOW: &'static str = "GET, PUT, DELETE";
+    /// The `Allow` header of a preference set's route.
+    const ALLOW_PREFERENCES: &'static str = "GET, PUT";
 
     /// The route of a request URL (`https://host/v1/users/jane?x=1`), or a 404.
     pub fn parse(url: &str) -> Result<Route, ApiError> {
         let path = path_of(url);
-        match path.strip_prefix(USERS_PREFIX) {
-            Some(segment) if !segment.contains('/') => Ok(Route { raw_id: segment.to_string() }),
-            _ => Err(ApiError::route_missing()),
+        let rest = path.strip_prefix(USERS_PREFIX).ok_or_else(ApiError::route_missing)?;
+        let segments: Vec<&str> = rest.split('/').collect();
+        let (raw_id, part) = match segments.as_slice() {
+            [id] => (id, Part::User),
+            [id, "channel_data", channel] if !channel.is_empty() => (id, Part::ChannelData((*channel).to_owned())),
+            [id, "preferences", set] if !set.is_empty() => (id, Part::PreferenceSet((*set).to_owned())),
+            _ => return Err(ApiError::route_missing()),
+        };
+        Ok(Route { raw_id: (*raw_id).to_owned(), part })
+    }
+
+    /// The `Allow` header of this route.
+    pub fn allow(&self) -> &'static str {
+        match self.part {
+            Part::PreferenceSet(_) => Route::ALLOW_PREFERENCES,
+            Part::User | Part::ChannelData(_) => Route::ALLOW,
         }
     }
 
-    /// The route's method for the request's method name, if the route has
-    /// it. The name as sent, not workers-rs' `Method`, which reads names it
+    /// The operation for the request's method name, if the route has it.
+    /// The name as sent, not workers-rs' `Method`, which reads names it
     /// does not know (`QUERY`, `PROPFIND`) as GET.
-    pub fn method(&self, name: &str) -> Option<UserMethod> {
-        match name {
-            "GET" => Some(UserMethod::Get),
-            "PUT" => Some(UserMethod::Put),
-            "DELETE" => Some(UserMethod::Delete),
-            _ => None,
-        }
+    pub fn operation(&self, name: &str) -> Option<Operation> {
+        let decoded =
+            |raw: &str| String::from_utf8_lossy(&percent_decode(raw.as_bytes()).collect::<Vec<u8>>()).into_owned();
+        Some(match (&self.part, name) {
+            (Part::User, "PUT") => Operation::Identify,
+            (Part::User, "GET") => Operation::GetUser,
+            (Part::User, "DELETE") => Operation::DeleteUser,
+            (Part::ChannelData(channel), "GET") => Operation::GetChannelData(decoded(channel)),
+            (Part::ChannelData(channel), "PUT") => Operation::SetChannelData(decoded(channel)),
+            (Part::ChannelData(channel), "DELETE") => Operation::UnsetChannelData(decoded(channel)),
+            (Part::PreferenceSet(set), "GET") => Operation::GetPreferenceSet(decoded(set)),
+            (Part::PreferenceSet(set), "PUT") => Operation::SetPreferenceSet(decoded(set)),
+            _ => return None,
+        })
+    }
+
+    /// A problem with the part's id (`channel_id` or `id`) when its
+    /// percent-decoded bytes are not UTF-8.
+    pub fn part_id_problem(&self) -> Option<crate::Problem> {
+        let (field, raw) = match &self.part {
+            Part::User => return None,
+            Part::ChannelData(raw) => ("channel_id", raw),
+            Part::PreferenceSet(raw) => ("id", raw),
+        };
+        let bytes: Vec<u8> = percent_decode(raw.as_bytes()).collect();
+        std::str::from_utf8(&bytes).is_err().then(|| {
+            crate::Problem::new(
+                field,
+                crate::ProblemType::Format,
+                format!("the `{field}` in the path is not UTF-8 once percent-decoded"),
+            )
+        })
     }
 
     /// The user id's bytes, percent-decoded (the core checks them).
@@ -78,6 +145,8 @@ mod tests {
             ("https://h/v1/users/", Some("")),
             ("https://h/v1/users/J%C3%BCrgen%20%C3%9Cnal#frag", Some("Jürgen Ünal")),
             ("https://h/v1/users/a/b", None),
+            ("https://h/v1/users/a/channel_data/", None),
+            ("https://h/v1/users/a/preferences/default/x", None),
             ("https://h/v1/users", None),
             ("https://h/v1/user/jane", None),
             ("https://h/", None),
@@ -86,6 +155,21 @@ mod tests {
             let id = Route::parse(url).ok().map(|route| route.user_id());
             assert_eq!(id.as_deref(), expected.map(str::as_bytes), "{url}");
         }
+    }
+
+    #[test]
+    fn reads_the_parts_of_a_user_and_their_methods() {
+        let route =
+            Route::parse("https://h/v1/users/jane/channel_data/97c5837d-c65c-4d54-aa39-080eeb81c69d").expect("a route");
+        assert_eq!(route.user_id(), b"jane");
+        let channel = "97c5837d-c65c-4d54-aa39-080eeb81c69d".to_owned();
+        assert_eq!(route.operation("DELETE"), Some(Operation::UnsetChannelData(channel)));
+        assert_eq!(route.allow(), "GET, PUT, DELETE");
+        let route = Route::parse("https://h/v1/users/jane/preferences/my%20set").expect("a route");
+        assert_eq!(route.operation("PUT"), Some(Operation::SetPreferenceSet("my set".into())));
+        assert_eq!(route.operation("DELETE"), None);
+        assert_eq!(route.allow(), "GET, PUT");
+        assert_eq!(Route::parse("https://h/v1/users/jane").unwrap().operation("PATCH"), None);
     }
 
     #[test]
