@@ -130,6 +130,20 @@ test("a public key may not DELETE, even with its own user's token; an unknown pu
   assertError(unknown, 401, "invalid_api_key");
 });
 
+test("a public key reaches its user's channel data and preference sets, and no one else's", async () => {
+  const id = "token-parts-1";
+  const token = tokenFor(id);
+  const channel = "97c5837d-c65c-4d54-aa39-080eeb81c69d";
+  const path = (user, part) => ({ path: `/v1/users/${user}/${part}` });
+  const set = await asUser("PUT", null, token, { ...path(id, `channel_data/${channel}`), body: '{"data": {"tokens": ["t"]}}' });
+  assert.equal(set.status, 200, set.text);
+  assert.equal((await asUser("GET", null, token, path(id, `channel_data/${channel}`))).status, 200);
+  assert.equal((await asUser("PUT", null, token, { ...path(id, "preferences/default"), body: '{"channel_types": {"email": false}}' })).status, 200);
+  assert.equal((await asUser("DELETE", null, token, path(id, `channel_data/${channel}`))).status, 204);
+  assertError(await asUser("PUT", null, token, { ...path("someone-else", "preferences/default"), body: "{}" }), 403, "forbidden");
+  assertError(await asUser("GET", null, null, path(id, "preferences/default")), 401, "user_token_missing");
+});
+
 test("CORS: an allowed origin's preflight for the token header is a 204 that allows it", async () => {
   const preflight = await fetch(userUrl(server.url, "cors-token"), {
     method: "OPTIONS",
