@@ -48,10 +48,15 @@ pub(crate) fn message_of(value: &JsValue) -> String {
 
 /// A user id: a JS string of valid Unicode.
 pub(crate) fn user_id(value: &JsValue) -> Result<String, JsValue> {
+    string_arg(value, "userId")
+}
+
+/// An id argument (`name` in messages): a JS string of valid Unicode.
+pub(crate) fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
     match value.dyn_ref::<JsString>() {
         Some(text) if text.is_valid_utf16() => Ok(String::from(text)),
-        Some(_) => Err(type_error("expected `userId` to be a string of valid Unicode, got a lone surrogate")),
-        None => Err(type_error(&format!("expected `userId` to be a string, got {}", describe(value)))),
+        Some(_) => Err(type_error(&format!("expected `{name}` to be a string of valid Unicode, got a lone surrogate"))),
+        None => Err(type_error(&format!("expected `{name}` to be a string, got {}", describe(value)))),
     }
 }
 
@@ -59,13 +64,18 @@ pub(crate) fn user_id(value: &JsValue) -> Result<String, JsValue> {
 /// which drops `undefined` fields and keeps own `__proto__` keys. A lone
 /// surrogate becomes U+FFFD, as `fetch` would send it.
 pub(crate) fn body_json(body: &JsValue) -> Result<String, JsValue> {
-    if body.is_undefined() || body.is_function() || body.is_symbol() {
-        return Err(type_error(&format!("expected `body` to be a JSON object, got {}", describe(body))));
+    json_of(body, "body")
+}
+
+/// [`body_json`] of the argument `name`.
+pub(crate) fn json_of(value: &JsValue, name: &str) -> Result<String, JsValue> {
+    if value.is_undefined() || value.is_function() || value.is_symbol() {
+        return Err(type_error(&format!("expected `{name}` to be a JSON object, got {}", describe(value))));
     }
-    let text = JSON::stringify(body)
-        .map_err(|error| type_error(&format!("`body` cannot be written as JSON: {}", message_of(&error))))?;
+    let text = JSON::stringify(value)
+        .map_err(|error| type_error(&format!("`{name}` cannot be written as JSON: {}", message_of(&error))))?;
     // `toJSON` may return `undefined`, which has no JSON text.
-    text.as_string().ok_or_else(|| type_error("`body` cannot be written as JSON: it has no JSON text"))
+    text.as_string().ok_or_else(|| type_error(&format!("`{name}` cannot be written as JSON: it has no JSON text")))
 }
 
 /// JSON text given as a string or as the bytes of one; `name` is the

@@ -46,8 +46,8 @@ export type WorkflowSetting =
       conditions?: Condition[] | null;
     };
 
-/** A preference set (contract §2). */
-export type PreferenceSet = {
+/** A preference set as it is written (contract §2): in `IdentifyBody.preferences`, and `setPreferences`' argument. */
+export type PreferenceSetRequest = {
   workflows?: { [key: string]: WorkflowSetting } | null;
   categories?: { [key: string]: WorkflowSetting } | null;
   channel_types?: { [type in ChannelType]?: ChannelSetting } | null;
@@ -66,7 +66,7 @@ export type IdentifyBody = {
   phone_number?: string | null;
   timezone?: string | null;
   channel_data?: { [channelId: string]: { [key: string]: JsonValue } | null } | null;
-  preferences?: { [setId: string]: PreferenceSet } | null;
+  preferences?: { [setId: string]: PreferenceSetRequest } | null;
   id?: string | null;
   [property: string]: unknown;
 };
@@ -85,6 +85,30 @@ export type User = {
   /** RFC 3339, UTC, milliseconds: `2024-05-01T12:00:00.000Z`. */
   updated_at: string;
   [property: string]: JsonValue;
+};
+
+/** One channel's data of a user, as the API answers it (`getChannelData`, `setChannelData`). */
+export type ChannelData = {
+  __typename: "ChannelData";
+  /** The channel's id, a UUID. */
+  channel_id: string;
+  /** The channel's data, e.g. `{ tokens: [...] }` for a push channel. */
+  data: { [key: string]: JsonValue };
+};
+
+/**
+ * One preference set of a user, as the API answers it (`getPreferences`, `setPreferences`):
+ * `categories`, `channel_types` and `workflows` always (`null` when unset), then the set's other keys.
+ */
+export type PreferenceSet = {
+  __typename: "PreferenceSet";
+  /** The set's id, e.g. `"default"`. */
+  id: string;
+  categories: { [key: string]: WorkflowSetting } | null;
+  channel_types: { [type in ChannelType]?: ChannelSetting } | null;
+  workflows: { [key: string]: WorkflowSetting } | null;
+  channels?: { [channelId: string]: ChannelSetting } | null;
+  commercial_subscribed?: boolean | null;
 };
 
 /**
@@ -178,8 +202,8 @@ export interface RequestOptions {
 }
 
 /**
- * A client of the users API: `PUT`/`GET`/`DELETE {baseUrl}/v1/users/{userId}`,
- * with `Authorization: Bearer <apiKey>` (or `<publicKey>` and `X-Knock-User-Token`),
+ * A client of the users API: `PUT`/`GET`/`DELETE {baseUrl}/v1/users/{userId}`, and a
+ * user's `/channel_data/{channelId}` and `/preferences/{setId}` (ids percent-encoded), with `Authorization: Bearer <apiKey>` (or `<publicKey>` and `X-Knock-User-Token`),
  * retries and typed errors.
  */
 export class IdentifyClient {
@@ -198,6 +222,32 @@ export class IdentifyClient {
   get(userId: string, options?: RequestOptions): Promise<User>;
   /** Deletes the user; resolves also when there was none. */
   delete(userId: string, options?: RequestOptions): Promise<void>;
+  /**
+   * The user's data of one channel (`channelId`, a UUID); rejects with `ApiError` status 404 when
+   * there is none (or no such user). Bad ids reject with `ValidationError` (fields `user_id`,
+   * `channel_id`), nothing sent.
+   */
+  getChannelData(userId: string, channelId: string, options?: RequestOptions): Promise<ChannelData>;
+  /**
+   * Validates `{ data }` locally as the server does (rejects with `ValidationError`, problems at
+   * `data.…`, `channel_id`; nothing sent), then `PUT`s it: the channel's data is replaced whole
+   * (the user is created when new). Resolves to the channel data the server answers.
+   */
+  setChannelData(userId: string, channelId: string, data: { [key: string]: JsonValue }, options?: RequestOptions): Promise<ChannelData>;
+  /** Removes the user's data of one channel (`DELETE`); resolves also when there was none. Ids checked locally. */
+  unsetChannelData(userId: string, channelId: string, options?: RequestOptions): Promise<void>;
+  /**
+   * One preference set of the user (`setId` default `"default"`; an empty set when the user has
+   * none by that id); rejects with `ApiError` status 404 when there is no such user. Ids checked locally.
+   */
+  getPreferences(userId: string, setId?: string, options?: RequestOptions): Promise<PreferenceSet>;
+  /**
+   * Validates `set` locally as the server does (rejects with `ValidationError`, problems at the set's
+   * own fields, e.g. `channel_types.fax`, and `id` for the set id; nothing sent), then `PUT`s it as given:
+   * it replaces the stored set unless it says `__persistence_strategy__: "merge"`. Resolves to the set
+   * the server answers.
+   */
+  setPreferences(userId: string, setId: string, set: PreferenceSetRequest, options?: RequestOptions): Promise<PreferenceSet>;
   /** The base URL requests go to, without a trailing `/`. */
   readonly baseUrl: string;
   /** Frees the wasm memory of this client now rather than when it is garbage-collected. */

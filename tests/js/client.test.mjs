@@ -577,3 +577,191 @@ test("options: in a browser a public key needs no opt-in, a secret key does", ()
     if (!had.document) delete globalThis.document;
   }
 });
+
+// A user's channel data and preference sets (contract §5a): the same
+// calls, retries and errors; each request checked locally first by the
+// core's function for that route.
+const CHANNEL = "97c5837d-c65c-4d54-aa39-080eeb81c69d";
+const channelData = (data) => ({ __typename: "ChannelData", channel_id: CHANNEL, data });
+const preferenceSet = (id, fields = {}) => ({
+  __typename: "PreferenceSet",
+  id,
+  categories: null,
+  channel_types: null,
+  workflows: null,
+  ...fields,
+});
+const noContent = (req, res) => {
+  res.writeHead(204);
+  res.end();
+};
+
+test("setChannelData: PUT {data} to the channel's path, ids encoded; resolves to the answer", async () => {
+  const id = "jane doe+é@x?1";
+  const data = { tokens: ["push_token_1"], skipped: undefined };
+  server.script((req, res) => json(res, 200, channelData({ tokens: ["push_token_1"] })));
+  const answer = await client().setChannelData(id, CHANNEL, data);
+  assert.deepEqual(answer, channelData({ tokens: ["push_token_1"] }));
+  assert.equal(server.requests.length, 1);
+  const [req] = server.requests;
+  assert.equal(req.method, "PUT");
+  assert.equal(req.url, `/v1/users/jane%20doe%2B%C3%A9%40x%3F1/channel_data/${CHANNEL}`);
+  assert.equal(req.headers.authorization, `Bearer ${KEY}`);
+  assert.equal(req.headers.accept, "application/json");
+  assert.equal(req.headers["content-type"], "application/json");
+  assert.equal(req.body, JSON.stringify({ data }));
+  assert.deepEqual(JSON.parse(req.body), { data: { tokens: ["push_token_1"] } });
+});
+
+test("getChannelData: GET without a body; 404 is an ApiError resource_missing", async () => {
+  server.script((req, res) => json(res, 200, channelData({ tokens: ["t"] })));
+  assert.deepEqual(await client().getChannelData("user 1", CHANNEL), channelData({ tokens: ["t"] }));
+  const [req] = server.requests;
+  assert.equal(req.method, "GET");
+  assert.equal(req.url, `/v1/users/user%201/channel_data/${CHANNEL}`);
+  assert.equal(req.headers.authorization, `Bearer ${KEY}`);
+  assert.equal(req.headers["content-type"], undefined);
+  assert.equal(req.body, "");
+  server.script((req, res) => json(res, 404, apiError(404, "resource_missing", "no channel data")));
+  const error = await rejection(client().getChannelData("user-1", CHANNEL));
+  assert.ok(error instanceof ApiError);
+  assert.equal(error.status, 404);
+  assert.equal(error.code, "resource_missing");
+  assert.equal(server.requests.length, 1, "a 404 is not retried");
+});
+
+test("unsetChannelData: DELETE without a body, 204 resolves to undefined", async () => {
+  server.script(noContent);
+  assert.equal(await client().unsetChannelData("user-1", CHANNEL), undefined);
+  const [req] = server.requests;
+  assert.equal(req.method, "DELETE");
+  assert.equal(req.url, `/v1/users/user-1/channel_data/${CHANNEL}`);
+  assert.equal(req.body, "");
+});
+
+test("channel data refused locally: ValidationError at the route's fields, nothing sent", async () => {
+  server.script();
+  const c = client();
+  const cases = [
+    [c.getChannelData("user-1", "not-a-uuid"), [["channel_id", "format"]]],
+    [c.unsetChannelData("user-1", "not-a-uuid"), [["channel_id", "format"]]],
+    [c.setChannelData("user-1", "not-a-uuid", { tokens: ["a"] }), [["channel_id", "format"]]],
+    [c.setChannelData("user-1", CHANNEL, { tokens: ["a", 5] }), [["data.tokens.1", "type"]]],
+    [c.setChannelData("user-1", CHANNEL, ["a"]), [["data", "type"]]],
+    [c.setChannelData("user-1", CHANNEL, null), [["data", "type"]]],
+    [c.getChannelData("..", CHANNEL), [["user_id", "format"]]],
+    [c.setChannelData("", "nope", { tokens: ["a"] }), [["channel_id", "format"], ["user_id", "format"]]],
+  ];
+  for (const [promise, expected] of cases) {
+    const error = await rejection(promise);
+    assert.ok(error instanceof ValidationError, String(error));
+    assert.equal(error.status, 422);
+    assert.equal(error.code, "invalid_params");
+    assert.deepEqual(error.errors.map((problem) => [problem.field, problem.type]).sort(), expected, JSON.stringify(error.errors));
+  }
+  assert.ok((await rejection(c.getChannelData("user-1", 42))) instanceof TypeError);
+  assert.ok((await rejection(c.setChannelData("user-1", CHANNEL, undefined))) instanceof TypeError);
+  assert.equal(server.requests.length, 0);
+});
+
+test("setPreferences: PUT the set as given to the set's path; resolves to the answer", async () => {
+  const set = { __persistence_strategy__: "merge", channel_types: { email: false }, workflows: { welcome: true } };
+  const answered = preferenceSet("my set", { channel_types: { email: false }, workflows: { welcome: true } });
+  server.script((req, res) => json(res, 200, answered));
+  assert.deepEqual(await client().setPreferences("user-1", "my set", set), answered);
+  const [req] = server.requests;
+  assert.equal(req.method, "PUT");
+  assert.equal(req.url, "/v1/users/user-1/preferences/my%20set");
+  assert.equal(req.headers.authorization, `Bearer ${KEY}`);
+  assert.equal(req.headers["content-type"], "application/json");
+  assert.equal(req.body, JSON.stringify(set));
+});
+
+test("getPreferences: GET the set (\"default\" when omitted); 404 is an ApiError", async () => {
+  server.script(
+    (req, res) => json(res, 200, preferenceSet("default")),
+    (req, res) => json(res, 200, preferenceSet("a/b")),
+    (req, res) => json(res, 200, preferenceSet("default")),
+  );
+  assert.deepEqual(await client().getPreferences("user-1"), preferenceSet("default"));
+  assert.deepEqual(await client().getPreferences("user-1", "a/b"), preferenceSet("a/b"));
+  await client().getPreferences("user-1", undefined, { signal: new AbortController().signal });
+  assert.deepEqual(
+    server.requests.map((req) => [req.method, req.url, req.body]),
+    [
+      ["GET", "/v1/users/user-1/preferences/default", ""],
+      ["GET", "/v1/users/user-1/preferences/a%2Fb", ""],
+      ["GET", "/v1/users/user-1/preferences/default", ""],
+    ],
+  );
+  server.script((req, res) => json(res, 404, apiError(404, "resource_missing", "no user `ghost`")));
+  const error = await rejection(client().getPreferences("ghost"));
+  assert.ok(error instanceof ApiError);
+  assert.equal(error.status, 404);
+  assert.equal(error.code, "resource_missing");
+});
+
+test("preference sets refused locally: ValidationError at the set's fields and `id`, nothing sent", async () => {
+  server.script();
+  const c = client();
+  const cases = [
+    [c.setPreferences("user-1", "default", { channel_types: { fax: true } }), [["channel_types.fax", "unknown_value"]]],
+    [c.setPreferences("user-1", "default", []), [["", "type"]]],
+    [c.setPreferences("user-1", "", {}), [["id", "format"]]],
+    [c.getPreferences("user-1", ""), [["id", "format"]]],
+    // `.` and `..` are resolved away by URLs, even as `%2E`: no path can name them.
+    [c.getPreferences("user-1", ".."), [["id", "format"]]],
+    [c.setPreferences("user-1", ".", {}), [["id", "format"]]],
+    [c.getPreferences("a/b"), [["user_id", "format"]]],
+  ];
+  for (const [promise, expected] of cases) {
+    const error = await rejection(promise);
+    assert.ok(error instanceof ValidationError, String(error));
+    assert.equal(error.code, "invalid_params");
+    assert.deepEqual(error.errors.map((problem) => [problem.field, problem.type]), expected, JSON.stringify(error.errors));
+  }
+  assert.ok((await rejection(c.getPreferences("user-1", { signal: AbortSignal.abort() }))) instanceof TypeError);
+  assert.equal(server.requests.length, 0);
+});
+
+test("the part methods retry a 503 as identify does, sending the same request again", async () => {
+  const unavailable = (req, res) => json(res, 503, apiError(503, "internal_error", "unavailable"));
+  server.script(unavailable, (req, res) => json(res, 200, channelData({ tokens: ["t"] })));
+  assert.deepEqual(await client().setChannelData("user-1", CHANNEL, { tokens: ["t"] }), channelData({ tokens: ["t"] }));
+  assert.equal(server.requests.length, 2);
+  assert.deepEqual(server.requests[1].body, server.requests[0].body);
+  assert.equal(server.requests[1].url, server.requests[0].url);
+  assertWaitedAtLeast(server.gaps()[0], 375);
+  server.script(unavailable, unavailable);
+  const error = await rejection(client({ maxRetries: 1 }).getPreferences("user-1"));
+  assert.ok(error instanceof ApiError);
+  assert.equal(error.status, 503);
+  assert.equal(server.requests.length, 2);
+  server.script(unavailable, noContent);
+  assert.equal(await client().unsetChannelData("user-1", CHANNEL), undefined);
+  assert.deepEqual(server.requests.map((req) => req.method), ["DELETE", "DELETE"]);
+});
+
+test("the part methods with a public key send the user token; an aborted signal sends nothing", async () => {
+  server.script(
+    (req, res) => json(res, 200, channelData({ tokens: ["t"] })),
+    (req, res) => json(res, 200, preferenceSet("default")),
+  );
+  const c = publicClient(TOKEN);
+  await c.setChannelData("user-1", CHANNEL, { tokens: ["t"] });
+  await c.getPreferences("user-1");
+  for (const req of server.requests) {
+    assert.equal(req.headers.authorization, `Bearer ${PUBLIC_KEY}`);
+    assert.equal(req.headers["x-knock-user-token"], TOKEN);
+  }
+  server.script();
+  const signal = AbortSignal.abort();
+  for (const promise of [
+    c.getChannelData("user-1", CHANNEL, { signal }),
+    client().setPreferences("user-1", "default", {}, { signal }),
+    client().unsetChannelData("user-1", CHANNEL, { signal }),
+  ]) {
+    assert.ok((await rejection(promise)) instanceof AbortError);
+  }
+  assert.equal(server.requests.length, 0);
+});

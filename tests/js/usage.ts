@@ -24,6 +24,9 @@ import {
   type IdentifyClientPublicKeyOptions,
   type UserToken,
   type RequestOptions,
+  type ChannelData,
+  type PreferenceSet,
+  type PreferenceSetRequest,
 } from "knock-identify";
 
 const body: IdentifyBody = {
@@ -111,7 +114,32 @@ async function run(signal: AbortSignal): Promise<void> {
     }
   }
   const mine: User = await browserClient.identify("user-1", { name: "Jane" });
+
+  // A user's channel data and preference sets.
+  const channel = "97c5837d-c65c-4d54-aa39-080eeb81c69d";
+  const setData: ChannelData = await client.setChannelData("user-1", channel, { tokens: ["t1"] }, callOptions);
+  const gotData: ChannelData = await client.getChannelData("user-1", channel);
+  const channelId: string = gotData.channel_id;
+  const typename: "ChannelData" = setData.__typename;
+  const unset: void = await browserClient.unsetChannelData("user-1", channel, { signal });
+  const request: PreferenceSetRequest = { __persistence_strategy__: "merge", channel_types: { email: false } };
+  const written: PreferenceSet = await client.setPreferences("user-1", "default", request, { signal });
+  const read: PreferenceSet = await client.getPreferences("user-1");
+  const other: PreferenceSet = await client.getPreferences("user-1", "work", { signal });
+  const setId: string = read.id;
+  const email: ChannelSetting | undefined = written.channel_types?.email;
+  console.log(channelId, typename, unset, other.workflows, setId, email);
+  // @ts-expect-error channel data is an object of JSON values
+  await client.setChannelData("user-1", channel, "t1");
+  // @ts-expect-error a set id is a string
+  await client.getPreferences("user-1", 1);
+  // @ts-expect-error a channel type's setting is a boolean or conditions
+  await client.setPreferences("user-1", "default", { channel_types: { email: "yes" } });
+  // @ts-expect-error the answer's categories may be null
+  const categories: { [key: string]: unknown } = read.categories;
   console.log(identified.id, fetched.__typename, deleted, client.baseUrl, mine.id);
 }
+
+type ChannelSetting = boolean | { conditions: { variable: string; operator: string; argument: string | null }[] };
 
 console.log(now, kinds, fields, updatedAt, name, zones, wrong, badKind, run);

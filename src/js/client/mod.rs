@@ -6,9 +6,12 @@ mod options;
 mod retry;
 mod token;
 
-use crate::js::convert::{body_json, user_id};
+use crate::js::convert::{body_json, json_of, string_arg, user_id};
 use crate::js::errors::{abort_error, api_error, connection_error, timeout_error, validation_error, ApiErrorFields};
-use crate::{check_user_id, parse_request, IdentifyError};
+use crate::{
+    channel_data_body, check_user_id, parse_request, preference_set_body, unset_channel_data_body, IdentifyError,
+    Problem, ProblemType,
+};
 use fetch::{sleep, Attempt, Outcome};
 use gloo_net::http::Method;
 use options::{signal_option, Config};
@@ -19,8 +22,9 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
-/// A client of the users API (`PUT`/`GET`/`DELETE /v1/users/{userId}`).
-/// Its TypeScript declaration is in `types.rs` (optional call options).
+/// A client of the users API (`PUT`/`GET`/`DELETE /v1/users/{userId}`, and
+/// a user's `channel_data/{channelId}` and `preferences/{setId}`). Its
+/// TypeScript declaration is in `types.rs` (optional call options).
 #[wasm_bindgen(skip_typescript)]
 pub struct IdentifyClient {
     config: Rc<Config>,
@@ -57,8 +61,8 @@ impl IdentifyClient {
                 return Err(validation_error(error));
             }
             // The very text that was validated is sent.
-            let (_, body) = call(&config, Method::PUT, &id, Some(&text), signal.as_ref()).await?;
-            parse_user(&body)
+            let (_, body) = call(&config, Method::PUT, &[&id], Some(&text), signal.as_ref()).await?;
+            parse_answer(&body)
         })
     }
 
@@ -70,7 +74,7 @@ impl IdentifyClient {
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
         let request = self.bodyless(Method::GET, user_id_value, options);
-        future_to_promise(async move { parse_user(&request.await?) })
+        future_to_promise(async move { parse_answer(&request.await?) })
     }
 
     /// Deletes the user with this id; resolves also when there was none.
@@ -82,6 +86,114 @@ impl IdentifyClient {
     ) -> js_sys::Promise {
         let request = self.bodyless(Method::DELETE, user_id_value, options);
         future_to_promise(async move { request.await.map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// The data of one channel of the user; an `ApiError` with status 404
+    /// when there is none. The ids are checked locally first.
+    #[wasm_bindgen(js_name = getChannelData, unchecked_return_type = "Promise<ChannelData>")]
+    pub fn get_channel_data(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
+        #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id_value: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        let config = Rc::clone(&self.config);
+        future_to_promise(async move {
+            let signal = signal_of(options)?;
+            let (id, channel) = (user_id(&user_id_value)?, string_arg(&channel_id_value, "channelId")?);
+            // The unset's check is the Worker's check of a read's ids.
+            checked(unset_channel_data_body(&id, &channel), None)?;
+            let path = [id.as_str(), "channel_data", &channel];
+            let (_, body) = call(&config, Method::GET, &path, None, signal.as_ref()).await?;
+            parse_answer(&body)
+        })
+    }
+
+    /// Sets one channel's data (replacing what it had): validates
+    /// `{"data": data}` locally as the Worker does, then `PUT`s it.
+    #[wasm_bindgen(js_name = setChannelData, unchecked_return_type = "Promise<ChannelData>")]
+    pub fn set_channel_data(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
+        #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id_value: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "{ [key: string]: JsonValue }")] data: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        let config = Rc::clone(&self.config);
+        future_to_promise(async move {
+            let signal = signal_of(options)?;
+            let (id, channel) = (user_id(&user_id_value)?, string_arg(&channel_id_value, "channelId")?);
+            let text = format!(r#"{{"data":{}}}"#, json_of(&data, "data")?);
+            checked(channel_data_body(&id, &channel, text.as_bytes()), None)?;
+            let path = [id.as_str(), "channel_data", &channel];
+            let (_, body) = call(&config, Method::PUT, &path, Some(&text), signal.as_ref()).await?;
+            parse_answer(&body)
+        })
+    }
+
+    /// Removes one channel's data; resolves also when there was none.
+    #[wasm_bindgen(js_name = unsetChannelData, unchecked_return_type = "Promise<void>")]
+    pub fn unset_channel_data(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
+        #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id_value: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        let config = Rc::clone(&self.config);
+        future_to_promise(async move {
+            let signal = signal_of(options)?;
+            let (id, channel) = (user_id(&user_id_value)?, string_arg(&channel_id_value, "channelId")?);
+            checked(unset_channel_data_body(&id, &channel), None)?;
+            let path = [id.as_str(), "channel_data", &channel];
+            call(&config, Method::DELETE, &path, None, signal.as_ref()).await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// One preference set of the user (`setId` `"default"` when
+    /// `undefined`); an `ApiError` with status 404 when there is no such user.
+    #[wasm_bindgen(js_name = getPreferences, unchecked_return_type = "Promise<PreferenceSet>")]
+    pub fn get_preferences(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
+        #[wasm_bindgen(js_name = setId, unchecked_param_type = "string | undefined")] set_id_value: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        let config = Rc::clone(&self.config);
+        future_to_promise(async move {
+            let signal = signal_of(options)?;
+            let id = user_id(&user_id_value)?;
+            let set =
+                if set_id_value.is_undefined() { "default".to_owned() } else { string_arg(&set_id_value, "setId")? };
+            // An empty set's check is the Worker's check of a read's ids.
+            checked(preference_set_body(&id, &set, b"{}"), dot_segment_problem(&set))?;
+            let path = [id.as_str(), "preferences", &set];
+            let (_, body) = call(&config, Method::GET, &path, None, signal.as_ref()).await?;
+            parse_answer(&body)
+        })
+    }
+
+    /// Writes one preference set as given: it replaces the stored set
+    /// unless it says `"__persistence_strategy__": "merge"`. Validated
+    /// locally as the Worker does, then `PUT`.
+    #[wasm_bindgen(js_name = setPreferences, unchecked_return_type = "Promise<PreferenceSet>")]
+    pub fn set_preferences(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
+        #[wasm_bindgen(js_name = setId, unchecked_param_type = "string")] set_id_value: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "PreferenceSetRequest")] set: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        let config = Rc::clone(&self.config);
+        future_to_promise(async move {
+            let signal = signal_of(options)?;
+            let (id, set_id) = (user_id(&user_id_value)?, string_arg(&set_id_value, "setId")?);
+            let text = json_of(&set, "set")?;
+            checked(preference_set_body(&id, &set_id, text.as_bytes()), dot_segment_problem(&set_id))?;
+            let path = [id.as_str(), "preferences", &set_id];
+            let (_, body) = call(&config, Method::PUT, &path, Some(&text), signal.as_ref()).await?;
+            parse_answer(&body)
+        })
     }
 
     /// The base URL requests go to, without a trailing `/`.
@@ -102,10 +214,9 @@ impl IdentifyClient {
     ) -> impl std::future::Future<Output = Result<JsValue, JsValue>> {
         let config = Rc::clone(&self.config);
         async move {
-            let options = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
-            let signal = signal_option(&options)?;
+            let signal = signal_of(options)?;
             let id = checked_id(&user_id_value)?;
-            let (_, body) = call(&config, method, &id, None, signal.as_ref()).await?;
+            let (_, body) = call(&config, method, &[&id], None, signal.as_ref()).await?;
             Ok(body)
         }
     }
@@ -121,6 +232,41 @@ fn checked_id(value: &JsValue) -> Result<String, JsValue> {
     }
 }
 
+/// The call options' signal.
+fn signal_of(options: Option<js_sys::Object>) -> Result<Option<AbortSignal>, JsValue> {
+    signal_option(&options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED))
+}
+
+/// A route's request checked by the core (its identify body is not
+/// needed), with the client's own `extra` problem: a `ValidationError` when
+/// either refuses it.
+fn checked(core: Result<Vec<u8>, IdentifyError>, extra: Option<Problem>) -> Result<(), JsValue> {
+    let mut problems = match core {
+        Ok(_) => Vec::new(),
+        Err(IdentifyError::InvalidParams(problems)) => problems,
+        Err(other) => return Err(validation_error(other)),
+    };
+    problems.extend(extra);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(validation_error(IdentifyError::InvalidParams(problems)))
+    }
+}
+
+/// A set id of `.` or `..` is a valid key but no path segment: URLs
+/// resolve it away (also as `%2E`), so the request would reach another
+/// path. It is refused locally, on the route's field `id`.
+fn dot_segment_problem(set_id: &str) -> Option<Problem> {
+    matches!(set_id, "." | "..").then(|| {
+        Problem::new(
+            "id",
+            ProblemType::Format,
+            format!("a preference set id in a URL path must not be `{set_id}`: URLs resolve it away"),
+        )
+    })
+}
+
 #[wasm_bindgen]
 extern "C" {
     /// `JSON.parse` of a JS string, without copying it into wasm.
@@ -128,8 +274,8 @@ extern "C" {
     fn parse_json(text: &JsValue) -> Result<JsValue, JsValue>;
 }
 
-/// The answer's user, which must be JSON.
-fn parse_user(body: &JsValue) -> Result<JsValue, JsValue> {
+/// The answer's user, channel data or preference set, which must be JSON.
+fn parse_answer(body: &JsValue) -> Result<JsValue, JsValue> {
     parse_json(body).map_err(|_| {
         api_error(
             ApiErrorFields {
@@ -144,18 +290,19 @@ fn parse_user(body: &JsValue) -> Result<JsValue, JsValue> {
     })
 }
 
-/// Sends one call with retries: the successful answer's status and body, or
+/// Sends one call to `/v1/users/` and the `path`'s segments (each
+/// percent-encoded) with retries: the successful answer's status and body, or
 /// the typed error of the last attempt. With a user token function, the
 /// function is called before the first attempt, and once more (the attempt
 /// sent again at once) when the server answers `401 invalid_user_token`.
 async fn call(
     config: &Config,
     method: Method,
-    id: &str,
+    path: &[&str],
     body: Option<&str>,
     signal: Option<&AbortSignal>,
 ) -> Result<(u16, JsValue), JsValue> {
-    let url = format!("{}/v1/users/{}", config.base_url, encode_segment(id));
+    let url = users_url(&config.base_url, path);
     if signal.is_some_and(AbortSignal::aborted) {
         return Err(aborted(signal));
     }
@@ -282,7 +429,13 @@ fn error_fields(status: u16, body: &JsValue, header_request_id: Option<String>) 
     }
 }
 
-/// A user id as one path segment: every byte but RFC 3986's unreserved
+/// `{base_url}/v1/users/` and the `path`'s segments, each percent-encoded.
+fn users_url(base_url: &str, path: &[&str]) -> String {
+    let path: Vec<String> = path.iter().map(|segment| encode_segment(segment)).collect();
+    format!("{base_url}/v1/users/{}", path.join("/"))
+}
+
+/// A user id (or a channel or set id) as one path segment: every byte but RFC 3986's unreserved
 /// characters percent-encoded.
 fn encode_segment(id: &str) -> String {
     let mut out = String::with_capacity(id.len());
@@ -298,7 +451,8 @@ fn encode_segment(id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::encode_segment;
+    use super::{dot_segment_problem, encode_segment, users_url};
+    use crate::ProblemType;
 
     #[test]
     fn encodes_all_but_unreserved_characters() {
@@ -311,6 +465,31 @@ mod tests {
         ];
         for (id, expected) in cases {
             assert_eq!(encode_segment(id), expected, "{id}");
+        }
+    }
+
+    #[test]
+    fn a_part_path_encodes_each_segment() {
+        let base = "https://api.knock.app";
+        assert_eq!(users_url(base, &["a b/c"]), "https://api.knock.app/v1/users/a%20b%2Fc");
+        assert_eq!(
+            users_url(base, &["jane@x", "channel_data", "97c5837d-c65c-4d54-aa39-080eeb81c69d"]),
+            "https://api.knock.app/v1/users/jane%40x/channel_data/97c5837d-c65c-4d54-aa39-080eeb81c69d"
+        );
+        assert_eq!(
+            users_url(base, &["u", "preferences", "a/b?#"]),
+            "https://api.knock.app/v1/users/u/preferences/a%2Fb%3F%23"
+        );
+    }
+
+    #[test]
+    fn set_ids_that_urls_resolve_away_are_refused() {
+        for id in [".", ".."] {
+            let problem = dot_segment_problem(id).expect("refused");
+            assert_eq!((problem.field.as_str(), problem.kind), ("id", ProblemType::Format));
+        }
+        for id in ["default", "...", ".a", "a."] {
+            assert!(dot_segment_problem(id).is_none(), "{id}");
         }
     }
 }
