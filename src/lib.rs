@@ -40,6 +40,7 @@
 //! (`json/`) reads a document into a flat tape once and writes canonical
 //! JSON: no value is built in between, and no number goes through `f64`.
 
+mod bulk;
 mod error;
 mod identify;
 #[cfg(feature = "js")]
@@ -54,6 +55,7 @@ mod validate;
 #[cfg(feature = "worker")]
 mod worker;
 
+pub use bulk::{bulk_identify_users, BulkUser, MAX_BULK_BODY_BYTES, MAX_BULK_USERS};
 pub use error::{IdentifyError, Problem, ProblemType};
 pub use identify::{identify, parse_request, parse_request_bytes, validate, MAX_BODY_BYTES, MAX_DEPTH};
 pub use merge::merge;

@@ -227,6 +227,15 @@ impl Report {
         }
     }
 
+    /// Adds a problem already placed (a bulk request's, under `users.N`).
+    pub(crate) fn push(&mut self, problem: Problem) {
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(problem);
+        } else {
+            self.left_out += 1;
+        }
+    }
+
     pub(crate) fn add_new(&mut self, path: &Path<'_>, kind: ProblemType, message: impl Into<String>) {
         self.add(path, FieldError::new(kind, message));
     }

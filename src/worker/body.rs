@@ -31,12 +31,20 @@ pub fn check_content_type(headers: &Headers) -> Result<(), ApiError> {
     }
 }
 
-/// The body, or a 413 as soon as it is known to exceed the limit.
-pub async fn read_capped(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+/// The body, or a 413 as soon as it is known to exceed `limit` bytes
+/// (`MAX_BODY_BYTES` for every route but bulk identify).
+pub async fn read_capped(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let too_large = || {
+        if limit == MAX_BODY_BYTES {
+            IdentifyError::RequestTooLarge.into()
+        } else {
+            ApiError::body_too_large(limit)
+        }
+    };
     let declared =
         req.headers().get("Content-Length").ok().flatten().and_then(|length| length.trim().parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-        return Err(IdentifyError::RequestTooLarge.into());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(too_large());
     }
     if req.inner().body().is_none() {
         return Ok(Vec::new());
@@ -47,15 +55,15 @@ pub async fn read_capped(req: &mut Request) -> Result<Vec<u8>, ApiError> {
         // (`arrayBuffer()`) buffers at most the limit. (With a
         // Transfer-Encoding the length would not bind: stream instead.)
         let body = req.bytes().await?;
-        return if body.len() > MAX_BODY_BYTES { Err(IdentifyError::RequestTooLarge.into()) } else { Ok(body) };
+        return if body.len() > limit { Err(too_large()) } else { Ok(body) };
     }
     let mut stream = req.stream()?;
     let mut body = Vec::with_capacity(declared.map_or(0, |length| length as usize));
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
+        if body.len() + chunk.len() > limit {
             discard(stream, (body.len() + chunk.len()) as u64).await;
-            return Err(IdentifyError::RequestTooLarge.into());
+            return Err(too_large());
         }
         body.extend_from_slice(&chunk);
     }

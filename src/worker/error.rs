@@ -80,6 +80,20 @@ impl ApiError {
         ApiError::new(404, "resource_missing", format!("the user has no data for channel `{channel_id}`"))
     }
 
+    /// 404 `resource_missing` for an unknown bulk operation.
+    pub fn operation_missing(operation: &str) -> Self {
+        ApiError::new(404, "resource_missing", format!("no bulk operation with id `{operation}`"))
+    }
+
+    /// 413 `request_too_large` for a body over `limit` bytes.
+    pub fn body_too_large(limit: usize) -> Self {
+        ApiError::new(
+            413,
+            "request_too_large",
+            format!("the request body is larger than {limit} bytes ({} MiB)", limit / (1024 * 1024)),
+        )
+    }
+
     /// 405 `method_not_allowed`, with the `Allow` header.
     pub fn method_not_allowed(allow: &'static str) -> Self {
         let mut error = ApiError::new(405, "method_not_allowed", format!("method not allowed: use one of {allow}"));

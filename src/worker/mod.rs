@@ -15,6 +15,7 @@
 
 mod auth;
 mod body;
+mod bulk;
 mod cors;
 mod error;
 mod flush;
@@ -28,8 +29,8 @@ mod sql;
 mod user_token;
 
 use crate::{
-    channel_data_body, check_user_id, parse_request_bytes, preference_set_body, unset_channel_data_body,
-    user_id_from_utf8,
+    bulk_identify_users, channel_data_body, check_user_id, parse_request_bytes, preference_set_body,
+    unset_channel_data_body, user_id_from_utf8, MAX_BODY_BYTES, MAX_BULK_BODY_BYTES,
 };
 use auth::{ApiKeys, Caller};
 use error::ApiError;
@@ -51,6 +52,7 @@ extern "C" {
 const IDENTIFY_LIMITER: &str = "IDENTIFY_LIMITER";
 const GET_LIMITER: &str = "GET_LIMITER";
 const DELETE_LIMITER: &str = "DELETE_LIMITER";
+const BULK_LIMITER: &str = "BULK_LIMITER";
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
@@ -95,11 +97,16 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
     };
     let caller = keys.authenticate(req.headers())?;
     let environment = caller.environment();
-    if let (Caller::Public(_), Operation::DeleteUser) = (&caller, &operation) {
-        return Err(ApiError::forbidden("a public key may identify and read its signed-in user, not delete users"));
+    if let Caller::Public(_) = &caller {
+        if operation == Operation::DeleteUser || !operation.is_one_users() {
+            return Err(ApiError::forbidden(
+                "a public key may identify and read its signed-in user, not delete users or run bulk operations",
+            ));
+        }
     }
     let limiter = match operation {
         Operation::DeleteUser => DELETE_LIMITER,
+        Operation::BulkIdentify => BULK_LIMITER,
         _ if operation.reads() => GET_LIMITER,
         _ => IDENTIFY_LIMITER,
     };
@@ -114,8 +121,14 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
     let object = |user_id| UserObjectClient::new(env, environment, user_id, request_id);
     let write = |answer| Options { answer, if_exists: false };
     match operation {
+        Operation::BulkIdentify => {
+            let bytes = read_json_body(req, MAX_BULK_BODY_BYTES).await?;
+            let users = bulk_identify_users(&bytes)?;
+            bulk::start(env, environment, users, random_uuid()).await
+        }
+        Operation::GetBulkProgress(id) => bulk::get(env, environment, &id).await,
         Operation::Identify => {
-            let bytes = read_json_body(req).await?;
+            let bytes = read_json_body(req, MAX_BODY_BYTES).await?;
             // Every 400/413/422 is answered here, before the object.
             parse_request_bytes(&id_bytes, &bytes)?;
             object(checked_id(&id_bytes)?)?.identify(bytes, write(Answer::User)).await
@@ -129,7 +142,7 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
         }
         Operation::SetChannelData(channel_id) => {
             let user_id = checked_id(&id_bytes)?;
-            let body = channel_data_body(user_id, &channel_id, &read_json_body(req).await?)?;
+            let body = channel_data_body(user_id, &channel_id, &read_json_body(req, MAX_BODY_BYTES).await?)?;
             object(user_id)?.identify(body, write(Answer::ChannelData(channel_id))).await
         }
         Operation::UnsetChannelData(channel_id) => {
@@ -148,16 +161,16 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
         }
         Operation::SetPreferenceSet(set_id) => {
             let user_id = checked_id(&id_bytes)?;
-            let body = preference_set_body(user_id, &set_id, &read_json_body(req).await?)?;
+            let body = preference_set_body(user_id, &set_id, &read_json_body(req, MAX_BODY_BYTES).await?)?;
             object(user_id)?.identify(body, write(Answer::PreferenceSet(set_id))).await
         }
     }
 }
 
-/// A JSON body: its media type (415), at most 1 MiB of it (413).
-async fn read_json_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+/// A JSON body: its media type (415), at most `limit` bytes of it (413).
+async fn read_json_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     body::check_content_type(req.headers())?;
-    body::read_capped(req).await
+    body::read_capped(req, limit).await
 }
 
 /// A public key's user token (contract §6a): present (401

@@ -12,6 +12,8 @@ use percent_encoding::percent_decode;
 
 /// The prefix of the users routes.
 const USERS_PREFIX: &str = "/v1/users/";
+/// The prefix of a bulk operation's route.
+const OPERATIONS_PREFIX: &str = "/v1/bulk_operations/";
 
 /// A request's path that names a user, or one part of a user.
 #[derive(Debug, PartialEq, Eq)]
@@ -29,6 +31,10 @@ enum Part {
     ChannelData(String),
     /// A preference set; the set id as sent.
     PreferenceSet(String),
+    /// `/v1/users/bulk/identify`: no one user.
+    BulkIdentify,
+    /// `/v1/bulk_operations/{id}`; the id as sent.
+    BulkOperation(String),
 }
 
 /// What a request asks, once its route and method are known.
@@ -44,12 +50,27 @@ pub enum Operation {
     /// The set id, percent-decoded.
     GetPreferenceSet(String),
     SetPreferenceSet(String),
+    BulkIdentify,
+    /// The operation id, percent-decoded.
+    GetBulkProgress(String),
 }
 
 impl Operation {
     /// Whether the operation reads (its rate limit is GET's).
     pub fn reads(&self) -> bool {
-        matches!(self, Operation::GetUser | Operation::GetChannelData(_) | Operation::GetPreferenceSet(_))
+        matches!(
+            self,
+            Operation::GetUser
+                | Operation::GetChannelData(_)
+                | Operation::GetPreferenceSet(_)
+                | Operation::GetBulkProgress(_)
+        )
+    }
+
+    /// Whether the operation is about one user (a public key may reach
+    /// only its own user's; bulk operations are for secret keys).
+    pub fn is_one_users(&self) -> bool {
+        !matches!(self, Operation::BulkIdentify | Operation::GetBulkProgress(_))
     }
 }
 
@@ -62,9 +83,13 @@ impl Route {
     /// The route of a request URL (`https://host/v1/users/jane?x=1`), or a 404.
     pub fn parse(url: &str) -> Result<Route, ApiError> {
         let path = path_of(url);
+        if let Some(operation) = path.strip_prefix(OPERATIONS_PREFIX).filter(|id| !id.is_empty() && !id.contains('/')) {
+            return Ok(Route { raw_id: String::new(), part: Part::BulkOperation(operation.to_owned()) });
+        }
         let rest = path.strip_prefix(USERS_PREFIX).ok_or_else(ApiError::route_missing)?;
         let segments: Vec<&str> = rest.split('/').collect();
         let (raw_id, part) = match segments.as_slice() {
+            ["bulk", "identify"] => (&"", Part::BulkIdentify),
             [id] => (id, Part::User),
             [id, "channel_data", channel] if !channel.is_empty() => (id, Part::ChannelData((*channel).to_owned())),
             [id, "preferences", set] if !set.is_empty() => (id, Part::PreferenceSet((*set).to_owned())),
@@ -78,6 +103,8 @@ impl Route {
         match self.part {
             Part::PreferenceSet(_) => Route::ALLOW_PREFERENCES,
             Part::User | Part::ChannelData(_) => Route::ALLOW,
+            Part::BulkIdentify => "POST",
+            Part::BulkOperation(_) => "GET",
         }
     }
 
@@ -96,6 +123,8 @@ impl Route {
             (Part::ChannelData(channel), "DELETE") => Operation::UnsetChannelData(decoded(channel)),
             (Part::PreferenceSet(set), "GET") => Operation::GetPreferenceSet(decoded(set)),
             (Part::PreferenceSet(set), "PUT") => Operation::SetPreferenceSet(decoded(set)),
+            (Part::BulkIdentify, "POST") => Operation::BulkIdentify,
+            (Part::BulkOperation(id), "GET") => Operation::GetBulkProgress(decoded(id)),
             _ => return None,
         })
     }
@@ -104,7 +133,7 @@ impl Route {
     /// percent-decoded bytes are not UTF-8.
     pub fn part_id_problem(&self) -> Option<crate::Problem> {
         let (field, raw) = match &self.part {
-            Part::User => return None,
+            Part::User | Part::BulkIdentify | Part::BulkOperation(_) => return None,
             Part::ChannelData(raw) => ("channel_id", raw),
             Part::PreferenceSet(raw) => ("id", raw),
         };

@@ -39,7 +39,7 @@ export function tempDir(prefix) {
  */
 export async function startMiniflare({
   apiKeys = JSON.stringify(KEYS),
-  limits = { identify: 600, get: 2000, delete: 50 },
+  limits = { identify: 600, get: 2000, delete: 50, bulk: 10 },
   persist,
   allowedOrigins,
   vars = {},
@@ -63,12 +63,19 @@ export async function startMiniflare({
     kvNamespaces: ["USERS"],
     kvPersist: persist,
     // wrangler.toml's Durable Object binding (SQLite-backed), stored beside KV.
-    durableObjects: { USER_OBJECTS: { className: "UserObject", useSQLite: true } },
+    durableObjects: {
+      USER_OBJECTS: { className: "UserObject", useSQLite: true },
+      BULK_OPERATIONS: { className: "BulkOperation", useSQLite: true },
+    },
     durableObjectsPersist: persist,
+    // wrangler.toml's bulk queue, consumed by the same Worker.
+    queueProducers: { BULK_QUEUE: { queueName: "knock-identify-bulk" } },
+    queueConsumers: { "knock-identify-bulk": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 10 } },
     ratelimits: {
       IDENTIFY_LIMITER: { simple: { limit: limits.identify, period: 10 } },
       GET_LIMITER: { simple: { limit: limits.get, period: 10 } },
       DELETE_LIMITER: { simple: { limit: limits.delete, period: 10 } },
+      BULK_LIMITER: { simple: { limit: limits.bulk ?? 10, period: 10 } },
     },
     bindings,
   });
@@ -77,7 +84,7 @@ export async function startMiniflare({
     await mf.dispose();
     if (ownPersist) removeDir(persist);
   };
-  return { url: url.origin, persist, stop, logs, kv: () => mf.getKVNamespace("USERS") };
+  return { url: url.origin, persist, stop, logs, kv: () => mf.getKVNamespace("USERS"), queue: () => mf.getQueueProducer("BULK_QUEUE") };
 }
 
 /** A free TCP port on 127.0.0.1. */

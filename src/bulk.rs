@@ -1,0 +1,107 @@
+//! Bulk identify (contract §5b): `{"users": [{"id": ..., ...identify body}, ...]}`,
+//! 1 to 1,000 users in at most 10 MiB. The whole request is checked before
+//! anything is applied: every user as its own identify would be, each
+//! problem under `users.N`; then each user is identified on its own.
+
+use crate::error::{IdentifyError, Problem, ProblemType};
+use crate::identify::{parse_request, MAX_DEPTH};
+use crate::json::{self, JsonWriter};
+use crate::validate::{check_user_id, Report};
+
+/// The largest bulk request body: 10 MiB.
+pub const MAX_BULK_BODY_BYTES: usize = 10 * 1024 * 1024;
+/// The most users in one bulk request.
+pub const MAX_BULK_USERS: usize = 1000;
+
+/// One user of a bulk identify: its id and its identify body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkUser {
+    pub id: String,
+    pub body: Vec<u8>,
+}
+
+/// The users of a bulk identify body, once every one of them passes
+/// identify's checks; else every problem (at most 100 listed), each under
+/// `users.N`, and nothing is to be applied.
+pub fn bulk_identify_users(body: &[u8]) -> Result<Vec<BulkUser>, IdentifyError> {
+    if body.len() > MAX_BULK_BODY_BYTES {
+        return Err(IdentifyError::RequestTooLarge);
+    }
+    // `users` and its array add two levels to each user's body.
+    let tape = json::parse(body, MAX_DEPTH + 2).map_err(|error| match error {
+        json::ParseError::TooDeep => {
+            one_problem("", ProblemType::TooDeep, format!("a user's body is nested deeper than {MAX_DEPTH} levels"))
+        }
+        json::ParseError::Syntax(message) => {
+            IdentifyError::InvalidJson { message: format!("the body is not valid JSON: {message}") }
+        }
+    })?;
+    let root = tape.root();
+    let Some(users) = root.get("users").filter(|users| users.kind() == json::Kind::Array) else {
+        return Err(one_problem(
+            "users",
+            ProblemType::Type,
+            "expected `users`, an array of 1 to 1000 users, each with its `id`",
+        ));
+    };
+    let count = users.len();
+    if count == 0 || count > MAX_BULK_USERS {
+        return Err(one_problem(
+            "users",
+            ProblemType::TooLarge,
+            format!("expected 1 to {MAX_BULK_USERS} users, got {count}"),
+        ));
+    }
+    let mut report = Report::default();
+    for (key, _) in root.entries().filter(|(key, _)| *key != "users") {
+        report.push(Problem::new(key, ProblemType::UnknownValue, format!("unknown key `{key}`; expected `users`")));
+    }
+    let mut accepted = Vec::with_capacity(count);
+    for (index, user) in users.items().enumerate() {
+        let at =
+            |field: &str| if field.is_empty() { format!("users.{index}") } else { format!("users.{index}.{field}") };
+        let id = match user.get("id").filter(|_| user.is_object()).map(|id| id.as_str()) {
+            Some(Some(id)) => id,
+            _ => {
+                let message = if user.is_object() {
+                    "expected the user's `id`, a string"
+                } else {
+                    "expected a user object with its `id`"
+                };
+                report.push(Problem::new(at(if user.is_object() { "id" } else { "" }), ProblemType::Type, message));
+                continue;
+            }
+        };
+        if let Err(problem) = check_user_id(id) {
+            report.push(Problem::new(at("id"), problem.kind, problem.message));
+            continue;
+        }
+        let mut writer = JsonWriter::with_capacity(64);
+        writer.value(user);
+        let body = writer.into_string().into_bytes();
+        let checked = parse_request(id, &body).map(|_| ());
+        match checked {
+            Ok(()) => accepted.push(BulkUser { id: id.to_owned(), body }),
+            Err(IdentifyError::InvalidParams(problems)) => {
+                for problem in problems {
+                    report.push(Problem::new(at(&problem.field), problem.kind, problem.message));
+                }
+            }
+            Err(other) => {
+                let problem = other.into_problems().into_iter().next();
+                let (kind, message) = problem.map_or((ProblemType::Format, String::new()), |p| (p.kind, p.message));
+                report.push(Problem::new(at(""), kind, message));
+            }
+        }
+    }
+    let problems = report.into_problems();
+    if problems.is_empty() {
+        Ok(accepted)
+    } else {
+        Err(IdentifyError::InvalidParams(problems))
+    }
+}
+
+fn one_problem(field: &str, kind: ProblemType, message: impl Into<String>) -> IdentifyError {
+    IdentifyError::InvalidParams(vec![Problem::new(field, kind, message)])
+}
