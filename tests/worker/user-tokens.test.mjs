@@ -121,11 +121,14 @@ test("refused, each with its code, and nothing written", async () => {
   assert.equal(expired.body.message, "the user token is not valid: it has expired");
 });
 
-test("a public key may not DELETE, even with its own user's token; an unknown public key is a 401", async () => {
+test("a public key may not DELETE or run bulk operations, even with its own user's token; an unknown public key is a 401", async () => {
   const id = "kept-1";
   assert.equal((await send(server.url, "PUT", id, { body: '{"name": "Kept"}' })).status, 200);
   assertError(await asUser("DELETE", id, tokenFor(id)), 403, "forbidden");
   assert.equal(await stored(id), 200, "still there");
+  const bulk = await asUser("POST", null, tokenFor(id), { path: "/v1/users/bulk/identify", body: JSON.stringify({ users: [{ id, name: "Bulk" }] }) });
+  assertError(bulk, 403, "forbidden");
+  assertError(await asUser("GET", null, tokenFor(id), { path: "/v1/bulk_operations/any" }), 403, "forbidden");
   const unknown = await send(server.url, "GET", id, { key: "pk_test_unknown", headers: { "X-Knock-User-Token": tokenFor(id) } });
   assertError(unknown, 401, "invalid_api_key");
 });
