@@ -64,7 +64,7 @@ writeFileSync("pkg/index.browser.js", header +
 writeFileSync("pkg/index.d.ts", header +
   `export { ${names.join(", ")}, toUser, ${errors.join(", ")} } from "./web/knock_identify.js";\n` +
   `export type { JsonValue, ProblemType, Problem, ChannelType, PreferenceSetRequest, PreferenceSet, ChannelData, ` +
-  `IdentifyBody, User, StoredUser, ` +
+  `IdentifyBody, User, StoredUser, BulkIdentifyUser, BulkOperation, ` +
   `IdentifyClientOptions, IdentifyClientCommonOptions, IdentifyClientSecretKeyOptions, IdentifyClientPublicKeyOptions, ` +
   `UserToken, RequestOptions } from "./web/knock_identify.js";\n`);
 

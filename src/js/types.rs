@@ -192,6 +192,30 @@ export interface IdentifyClientPublicKeyOptions extends IdentifyClientCommonOpti
   dangerouslyAllowBrowser?: never;
 }
 
+/** One user of a bulk identify: an identify body with the user's `id`. */
+export type BulkIdentifyUser = IdentifyBody & { id: string };
+
+/** A bulk identify as the server reports it (contract §5b). */
+export type BulkOperation = {
+  __typename: "BulkOperation";
+  id: string;
+  name: string;
+  status: "queued" | "processing" | "completed" | "failed";
+  estimated_total_rows: number;
+  processed_rows: number;
+  success_count: number;
+  error_count: number;
+  /** The users refused when applied, with their problems. */
+  error_items: { id: string; errors: Problem[] }[];
+  /** `/v1/bulk_operations/{id}`: `GET` it for the operation's progress. */
+  progress_path: string;
+  inserted_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  failed_at: string | null;
+  updated_at: string;
+};
+
 /** Options of `new IdentifyClient(...)`: a secret key, or a public key and a user token. */
 export type IdentifyClientOptions = IdentifyClientSecretKeyOptions | IdentifyClientPublicKeyOptions;
 
@@ -248,6 +272,13 @@ export class IdentifyClient {
    * the server answers.
    */
   setPreferences(userId: string, setId: string, set: PreferenceSetRequest, options?: RequestOptions): Promise<PreferenceSet>;
+  /**
+   * Bulk identify: 1 to 1,000 users, each an identify body with its `id`. Every user is checked
+   * locally first (rejects with `ValidationError`, problems under `users.N`; nothing sent), then
+   * `POST /v1/users/bulk/identify`. Resolves to the queued operation; the server applies each user
+   * on its own and `progress_path` reports how far it got.
+   */
+  bulkIdentify(users: BulkIdentifyUser[], options?: RequestOptions): Promise<BulkOperation>;
   /** The base URL requests go to, without a trailing `/`. */
   readonly baseUrl: string;
   /** Frees the wasm memory of this client now rather than when it is garbage-collected. */

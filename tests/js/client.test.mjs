@@ -765,3 +765,29 @@ test("the part methods with a public key send the user token; an aborted signal 
   }
   assert.equal(server.requests.length, 0);
 });
+
+test("bulkIdentify: POST the users to /v1/users/bulk/identify; resolves to the queued operation", async () => {
+  const operation = {
+    __typename: "BulkOperation", id: "op-1", name: "users.identify", status: "queued", estimated_total_rows: 2,
+    processed_rows: 0, success_count: 0, error_count: 0, error_items: [], progress_path: "/v1/bulk_operations/op-1",
+    inserted_at: "2026-12-02T00:00:00.000Z", started_at: null, completed_at: null, failed_at: null, updated_at: "2026-12-02T00:00:00.000Z",
+  };
+  server.script((req, res) => json(res, 200, operation));
+  const users = [{ id: "a", name: "A" }, { id: "b", plan: { tier: "pro" } }];
+  assert.deepEqual(await client().bulkIdentify(users), operation);
+  const [req] = server.requests;
+  assert.equal(req.method, "POST");
+  assert.equal(req.url, "/v1/users/bulk/identify");
+  assert.equal(req.body, JSON.stringify({ users }));
+});
+
+test("bulkIdentify: a bad user is a ValidationError under users.N, and nothing is sent", async () => {
+  server.script();
+  const error = await rejection(client().bulkIdentify([{ id: "a" }, { id: "b", email: "not an email" }, { name: "no id" }]));
+  assert.ok(error instanceof ValidationError);
+  assert.deepEqual(
+    error.errors.map((problem) => [problem.field, problem.type]),
+    [["users.1.email", "format"], ["users.2.id", "type"]],
+  );
+  assert.equal(server.requests.length, 0);
+});

@@ -26,6 +26,7 @@ import {
   type RequestOptions,
   type ChannelData,
   type PreferenceSet,
+  type BulkOperation,
   type PreferenceSetRequest,
 } from "knock-identify";
 
@@ -126,6 +127,8 @@ async function run(signal: AbortSignal): Promise<void> {
   const written: PreferenceSet = await client.setPreferences("user-1", "default", request, { signal });
   const read: PreferenceSet = await client.getPreferences("user-1");
   const other: PreferenceSet = await client.getPreferences("user-1", "work", { signal });
+  const bulk: BulkOperation = await client.bulkIdentify([{ id: "user-1", name: "Jane" }], { signal });
+  const progress: string = bulk.progress_path;
   const setId: string = read.id;
   const email: ChannelSetting | undefined = written.channel_types?.email;
   console.log(channelId, typename, unset, other.workflows, setId, email);

@@ -9,8 +9,8 @@ mod token;
 use crate::js::convert::{body_json, json_of, string_arg, user_id};
 use crate::js::errors::{abort_error, api_error, connection_error, timeout_error, validation_error, ApiErrorFields};
 use crate::{
-    channel_data_body, check_user_id, parse_request, preference_set_body, unset_channel_data_body, IdentifyError,
-    Problem, ProblemType,
+    bulk_identify_users, channel_data_body, check_user_id, parse_request, preference_set_body, unset_channel_data_body,
+    IdentifyError, Problem, ProblemType,
 };
 use fetch::{sleep, Attempt, Outcome};
 use gloo_net::http::Method;
@@ -192,6 +192,28 @@ impl IdentifyClient {
             checked(preference_set_body(&id, &set_id, text.as_bytes()), dot_segment_problem(&set_id))?;
             let path = [id.as_str(), "preferences", &set_id];
             let (_, body) = call(&config, Method::PUT, &path, Some(&text), signal.as_ref()).await?;
+            parse_answer(&body)
+        })
+    }
+
+    /// Bulk identify (contract §5b): every user checked locally as the
+    /// Worker checks the request (problems under `users.N`, nothing sent),
+    /// then `POST /v1/users/bulk/identify`; resolves to the queued
+    /// `BulkOperation`.
+    #[wasm_bindgen(js_name = bulkIdentify, unchecked_return_type = "Promise<BulkOperation>")]
+    pub fn bulk_identify(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "BulkIdentifyUser[]")] users: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        let config = Rc::clone(&self.config);
+        future_to_promise(async move {
+            let signal = signal_of(options)?;
+            let request = js_sys::Object::new();
+            js_sys::Reflect::set(&request, &"users".into(), &users)?;
+            let text = json_of(&request, "users")?;
+            checked(bulk_identify_users(text.as_bytes()).map(|_| Vec::new()), None)?;
+            let (_, body) = call(&config, Method::POST, &["bulk", "identify"], Some(&text), signal.as_ref()).await?;
             parse_answer(&body)
         })
     }
