@@ -273,11 +273,14 @@ impl BulkOperation {
             })
             .collect();
         let processed = counts.done + counts.failed;
+        // Every user applied or refused: `completed`, unless none could be applied.
         let status = match processed {
             0 => "queued",
             done if done < operation.total => "processing",
+            _ if counts.done == 0 => "failed",
             _ => "completed",
         };
+        let failed_at = if status == "failed" { operation.completed_at.clone() } else { None };
         let answer = json!({
             "__typename": "BulkOperation",
             "id": operation.id,
@@ -292,7 +295,7 @@ impl BulkOperation {
             "inserted_at": operation.inserted_at,
             "started_at": operation.started_at,
             "completed_at": operation.completed_at,
-            "failed_at": null,
+            "failed_at": failed_at,
             "updated_at": operation.updated_at,
         });
         Ok(response::json(200, answer.to_string().into_bytes())?)

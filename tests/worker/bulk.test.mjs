@@ -16,12 +16,15 @@ before(async () => {
 });
 after(() => server?.stop());
 
-/** Polls the operation until it is completed, and returns it. */
-async function completed(id) {
+/** Polls the operation until it has ended (`completed`, or `failed` when `status` says so), and returns it. */
+async function completed(id, status = "completed") {
   return waitFor(async () => {
     const operation = await knock.bulkOperations.get(id);
-    return operation.status === "completed" && operation;
-  }, `bulk operation ${id} to complete`, 240_000);
+    return ["completed", "failed"].includes(operation.status) && operation;
+  }, `bulk operation ${id} to end`, 240_000).then((operation) => {
+    assert.equal(operation.status, status, JSON.stringify(operation));
+    return operation;
+  });
 }
 
 /** GETs every id, 50 at a time; the answers in order. */
@@ -102,6 +105,12 @@ test("a user refused when applied is counted as an error item; bad requests get 
   assert.equal(done.error_count, 1);
   assert.equal(done.error_items[0].id, "full-1");
   assert.equal(done.error_items[0].errors[0].type, "too_large");
+  // When no user could be applied, the operation failed.
+  const refused = await knock.users.bulk.identify({ users: [{ id: "full-1", more: "z".repeat(100_000) }] });
+  const failed = await completed(refused.id, "failed");
+  assert.equal(failed.error_count, 1);
+  assert.equal(failed.failed_at, failed.completed_at);
+  assert.ok(failed.failed_at);
   const bulk = (body, options = {}) => send(server.url, "POST", null, { path: "/v1/users/bulk/identify", body, ...options });
   assert.equal((await bulk('{"users": []}')).status, 422);
   assert.equal((await bulk("{")).status, 400);
