@@ -205,8 +205,12 @@ export type BulkOperation = {
   processed_rows: number;
   success_count: number;
   error_count: number;
-  /** The users refused when applied, with their problems. */
-  error_items: { id: string; errors: Problem[] }[];
+  /**
+   * The users not applied, each with what its own identify would have
+   * answered: `invalid_params` and its problems when refused (its merged
+   * user would pass a limit), `internal_error` when every delivery failed.
+   */
+  error_items: { id: string; code: string; message: string; errors: Problem[] }[];
   /** `/v1/bulk_operations/{id}`: `GET` it for the operation's progress. */
   progress_path: string;
   inserted_at: string;

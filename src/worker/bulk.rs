@@ -5,7 +5,10 @@
 //! small message per user on the queue. The consumer (this Worker too)
 //! identifies each user through that user's object, exactly as a single
 //! identify, and reports the outcome to the operation, which counts a row
-//! once: a redelivered message finds its row done and changes nothing.
+//! once: a redelivered message finds its row done and changes nothing. A
+//! message whose every delivery failed reaches the dead-letter queue, whose
+//! consumer (this Worker again) records its row as failed, so every
+//! operation ends.
 
 use super::error::ApiError;
 use super::message::{Answer, Options};
@@ -29,6 +32,9 @@ const QUEUE_BINDING: &str = "BULK_QUEUE";
 const SEND_BATCH: usize = 100;
 /// The URL of internal requests to an operation (only the path is read).
 const OPERATION_URL: &str = "https://bulk-operation.internal";
+/// How the dead-letter queue's name ends (wrangler.toml: the bulk queue's
+/// `dead_letter_queue`, consumed by this Worker too).
+const DEAD_LETTER_SUFFIX: &str = "-dead-letter";
 
 /// A queue message: one user of one operation, by its row.
 #[derive(Debug, Serialize, Deserialize)]
@@ -75,13 +81,27 @@ pub async fn get(env: &Env, environment: &str, operation: &str) -> Result<Respon
     }
 }
 
-/// The queue's consumer: each message's user is identified; a message
-/// whose user could not be reached is retried by the queue.
+/// The queue's consumer: each message's user is identified, and a message
+/// whose user could not be reached is retried by the queue. On the
+/// dead-letter queue (the retries are spent) each row still pending is
+/// recorded as failed instead.
 #[event(queue)]
 pub async fn consume(batch: MessageBatch<BulkMessage>, env: Env, _ctx: Context) -> worker::Result<()> {
     let messages = batch.messages()?;
+    let dead_letters = batch.queue().ends_with(DEAD_LETTER_SUFFIX);
     // The batch's users side by side: each user's object orders its own writes.
-    let outcomes = join_all(messages.iter().map(|message| apply(&env, message.body()))).await;
+    let env = &env;
+    let outcomes = join_all(messages.iter().map(|message| {
+        let message = message.body();
+        async move {
+            if dead_letters {
+                report(env, message, &Outcome::unreachable()).await
+            } else {
+                apply(env, message).await
+            }
+        }
+    }))
+    .await;
     for (message, outcome) in messages.iter().zip(outcomes) {
         match outcome {
             Ok(()) => message.ack(),
@@ -92,6 +112,44 @@ pub async fn consume(batch: MessageBatch<BulkMessage>, env: Env, _ctx: Context) 
         }
     }
     Ok(())
+}
+
+/// How one row ended: applied, or an error item's `code`, `message` and
+/// `errors` (what a single identify of that user would have answered).
+#[derive(Debug, Serialize, Deserialize)]
+struct Outcome {
+    ok: bool,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    errors: Vec<Value>,
+}
+
+impl Outcome {
+    fn applied() -> Self {
+        Outcome { ok: true, code: String::new(), message: String::new(), errors: Vec::new() }
+    }
+
+    /// The user's object refused the identify (a 422 `invalid_params`).
+    fn refused(answer: &str) -> Result<Self, ApiError> {
+        let refusal: Value = serde_json::from_str(answer).map_err(ApiError::internal)?;
+        let text = |key: &str| refusal[key].as_str().unwrap_or_default().to_owned();
+        let errors = refusal["errors"].as_array().cloned().unwrap_or_default();
+        Ok(Outcome { ok: false, code: text("code"), message: text("message"), errors })
+    }
+
+    /// Every delivery of the row failed and the queue gave up on it.
+    fn unreachable() -> Self {
+        Outcome {
+            ok: false,
+            code: "internal_error".to_owned(),
+            message: "the user could not be identified: every delivery failed and the queue's retries are spent"
+                .to_owned(),
+            errors: Vec::new(),
+        }
+    }
 }
 
 /// Identifies one row's user, unless the row is done (a redelivery), and
@@ -115,14 +173,19 @@ async fn apply(env: &Env, message: &BulkMessage) -> Result<(), ApiError> {
     let mut answer =
         client.identify(body.as_bytes().to_vec(), Options { answer: Answer::User, if_exists: false }).await?;
     let outcome = match answer.status_code() {
-        200 => json!({ "ok": true }),
-        422 => {
-            let refused: Value = serde_json::from_str(&answer.text().await?).map_err(ApiError::internal)?;
-            json!({ "ok": false, "errors": refused["errors"] })
-        }
+        200 => Outcome::applied(),
+        422 => Outcome::refused(&answer.text().await?)?,
         status => return Err(ApiError::internal(format!("user object answered {status}"))),
     };
-    let (status, _) = call(&stub, Method::Post, &path, Some(outcome.to_string())).await?;
+    report(env, message, &outcome).await
+}
+
+/// Records a row's outcome in its operation (a row already ended keeps its own).
+async fn report(env: &Env, message: &BulkMessage, outcome: &Outcome) -> Result<(), ApiError> {
+    let stub = operation_stub(env, &message.environment, &message.operation)?;
+    let path = format!("/rows/{}", message.row);
+    let body = serde_json::to_string(outcome).map_err(ApiError::internal)?;
+    let (status, _) = call(&stub, Method::Post, &path, Some(body)).await?;
     if status == 200 {
         Ok(())
     } else {
@@ -171,7 +234,7 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS operation (
         user_id TEXT NOT NULL,
         body TEXT NOT NULL,
         state INTEGER NOT NULL DEFAULT 0,
-        errors TEXT
+        failure TEXT
     )";
 
 /// A row's state: waiting, identified, refused.
@@ -248,7 +311,7 @@ impl BulkOperation {
         #[derive(Deserialize)]
         struct Failure {
             user_id: String,
-            errors: Option<String>,
+            failure: String,
         }
         if !self.has_tables()? {
             return Ok(response::json(404, b"{}".to_vec())?);
@@ -263,15 +326,14 @@ impl BulkOperation {
             .exec("SELECT COALESCE(SUM(state = 1), 0) AS done, COALESCE(SUM(state = 2), 0) AS failed FROM row", None)?
             .one()?;
         let failures: Vec<Failure> =
-            self.sql.exec("SELECT user_id, errors FROM row WHERE state = 2 ORDER BY idx", None)?.to_array()?;
-        let error_items: Vec<Value> = failures
+            self.sql.exec("SELECT user_id, failure FROM row WHERE state = 2 ORDER BY idx", None)?.to_array()?;
+        let error_items = failures
             .into_iter()
-            .map(|failure| {
-                let errors: Value =
-                    failure.errors.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or(Value::Null);
-                json!({ "id": failure.user_id, "errors": errors })
+            .map(|row| {
+                let outcome: Outcome = serde_json::from_str(&row.failure).map_err(ApiError::internal)?;
+                Ok(json!({ "id": row.user_id, "code": outcome.code, "message": outcome.message, "errors": outcome.errors }))
             })
-            .collect();
+            .collect::<Result<Vec<Value>, ApiError>>()?;
         let processed = counts.done + counts.failed;
         // Every user applied or refused: `completed`, unless none could be applied.
         let status = match processed {
@@ -322,15 +384,14 @@ impl BulkOperation {
 
     /// Records a row's outcome, once: a row already done stays as it is.
     fn report(&self, index: i64, body: &str) -> Result<Response, ApiError> {
-        let outcome: Value = serde_json::from_str(body).map_err(ApiError::internal)?;
-        let (state, errors) =
-            if outcome["ok"] == json!(true) { (DONE, None) } else { (FAILED, Some(outcome["errors"].to_string())) };
+        let outcome: Outcome = serde_json::from_str(body).map_err(ApiError::internal)?;
+        let (state, failure) = if outcome.ok { (DONE, None) } else { (FAILED, Some(body.to_owned())) };
         let now = now_rfc3339();
         let changed = self
             .sql
             .exec(
-                "UPDATE row SET state = ?, errors = ? WHERE idx = ? AND state = 0",
-                vec![state.into(), errors.into(), index.into()],
+                "UPDATE row SET state = ?, failure = ? WHERE idx = ? AND state = 0",
+                vec![state.into(), failure.into(), index.into()],
             )?
             .rows_written();
         if changed > 0 {

@@ -6,7 +6,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import Knock from "@knocklabs/node";
-import { KEY, send, startMiniflare, waitFor } from "./helpers.mjs";
+import { join } from "node:path";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { BULK_QUEUE_CONSUMERS, BULK_QUEUE_PRODUCERS, KEY, ROOT, send, startMiniflare, waitFor } from "./helpers.mjs";
 
 let server;
 let knock;
@@ -35,6 +37,14 @@ async function readAll(ids) {
   }
   return users;
 }
+
+test("the tests' queues are wrangler.toml's, as wrangler gives them to Miniflare", () => {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
+  // wrangler leaves options it was not given as `undefined`; JSON drops them.
+  const given = (options) => JSON.parse(JSON.stringify(options));
+  assert.deepEqual(given(workerOptions.queueConsumers), BULK_QUEUE_CONSUMERS);
+  assert.deepEqual(given(workerOptions.queueProducers), BULK_QUEUE_PRODUCERS);
+});
 
 test("users.bulk.identify with 1,000 users: queued, then completed, every user there with its fields", { timeout: 300_000 }, async () => {
   const ids = Array.from({ length: 1000 }, (_, i) => `bulk-${i}`);
@@ -103,8 +113,15 @@ test("a user refused when applied is counted as an error item; bad requests get 
   const done = await completed(queued.id);
   assert.equal(done.success_count, 1);
   assert.equal(done.error_count, 1);
-  assert.equal(done.error_items[0].id, "full-1");
-  assert.equal(done.error_items[0].errors[0].type, "too_large");
+  assert.equal(done.error_items.length, 1);
+  const [item] = done.error_items;
+  assert.equal(item.id, "full-1");
+  // What the user's own identify answers: its 422.
+  const single = await send(server.url, "PUT", "full-1", { body: JSON.stringify({ more: "y".repeat(100_000) }) });
+  assert.equal(single.status, 422);
+  assert.deepEqual(item, { id: "full-1", code: single.body.code, message: single.body.message, errors: single.body.errors });
+  assert.equal(item.code, "invalid_params");
+  assert.equal(item.errors[0].type, "too_large");
   // When no user could be applied, the operation failed.
   const refused = await knock.users.bulk.identify({ users: [{ id: "full-1", more: "z".repeat(100_000) }] });
   const failed = await completed(refused.id, "failed");

@@ -21,6 +21,19 @@ export const KEYS = { sk_test_a: "env-a", sk_test_b: "env-b" };
 export const KEY = "sk_test_a";
 export const OTHER_KEY = "sk_test_b";
 
+/** wrangler.toml's queue producer and consumers, as Miniflare takes them. */
+export const BULK_QUEUE_PRODUCERS = { BULK_QUEUE: { queueName: "knock-identify-bulk" } };
+export const BULK_QUEUE_CONSUMERS = {
+  "knock-identify-bulk": {
+    maxBatchSize: 100,
+    maxBatchTimeout: 1,
+    maxRetries: 10,
+    retryDelay: 5,
+    deadLetterQueue: "knock-identify-bulk-dead-letter",
+  },
+  "knock-identify-bulk-dead-letter": { maxBatchSize: 100, maxBatchTimeout: 1 },
+};
+
 /** A throwaway folder inside the repository's ignored `.wrangler/`. */
 export function tempDir(prefix) {
   const base = join(ROOT, ".wrangler", "test");
@@ -68,9 +81,9 @@ export async function startMiniflare({
       BULK_OPERATIONS: { className: "BulkOperation", useSQLite: true },
     },
     durableObjectsPersist: persist,
-    // wrangler.toml's bulk queue, consumed by the same Worker.
-    queueProducers: { BULK_QUEUE: { queueName: "knock-identify-bulk" } },
-    queueConsumers: { "knock-identify-bulk": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 10 } },
+    // wrangler.toml's bulk queue and its dead-letter queue, consumed by the same Worker.
+    queueProducers: BULK_QUEUE_PRODUCERS,
+    queueConsumers: BULK_QUEUE_CONSUMERS,
     ratelimits: {
       IDENTIFY_LIMITER: { simple: { limit: limits.identify, period: 10 } },
       GET_LIMITER: { simple: { limit: limits.get, period: 10 } },
