@@ -14,8 +14,10 @@ use futures_util::StreamExt;
 use worker::{ByteStream, Headers, Request};
 
 /// How much of a refused request's body is read and dropped so that its
-/// connection stays usable; past this the connection is given up.
-pub const DISCARD_BYTES: u64 = 8 * 1024 * 1024;
+/// connection stays usable; past this the connection is given up. Above
+/// the largest body a route takes (bulk identify's 10 MiB), so a body just
+/// past any limit gets its 413 on a connection that stays usable.
+pub const DISCARD_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A 415 when `Content-Type` is present and not `application/json`
 /// (parameters such as `charset` are allowed).

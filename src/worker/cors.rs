@@ -23,12 +23,13 @@ pub fn add_headers(headers: &mut Headers, origin: &str) -> worker::Result<()> {
     headers.append("Vary", "Origin")
 }
 
-/// The answer to a preflight `OPTIONS` from an allowed origin.
-pub fn preflight(req: &Request) -> Result<Response, ApiError> {
+/// The answer to a preflight `OPTIONS` from an allowed origin, allowing
+/// the route's methods (`allow`, as its `Allow` header).
+pub fn preflight(req: &Request, allow: &str) -> Result<Response, ApiError> {
     let requested = req.headers().get("Access-Control-Request-Headers").ok().flatten();
     let mut response = response::empty(204)?;
     let headers = response.headers_mut();
-    headers.set("Access-Control-Allow-Methods", super::route::Route::ALLOW)?;
+    headers.set("Access-Control-Allow-Methods", allow)?;
     headers.set(
         "Access-Control-Allow-Headers",
         requested.as_deref().unwrap_or("Authorization, Content-Type, X-Knock-User-Token"),

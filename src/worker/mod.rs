@@ -92,7 +92,7 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
     let method_name = req.inner().method();
     let operation = match route.operation(&method_name) {
         Some(operation) => operation,
-        None if method_name == "OPTIONS" && cors_allowed => return cors::preflight(req),
+        None if method_name == "OPTIONS" && cors_allowed => return cors::preflight(req, route.allow()),
         None => return Err(ApiError::method_not_allowed(route.allow())),
     };
     let caller = keys.authenticate(req.headers())?;

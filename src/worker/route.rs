@@ -76,7 +76,7 @@ impl Operation {
 
 impl Route {
     /// The `Allow` header of the users route (and of a channel's data).
-    pub const ALLOW: &'static str = "GET, PUT, DELETE";
+    const ALLOW: &'static str = "GET, PUT, DELETE";
     /// The `Allow` header of a preference set's route.
     const ALLOW_PREFERENCES: &'static str = "GET, PUT";
 

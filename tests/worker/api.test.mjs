@@ -386,9 +386,9 @@ describe("contract §6 errors", () => {
     // One socket for every request: each refused PUT is followed by a GET
     // that must be answered on that same connection.
     const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
-    const exchange = (method, id, { body, chunked = false, headers = {} } = {}) =>
+    const exchange = (method, id, { body, chunked = false, headers = {}, path } = {}) =>
       new Promise((resolve, reject) => {
-        const url = new URL(userUrl(server.url, id));
+        const url = new URL(path ?? userUrl(server.url, id), server.url);
         const req = httpRequest(
           { agent, host: url.hostname, port: url.port, path: url.pathname, method, headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json", ...headers } },
           (res) => {
@@ -411,11 +411,13 @@ describe("contract §6 errors", () => {
         ["413, Content-Length", { body: over }, 413],
         ["415 before the body", { body: over.slice(0, 500_000), headers: { "Content-Type": "text/plain" } }, 415],
         ["401 before the body", { body: over.slice(0, 500_000), chunked: true, headers: { Authorization: "Bearer sk_nope" } }, 401],
+        // Past the largest limit (bulk identify's 10 MiB), declared up front.
+        ["413 of a bulk identify, Content-Length", { method: "POST", path: "/v1/users/bulk/identify", body: `{"users": [{"id": "a", "pad": "${"x".repeat(10 * 1024 * 1024)}"}]}` }, 413],
       ];
       const created = await exchange("PUT", "e-keep-alive", { body: '{"name": "K"}' });
       assert.equal(created.status, 200, created.text);
-      for (const [name, request, status] of refusals) {
-        const refused = await exchange("PUT", "e-keep-alive", request);
+      for (const [name, { method = "PUT", ...request }, status] of refusals) {
+        const refused = await exchange(method, "e-keep-alive", request);
         assert.equal(refused.status, status, `${name}: ${refused.text}`);
         const next = await exchange("GET", "e-keep-alive");
         assert.equal(next.status, 200, `${name}: the next request got ${next.status} ${next.text}`);
@@ -508,6 +510,18 @@ describe("CORS for configured origins", () => {
     assert.equal(preflight.headers.get("access-control-allow-origin"), "https://app.example.com");
     assert.match(preflight.headers.get("access-control-allow-methods"), /PUT/);
     assert.match(preflight.headers.get("access-control-allow-headers"), /authorization/);
+    // Each route's preflight allows that route's methods (its Allow header).
+    for (const [path, allowed] of [
+      ["/v1/users/cors-1", "GET, PUT, DELETE"],
+      ["/v1/users/cors-1/preferences/default", "GET, PUT"],
+      ["/v1/users/bulk/identify", "POST"],
+      ["/v1/bulk_operations/op-1", "GET"],
+    ]) {
+      const headers = { Origin: "https://app.example.com", "Access-Control-Request-Method": allowed.split(", ").at(-1) };
+      const routePreflight = await fetch(`${server.url}${path}`, { method: "OPTIONS", headers });
+      assert.equal(routePreflight.status, 204, path);
+      assert.equal(routePreflight.headers.get("access-control-allow-methods"), allowed, path);
+    }
     const answer = await send(server.url, "PUT", "cors-1", { body: "{}", headers: { Origin: "https://app.example.com" } });
     assert.equal(answer.status, 200);
     assert.equal(answer.headers.get("access-control-allow-origin"), "https://app.example.com");
