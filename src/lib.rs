@@ -61,7 +61,8 @@ pub use identify::{identify, parse_request, parse_request_bytes, validate, MAX_B
 pub use merge::merge;
 pub use model::{time_zone_names, FieldError, StandardField, TZDB_VERSION};
 pub use parts::{
-    channel_data_answer, channel_data_body, preference_set_answer, preference_set_body, unset_channel_data_body,
+    channel_data_answer, channel_data_body, check_channel_id, check_set_id, preference_set_answer, preference_set_body,
+    unset_channel_data_body,
 };
 pub use record::StoredUser;
 pub use timestamp::Timestamp;

@@ -69,10 +69,10 @@ pub fn preference_set_body(user_id: &str, set_id: &str, body: &[u8]) -> Result<V
         ));
     }
     let mut problems = Vec::new();
-    let checked_id = match check_key(set_id, "preference set ids") {
+    let checked_id = match check_set_id(set_id) {
         Ok(()) => set_id,
-        Err(error) => {
-            problems.push(error.at("id"));
+        Err(problem) => {
+            problems.push(problem);
             SOME_SET_ID
         }
     };
@@ -163,21 +163,37 @@ fn parse_route_body(body: &[u8]) -> Result<json::Tape<'_>, IdentifyError> {
     })
 }
 
-/// The channel id to check the data under: `channel_id`, or a stand-in
-/// after adding its problem (on the field `channel_id`).
-fn channel_id_problem<'a>(channel_id: &'a str, problems: &mut Vec<Problem>) -> &'a str {
+/// A route's channel id: a UUID, else a problem on the field `channel_id`.
+pub fn check_channel_id(channel_id: &str) -> Result<(), Problem> {
     if is_uuid(channel_id) {
-        return channel_id;
+        return Ok(());
     }
-    problems.push(Problem::new(
+    Err(Problem::new(
         "channel_id",
         ProblemType::Format,
         format!(
             "expected a channel id (a UUID) like `97c5837d-c65c-4d54-aa39-080eeb81c69d`, got {}",
             quoted(channel_id)
         ),
-    ));
-    SOME_CHANNEL_ID
+    ))
+}
+
+/// A route's preference set id: a key as identify's `preferences` takes
+/// it, else a problem on the field `id`.
+pub fn check_set_id(set_id: &str) -> Result<(), Problem> {
+    check_key(set_id, "preference set ids").map_err(|error| error.at("id"))
+}
+
+/// The channel id to check the data under: `channel_id`, or a stand-in
+/// after adding its problem.
+fn channel_id_problem<'a>(channel_id: &'a str, problems: &mut Vec<Problem>) -> &'a str {
+    match check_channel_id(channel_id) {
+        Ok(()) => channel_id,
+        Err(problem) => {
+            problems.push(problem);
+            SOME_CHANNEL_ID
+        }
+    }
 }
 
 /// `{"<section>":{"<id>":<what write_value writes>}}`.

@@ -3,8 +3,8 @@
 //! caller put them, and each answer is read from the stored record.
 
 use knock_identify::{
-    channel_data_answer, channel_data_body, identify, preference_set_answer, preference_set_body,
-    unset_channel_data_body, IdentifyError, StoredUser, Timestamp,
+    channel_data_answer, channel_data_body, check_channel_id, check_set_id, identify, preference_set_answer,
+    preference_set_body, unset_channel_data_body, IdentifyError, StoredUser, Timestamp,
 };
 use serde_json::{json, Value};
 
@@ -120,4 +120,21 @@ fn preference_set_problems_name_the_sets_own_keys() {
         problems(preference_set_body("user-1", "default", b"[]")),
         json!([{"field": "", "message": "expected a preference set object, got an array", "type": "type"}])
     );
+}
+
+#[test]
+fn a_reads_ids_are_checked_as_its_writes_check_them() {
+    let problem = |result: Result<(), knock_identify::Problem>| result.err().map(|problem| json!(problem));
+    assert_eq!(problem(check_channel_id(CHANNEL)), None);
+    assert_eq!(
+        problem(check_channel_id("not-a-uuid")),
+        Some(problems(unset_channel_data_body("user-1", "not-a-uuid"))[0].clone())
+    );
+    assert_eq!(problem(check_set_id("default")), None);
+    let long = "k".repeat(257);
+    for bad in ["", long.as_str()] {
+        let expected = problems(preference_set_body("user-1", bad, b"{}"))[0].clone();
+        assert_eq!(expected["field"], "id");
+        assert_eq!(problem(check_set_id(bad)), Some(expected), "{bad:?}");
+    }
 }

@@ -29,8 +29,8 @@ mod sql;
 mod user_token;
 
 use crate::{
-    bulk_identify_users, channel_data_body, check_user_id, parse_request_bytes, preference_set_body,
-    unset_channel_data_body, user_id_from_utf8, MAX_BODY_BYTES, MAX_BULK_BODY_BYTES,
+    bulk_identify_users, channel_data_body, check_channel_id, check_set_id, check_user_id, parse_request_bytes,
+    preference_set_body, unset_channel_data_body, user_id_from_utf8, MAX_BODY_BYTES, MAX_BULK_BODY_BYTES,
 };
 use auth::{ApiKeys, Caller};
 use error::ApiError;
@@ -137,7 +137,7 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
         Operation::DeleteUser => object(checked_id(&id_bytes)?)?.delete().await,
         Operation::GetChannelData(channel_id) => {
             let user_id = checked_id(&id_bytes)?;
-            unset_channel_data_body(user_id, &channel_id)?; // checks the channel id
+            check_channel_id(&channel_id).map_err(|problem| ApiError::invalid_params(vec![problem]))?;
             object(user_id)?.get(Answer::ChannelData(channel_id)).await
         }
         Operation::SetChannelData(channel_id) => {
@@ -156,7 +156,7 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
         }
         Operation::GetPreferenceSet(set_id) => {
             let user_id = checked_id(&id_bytes)?;
-            preference_set_body(user_id, &set_id, b"{}")?; // checks the set id
+            check_set_id(&set_id).map_err(|problem| ApiError::invalid_params(vec![problem]))?;
             object(user_id)?.get(Answer::PreferenceSet(set_id)).await
         }
         Operation::SetPreferenceSet(set_id) => {

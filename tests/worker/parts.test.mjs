@@ -4,16 +4,13 @@
 // inputs get the problems at the route's own fields.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import Knock, { NotFoundError, UnprocessableEntityError } from "@knocklabs/node";
-import { KEY, send, startMiniflare, waitFor } from "./helpers.mjs";
+import { NotFoundError, UnprocessableEntityError } from "@knocklabs/node";
+import { send, startWithKnock, waitFor } from "./helpers.mjs";
 
 const CHANNEL = "97c5837d-c65c-4d54-aa39-080eeb81c69d";
 let server;
 let knock;
-before(async () => {
-  server = await startMiniflare();
-  knock = new Knock({ apiKey: KEY, baseURL: server.url, maxRetries: 0 });
-});
+before(async () => ({ server, knock } = await startWithKnock()));
 after(() => server?.stop());
 
 const channelPath = (user, channel = CHANNEL) => `/v1/users/${user}/channel_data/${channel}`;
@@ -89,6 +86,12 @@ test("bad inputs: the problems at the route's own fields, and nothing written", 
     knock.users.setChannelData(id, CHANNEL, { data: { nothing: 1 } }),
     (error) => error instanceof UnprocessableEntityError && error.error.errors[0].field === "data",
   );
+  // Reads check their ids as the writes do.
+  for (const [path, field] of [[channelPath(id, "not-a-uuid"), "channel_id"], [setPath(id, "k".repeat(257)), "id"]]) {
+    const answer = await send(server.url, "GET", null, { path });
+    assertError(answer, 422, "invalid_params");
+    assert.deepEqual(answer.body.errors.map((problem) => problem.field), [field], path);
+  }
   assertError(await put(channelPath(id), "{"), 400, "invalid_json");
   assertError(await put(setPath(id), `{"pad": "${"x".repeat(1024 * 1024)}"}`), 413, "request_too_large");
   assertError(await send(server.url, "GET", id), 404, "resource_missing");

@@ -9,8 +9,8 @@ mod token;
 use crate::js::convert::{body_json, json_of, string_arg, user_id};
 use crate::js::errors::{abort_error, api_error, connection_error, timeout_error, validation_error, ApiErrorFields};
 use crate::{
-    bulk_identify_users, channel_data_body, check_user_id, parse_request, preference_set_body, unset_channel_data_body,
-    IdentifyError, Problem, ProblemType,
+    bulk_identify_users, channel_data_body, check_channel_id, check_set_id, check_user_id, parse_request,
+    preference_set_body, unset_channel_data_body, IdentifyError, Problem, ProblemType,
 };
 use fetch::{sleep, Attempt, Outcome};
 use gloo_net::http::Method;
@@ -51,18 +51,11 @@ impl IdentifyClient {
         #[wasm_bindgen(unchecked_param_type = "IdentifyBody")] body: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        let config = Rc::clone(&self.config);
-        future_to_promise(async move {
-            let options = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
-            let signal = signal_option(&options)?;
+        self.run(options, Resolves::Answer, move || {
             let id = user_id(&user_id_value)?;
             let text = body_json(&body)?;
-            if let Err(error) = parse_request(&id, text.as_bytes()) {
-                return Err(validation_error(error));
-            }
-            // The very text that was validated is sent.
-            let (_, body) = call(&config, Method::PUT, &[&id], Some(&text), signal.as_ref()).await?;
-            parse_answer(&body)
+            parse_request(&id, text.as_bytes()).map_err(validation_error)?;
+            Ok(Call::with_body(Method::PUT, vec![id], text))
         })
     }
 
@@ -73,8 +66,7 @@ impl IdentifyClient {
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        let request = self.bodyless(Method::GET, user_id_value, options);
-        future_to_promise(async move { parse_answer(&request.await?) })
+        self.run(options, Resolves::Answer, move || Ok(Call::bodyless(Method::GET, vec![checked_id(&user_id_value)?])))
     }
 
     /// Deletes the user with this id; resolves also when there was none.
@@ -84,8 +76,9 @@ impl IdentifyClient {
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        let request = self.bodyless(Method::DELETE, user_id_value, options);
-        future_to_promise(async move { request.await.map(|_| JsValue::UNDEFINED) })
+        self.run(options, Resolves::Nothing, move || {
+            Ok(Call::bodyless(Method::DELETE, vec![checked_id(&user_id_value)?]))
+        })
     }
 
     /// The data of one channel of the user; an `ApiError` with status 404
@@ -97,15 +90,10 @@ impl IdentifyClient {
         #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id_value: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        let config = Rc::clone(&self.config);
-        future_to_promise(async move {
-            let signal = signal_of(options)?;
+        self.run(options, Resolves::Answer, move || {
             let (id, channel) = (user_id(&user_id_value)?, string_arg(&channel_id_value, "channelId")?);
-            // The unset's check is the Worker's check of a read's ids.
-            checked(unset_channel_data_body(&id, &channel), None)?;
-            let path = [id.as_str(), "channel_data", &channel];
-            let (_, body) = call(&config, Method::GET, &path, None, signal.as_ref()).await?;
-            parse_answer(&body)
+            checked_ids(&id, [check_channel_id(&channel).err()])?;
+            Ok(Call::bodyless(Method::GET, vec![id, "channel_data".into(), channel]))
         })
     }
 
@@ -119,15 +107,11 @@ impl IdentifyClient {
         #[wasm_bindgen(unchecked_param_type = "{ [key: string]: JsonValue }")] data: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        let config = Rc::clone(&self.config);
-        future_to_promise(async move {
-            let signal = signal_of(options)?;
+        self.run(options, Resolves::Answer, move || {
             let (id, channel) = (user_id(&user_id_value)?, string_arg(&channel_id_value, "channelId")?);
             let text = format!(r#"{{"data":{}}}"#, json_of(&data, "data")?);
             checked(channel_data_body(&id, &channel, text.as_bytes()), None)?;
-            let path = [id.as_str(), "channel_data", &channel];
-            let (_, body) = call(&config, Method::PUT, &path, Some(&text), signal.as_ref()).await?;
-            parse_answer(&body)
+            Ok(Call::with_body(Method::PUT, vec![id, "channel_data".into(), channel], text))
         })
     }
 
@@ -139,14 +123,10 @@ impl IdentifyClient {
         #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id_value: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        let config = Rc::clone(&self.config);
-        future_to_promise(async move {
-            let signal = signal_of(options)?;
+        self.run(options, Resolves::Nothing, move || {
             let (id, channel) = (user_id(&user_id_value)?, string_arg(&channel_id_value, "channelId")?);
             checked(unset_channel_data_body(&id, &channel), None)?;
-            let path = [id.as_str(), "channel_data", &channel];
-            call(&config, Method::DELETE, &path, None, signal.as_ref()).await?;
-            Ok(JsValue::UNDEFINED)
+            Ok(Call::bodyless(Method::DELETE, vec![id, "channel_data".into(), channel]))
         })
     }
 
@@ -159,17 +139,12 @@ impl IdentifyClient {
         #[wasm_bindgen(js_name = setId, unchecked_param_type = "string | undefined")] set_id_value: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        let config = Rc::clone(&self.config);
-        future_to_promise(async move {
-            let signal = signal_of(options)?;
+        self.run(options, Resolves::Answer, move || {
             let id = user_id(&user_id_value)?;
             let set =
                 if set_id_value.is_undefined() { "default".to_owned() } else { string_arg(&set_id_value, "setId")? };
-            // An empty set's check is the Worker's check of a read's ids.
-            checked(preference_set_body(&id, &set, b"{}"), dot_segment_problem(&set))?;
-            let path = [id.as_str(), "preferences", &set];
-            let (_, body) = call(&config, Method::GET, &path, None, signal.as_ref()).await?;
-            parse_answer(&body)
+            checked_ids(&id, [check_set_id(&set).err(), dot_segment_problem(&set)])?;
+            Ok(Call::bodyless(Method::GET, vec![id, "preferences".into(), set]))
         })
     }
 
@@ -184,15 +159,11 @@ impl IdentifyClient {
         #[wasm_bindgen(unchecked_param_type = "PreferenceSetRequest")] set: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        let config = Rc::clone(&self.config);
-        future_to_promise(async move {
-            let signal = signal_of(options)?;
+        self.run(options, Resolves::Answer, move || {
             let (id, set_id) = (user_id(&user_id_value)?, string_arg(&set_id_value, "setId")?);
             let text = json_of(&set, "set")?;
             checked(preference_set_body(&id, &set_id, text.as_bytes()), dot_segment_problem(&set_id))?;
-            let path = [id.as_str(), "preferences", &set_id];
-            let (_, body) = call(&config, Method::PUT, &path, Some(&text), signal.as_ref()).await?;
-            parse_answer(&body)
+            Ok(Call::with_body(Method::PUT, vec![id, "preferences".into(), set_id], text))
         })
     }
 
@@ -206,15 +177,12 @@ impl IdentifyClient {
         #[wasm_bindgen(unchecked_param_type = "BulkIdentifyUser[]")] users: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        let config = Rc::clone(&self.config);
-        future_to_promise(async move {
-            let signal = signal_of(options)?;
+        self.run(options, Resolves::Answer, move || {
             let request = js_sys::Object::new();
             js_sys::Reflect::set(&request, &"users".into(), &users)?;
             let text = json_of(&request, "users")?;
             checked(bulk_identify_users(text.as_bytes()).map(|_| Vec::new()), None)?;
-            let (_, body) = call(&config, Method::POST, &["bulk", "identify"], Some(&text), signal.as_ref()).await?;
-            parse_answer(&body)
+            Ok(Call::with_body(Method::POST, vec!["bulk".into(), "identify".into()], text))
         })
     }
 
@@ -225,22 +193,55 @@ impl IdentifyClient {
     }
 }
 
+/// One request of a method, its arguments read and checked.
+struct Call {
+    method: Method,
+    /// The path's segments below `/v1/users/`, as text (encoded when sent).
+    path: Vec<String>,
+    /// The JSON sent: the very text the core checked.
+    body: Option<String>,
+}
+
+impl Call {
+    fn bodyless(method: Method, path: Vec<String>) -> Self {
+        Call { method, path, body: None }
+    }
+
+    fn with_body(method: Method, path: Vec<String>, body: String) -> Self {
+        Call { method, path, body: Some(body) }
+    }
+}
+
+/// What a method's promise resolves to.
+#[derive(Clone, Copy)]
+enum Resolves {
+    /// The answer's JSON (a user, a user's part, an operation).
+    Answer,
+    /// `undefined` (a delete).
+    Nothing,
+}
+
 impl IdentifyClient {
-    /// A GET or DELETE of one user: the id checked locally, then the call
-    /// with retries; resolves to the answer's body.
-    fn bodyless(
+    /// Every method's frame: the call options read, then `prepare` reads
+    /// and checks the arguments (the promise rejects, nothing sent, when it
+    /// refuses them), then the call is sent with retries.
+    fn run(
         &self,
-        method: Method,
-        user_id_value: JsValue,
         options: Option<js_sys::Object>,
-    ) -> impl std::future::Future<Output = Result<JsValue, JsValue>> {
+        resolves: Resolves,
+        prepare: impl FnOnce() -> Result<Call, JsValue> + 'static,
+    ) -> js_sys::Promise {
         let config = Rc::clone(&self.config);
-        async move {
+        future_to_promise(async move {
             let signal = signal_of(options)?;
-            let id = checked_id(&user_id_value)?;
-            let (_, body) = call(&config, method, &[&id], None, signal.as_ref()).await?;
-            Ok(body)
-        }
+            let Call { method, path, body } = prepare()?;
+            let path: Vec<&str> = path.iter().map(String::as_str).collect();
+            let answer = call(&config, method, &path, body.as_deref(), signal.as_ref()).await?;
+            match resolves {
+                Resolves::Answer => parse_answer(&answer),
+                Resolves::Nothing => Ok(JsValue::UNDEFINED),
+            }
+        })
     }
 }
 
@@ -248,9 +249,18 @@ impl IdentifyClient {
 /// would not even name one path segment (`..` is resolved away by URLs).
 fn checked_id(value: &JsValue) -> Result<String, JsValue> {
     let id = user_id(value)?;
-    match check_user_id(&id) {
-        Ok(()) => Ok(id),
-        Err(problem) => Err(validation_error(IdentifyError::InvalidParams(vec![problem]))),
+    checked_ids(&id, [])?;
+    Ok(id)
+}
+
+/// A read's ids checked as the Worker checks them: the user id and the
+/// part's own problems, all in one `ValidationError`.
+fn checked_ids<const N: usize>(user_id: &str, part_problems: [Option<Problem>; N]) -> Result<(), JsValue> {
+    let problems: Vec<Problem> = std::iter::once(check_user_id(user_id).err()).chain(part_problems).flatten().collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(validation_error(IdentifyError::InvalidParams(problems)))
     }
 }
 
@@ -313,7 +323,7 @@ fn parse_answer(body: &JsValue) -> Result<JsValue, JsValue> {
 }
 
 /// Sends one call to `/v1/users/` and the `path`'s segments (each
-/// percent-encoded) with retries: the successful answer's status and body, or
+/// percent-encoded) with retries: the successful answer's body, or
 /// the typed error of the last attempt. With a user token function, the
 /// function is called before the first attempt, and once more (the attempt
 /// sent again at once) when the server answers `401 invalid_user_token`.
@@ -323,7 +333,7 @@ async fn call(
     path: &[&str],
     body: Option<&str>,
     signal: Option<&AbortSignal>,
-) -> Result<(u16, JsValue), JsValue> {
+) -> Result<JsValue, JsValue> {
     let url = users_url(&config.base_url, path);
     if signal.is_some_and(AbortSignal::aborted) {
         return Err(aborted(signal));
@@ -350,7 +360,7 @@ async fn call(
         };
         let outcome = attempt.send().await;
         let (wait, error) = match outcome {
-            Outcome::Answer { status, body, .. } if (200..300).contains(&status) => return Ok((status, body)),
+            Outcome::Answer { status, body, .. } if (200..300).contains(&status) => return Ok(body),
             Outcome::Answer { status, headers, body } => {
                 let request_id = headers.get("x-request-id").ok().flatten();
                 let fields = error_fields(status, &body, request_id);
