@@ -5,17 +5,13 @@
 // message delivered again changes neither the counts nor the users.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import Knock from "@knocklabs/node";
 import { join } from "node:path";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { BULK_QUEUE_CONSUMERS, BULK_QUEUE_PRODUCERS, KEY, ROOT, send, startMiniflare, waitFor } from "./helpers.mjs";
+import { BULK_QUEUE_CONSUMERS, BULK_QUEUE_PRODUCERS, ROOT, send, startWithKnock, waitFor } from "./helpers.mjs";
 
 let server;
 let knock;
-before(async () => {
-  server = await startMiniflare();
-  knock = new Knock({ apiKey: KEY, baseURL: server.url, maxRetries: 0 });
-});
+before(async () => ({ server, knock } = await startWithKnock()));
 after(() => server?.stop());
 
 /** Polls the operation until it has ended (`completed`, or `failed` when `status` says so), and returns it. */

@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
+import Knock from "@knocklabs/node";
 import { Miniflare } from "miniflare";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
@@ -98,6 +99,12 @@ export async function startMiniflare({
     if (ownPersist) removeDir(persist);
   };
   return { url: url.origin, persist, stop, logs, kv: () => mf.getKVNamespace("USERS"), queue: () => mf.getQueueProducer("BULK_QUEUE") };
+}
+
+/** The Worker under Miniflare and Knock's Node SDK pointed at it, unchanged but for no retries: { server, knock }. */
+export async function startWithKnock() {
+  const server = await startMiniflare();
+  return { server, knock: new Knock({ apiKey: KEY, baseURL: server.url, maxRetries: 0 }) };
 }
 
 /** A free TCP port on 127.0.0.1. */

@@ -3,14 +3,11 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import Knock, { AuthenticationError, NotFoundError, UnprocessableEntityError } from "@knocklabs/node";
-import { KEY, startMiniflare } from "./helpers.mjs";
+import { startWithKnock } from "./helpers.mjs";
 
 let server;
 let knock;
-before(async () => {
-  server = await startMiniflare();
-  knock = new Knock({ apiKey: KEY, baseURL: server.url, maxRetries: 0 });
-});
+before(async () => ({ server, knock } = await startWithKnock()));
 after(() => server?.stop());
 
 test("users.update creates, then merges; users.get reads the same user", async () => {
