@@ -32,7 +32,7 @@ export const BULK_QUEUE_CONSUMERS = {
     retryDelay: 5,
     deadLetterQueue: "knock-identify-bulk-dead-letter",
   },
-  "knock-identify-bulk-dead-letter": { maxBatchSize: 100, maxBatchTimeout: 1 },
+  "knock-identify-bulk-dead-letter": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 100, retryDelay: 60 },
 };
 
 /** A throwaway folder inside the repository's ignored `.wrangler/`. */
