@@ -95,7 +95,8 @@ pub async fn consume(batch: MessageBatch<BulkMessage>, env: Env, _ctx: Context) 
         let message = message.body();
         async move {
             if dead_letters {
-                report(env, message, &Outcome::unreachable()).await
+                let stub = operation_stub(env, &message.environment, &message.operation)?;
+                report(&stub, message.row, &Outcome::unreachable()).await
             } else {
                 apply(env, message).await
             }
@@ -156,8 +157,7 @@ impl Outcome {
 /// reports the outcome.
 async fn apply(env: &Env, message: &BulkMessage) -> Result<(), ApiError> {
     let stub = operation_stub(env, &message.environment, &message.operation)?;
-    let path = format!("/rows/{}", message.row);
-    let (status, row) = call(&stub, Method::Get, &path, None).await?;
+    let (status, row) = call(&stub, Method::Get, &format!("/rows/{}", message.row), None).await?;
     if status != 200 {
         return Err(ApiError::internal(format!("bulk operation: row {} answered {status}", message.row)));
     }
@@ -177,19 +177,17 @@ async fn apply(env: &Env, message: &BulkMessage) -> Result<(), ApiError> {
         422 => Outcome::refused(&answer.text().await?)?,
         status => return Err(ApiError::internal(format!("user object answered {status}"))),
     };
-    report(env, message, &outcome).await
+    report(&stub, message.row, &outcome).await
 }
 
 /// Records a row's outcome in its operation (a row already ended keeps its own).
-async fn report(env: &Env, message: &BulkMessage, outcome: &Outcome) -> Result<(), ApiError> {
-    let stub = operation_stub(env, &message.environment, &message.operation)?;
-    let path = format!("/rows/{}", message.row);
+async fn report(stub: &Stub, row: u32, outcome: &Outcome) -> Result<(), ApiError> {
     let body = serde_json::to_string(outcome).map_err(ApiError::internal)?;
-    let (status, _) = call(&stub, Method::Post, &path, Some(body)).await?;
+    let (status, _) = call(stub, Method::Post, &format!("/rows/{row}"), Some(body)).await?;
     if status == 200 {
         Ok(())
     } else {
-        Err(ApiError::internal(format!("bulk operation: the report of row {} answered {status}", message.row)))
+        Err(ApiError::internal(format!("bulk operation: the report of row {row} answered {status}")))
     }
 }
 

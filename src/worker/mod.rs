@@ -137,7 +137,7 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
         Operation::DeleteUser => object(checked_id(&id_bytes)?)?.delete().await,
         Operation::GetChannelData(channel_id) => {
             let user_id = checked_id(&id_bytes)?;
-            check_channel_id(&channel_id).map_err(|problem| ApiError::invalid_params(vec![problem]))?;
+            check_channel_id(&channel_id).map_err(refused)?;
             object(user_id)?.get(Answer::ChannelData(channel_id)).await
         }
         Operation::SetChannelData(channel_id) => {
@@ -156,7 +156,7 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
         }
         Operation::GetPreferenceSet(set_id) => {
             let user_id = checked_id(&id_bytes)?;
-            check_set_id(&set_id).map_err(|problem| ApiError::invalid_params(vec![problem]))?;
+            check_set_id(&set_id).map_err(refused)?;
             object(user_id)?.get(Answer::PreferenceSet(set_id)).await
         }
         Operation::SetPreferenceSet(set_id) => {
@@ -194,10 +194,14 @@ async fn check_user_token(
 
 /// The user id of a GET or DELETE, checked as identify checks it (a 422 on `user_id`).
 fn checked_id(bytes: &[u8]) -> Result<&str, ApiError> {
-    let refused = |problem| ApiError::invalid_params(vec![problem]);
     let user_id = user_id_from_utf8(bytes).map_err(refused)?;
     check_user_id(user_id).map_err(refused)?;
     Ok(user_id)
+}
+
+/// The 422 of a path's one bad id.
+fn refused(problem: crate::Problem) -> ApiError {
+    ApiError::invalid_params(vec![problem])
 }
 
 /// Counts one request against the environment's limit for this route.

@@ -43,6 +43,37 @@ export function tempDir(prefix) {
 }
 
 /**
+ * The built Worker's Miniflare options, bound as wrangler.toml binds it:
+ * KV and the Durable Objects (SQLite-backed) stored under `persist`, the
+ * bulk queue and its dead-letter queue consumed by the same Worker, the
+ * rate limiters (`limits` per 10 s) and `bindings` (variables and secrets).
+ */
+export function workerOptions({ persist, limits = { identify: 600, get: 2000, delete: 50, bulk: 10 }, bindings }) {
+  return {
+    scriptPath: join(ROOT, "build", "index.js"),
+    modules: true,
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    compatibilityDate: COMPATIBILITY_DATE,
+    kvNamespaces: ["USERS"],
+    kvPersist: persist,
+    durableObjects: {
+      USER_OBJECTS: { className: "UserObject", useSQLite: true },
+      BULK_OPERATIONS: { className: "BulkOperation", useSQLite: true },
+    },
+    durableObjectsPersist: persist,
+    queueProducers: BULK_QUEUE_PRODUCERS,
+    queueConsumers: BULK_QUEUE_CONSUMERS,
+    ratelimits: {
+      IDENTIFY_LIMITER: { simple: { limit: limits.identify, period: 10 } },
+      GET_LIMITER: { simple: { limit: limits.get, period: 10 } },
+      DELETE_LIMITER: { simple: { limit: limits.delete, period: 10 } },
+      BULK_LIMITER: { simple: { limit: limits.bulk ?? 10, period: 10 } },
+    },
+    bindings,
+  };
+}
+
+/**
  * Starts the built Worker under Miniflare on 127.0.0.1 (a free port).
  * `apiKeys`: the API_KEYS secret (a string, or null to leave it unset);
  * `limits`: per-10 s limits of the three rate limiters; `persist`: the
@@ -53,7 +84,7 @@ export function tempDir(prefix) {
  */
 export async function startMiniflare({
   apiKeys = JSON.stringify(KEYS),
-  limits = { identify: 600, get: 2000, delete: 50, bulk: 10 },
+  limits,
   persist,
   allowedOrigins,
   vars = {},
@@ -68,30 +99,9 @@ export async function startMiniflare({
     handleStructuredLogs: ({ level, message }) => {
       logs.push({ level, message });
     },
-    scriptPath: join(ROOT, "build", "index.js"),
-    modules: true,
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-    compatibilityDate: COMPATIBILITY_DATE,
     host: "127.0.0.1",
     port: 0,
-    kvNamespaces: ["USERS"],
-    kvPersist: persist,
-    // wrangler.toml's Durable Object binding (SQLite-backed), stored beside KV.
-    durableObjects: {
-      USER_OBJECTS: { className: "UserObject", useSQLite: true },
-      BULK_OPERATIONS: { className: "BulkOperation", useSQLite: true },
-    },
-    durableObjectsPersist: persist,
-    // wrangler.toml's bulk queue and its dead-letter queue, consumed by the same Worker.
-    queueProducers: BULK_QUEUE_PRODUCERS,
-    queueConsumers: BULK_QUEUE_CONSUMERS,
-    ratelimits: {
-      IDENTIFY_LIMITER: { simple: { limit: limits.identify, period: 10 } },
-      GET_LIMITER: { simple: { limit: limits.get, period: 10 } },
-      DELETE_LIMITER: { simple: { limit: limits.delete, period: 10 } },
-      BULK_LIMITER: { simple: { limit: limits.bulk ?? 10, period: 10 } },
-    },
-    bindings,
+    ...workerOptions({ persist, limits, bindings }),
   });
   const url = await mf.ready;
   const stop = async () => {

@@ -12,37 +12,13 @@
 //     dead-letter queue's consumer records that user as an error item, and
 //     the operation ends.
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { test } from "node:test";
 import { Miniflare } from "miniflare";
-import { BULK_QUEUE_CONSUMERS, BULK_QUEUE_PRODUCERS, COMPATIBILITY_DATE, KEY, KEYS, ROOT, removeDir, send, tempDir, waitFor } from "./helpers.mjs";
+import { BULK_QUEUE_CONSUMERS, COMPATIBILITY_DATE, KEY, KEYS, removeDir, send, tempDir, waitFor, workerOptions } from "./helpers.mjs";
 
-/** The built Worker's options; `overrides` replaces bindings. */
+/** The built Worker's options (the "api" worker); `overrides` replaces bindings. */
 function apiWorker(persist, overrides) {
-  return {
-    name: "api",
-    scriptPath: join(ROOT, "build", "index.js"),
-    modules: true,
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-    compatibilityDate: COMPATIBILITY_DATE,
-    kvNamespaces: ["USERS"],
-    kvPersist: persist,
-    durableObjects: {
-      USER_OBJECTS: { className: "UserObject", useSQLite: true },
-      BULK_OPERATIONS: { className: "BulkOperation", useSQLite: true },
-    },
-    durableObjectsPersist: persist,
-    queueProducers: BULK_QUEUE_PRODUCERS,
-    queueConsumers: BULK_QUEUE_CONSUMERS,
-    ratelimits: {
-      IDENTIFY_LIMITER: { simple: { limit: 600, period: 10 } },
-      GET_LIMITER: { simple: { limit: 2000, period: 10 } },
-      DELETE_LIMITER: { simple: { limit: 50, period: 10 } },
-      BULK_LIMITER: { simple: { limit: 10, period: 10 } },
-    },
-    bindings: { API_KEYS: JSON.stringify(KEYS) },
-    ...overrides,
-  };
+  return { name: "api", ...workerOptions({ persist, bindings: { API_KEYS: JSON.stringify(KEYS) } }), ...overrides };
 }
 
 /** Starts the workers; resolves to { url, logs, mf, stop }. */

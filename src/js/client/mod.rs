@@ -256,12 +256,7 @@ fn checked_id(value: &JsValue) -> Result<String, JsValue> {
 /// A read's ids checked as the Worker checks them: the user id and the
 /// part's own problems, all in one `ValidationError`.
 fn checked_ids<const N: usize>(user_id: &str, part_problems: [Option<Problem>; N]) -> Result<(), JsValue> {
-    let problems: Vec<Problem> = std::iter::once(check_user_id(user_id).err()).chain(part_problems).flatten().collect();
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(validation_error(IdentifyError::InvalidParams(problems)))
-    }
+    refused_if_any(std::iter::once(check_user_id(user_id).err()).chain(part_problems).flatten().collect())
 }
 
 /// The call options' signal.
@@ -279,6 +274,11 @@ fn checked(core: Result<Vec<u8>, IdentifyError>, extra: Option<Problem>) -> Resu
         Err(other) => return Err(validation_error(other)),
     };
     problems.extend(extra);
+    refused_if_any(problems)
+}
+
+/// A `ValidationError` of `problems`, unless there are none.
+fn refused_if_any(problems: Vec<Problem>) -> Result<(), JsValue> {
     if problems.is_empty() {
         Ok(())
     } else {
