@@ -1,22 +1,26 @@
 //! `IdentifyClient`: validates locally, then calls the users API with
 //! `fetch`, retrying what contract §8 says is worth retrying.
 
+mod answer;
 mod fetch;
 mod options;
 mod retry;
 mod token;
+mod url;
 
 use crate::js::convert::{body_json, json_of, string_arg, user_id};
-use crate::js::errors::{abort_error, api_error, connection_error, timeout_error, validation_error, ApiErrorFields};
+use crate::js::errors::{abort_error, api_error, connection_error, timeout_error, validation_error};
 use crate::{
     bulk_identify_users, channel_data_body, check_channel_id, check_set_id, check_user_id, parse_request,
     preference_set_body, unset_channel_data_body, IdentifyError, Problem, ProblemType,
 };
+use answer::{error_fields, parse_answer};
 use fetch::{sleep, Attempt, Outcome};
 use gloo_net::http::Method;
 use options::{signal_option, Config};
 use std::rc::Rc;
 use token::TokenError;
+use url::users_url;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
@@ -299,29 +303,6 @@ fn dot_segment_problem(set_id: &str) -> Option<Problem> {
     })
 }
 
-#[wasm_bindgen]
-extern "C" {
-    /// `JSON.parse` of a JS string, without copying it into wasm.
-    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
-    fn parse_json(text: &JsValue) -> Result<JsValue, JsValue>;
-}
-
-/// The answer's user, channel data or preference set, which must be JSON.
-fn parse_answer(body: &JsValue) -> Result<JsValue, JsValue> {
-    parse_json(body).map_err(|_| {
-        api_error(
-            ApiErrorFields {
-                status: 200,
-                code: "invalid_response".into(),
-                message: "the server answered with a body that is not JSON".into(),
-                request_id: None,
-                errors: js_sys::Array::new().into(),
-            },
-            None,
-        )
-    })
-}
-
 /// Sends one call to `/v1/users/` and the `path`'s segments (each
 /// percent-encoded) with retries: the successful answer's body, or
 /// the typed error of the last attempt. With a user token function, the
@@ -440,79 +421,10 @@ fn aborted(signal: Option<&AbortSignal>) -> JsValue {
     abort_error("the call was aborted by its signal", reason)
 }
 
-/// The fields of an error answer: contract §6's JSON when it is that, else the status.
-fn error_fields(status: u16, body: &JsValue, header_request_id: Option<String>) -> ApiErrorFields {
-    let json = parse_json(body).ok().filter(JsValue::is_object).unwrap_or(JsValue::UNDEFINED);
-    let field = |key: &str| {
-        if json.is_undefined() {
-            JsValue::UNDEFINED
-        } else {
-            js_sys::Reflect::get(&json, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-        }
-    };
-    let text = |key: &str| field(key).as_string();
-    let errors = Some(field("errors")).filter(js_sys::Array::is_array);
-    ApiErrorFields {
-        status,
-        code: text("code").unwrap_or_else(|| "unknown".into()),
-        message: text("message").unwrap_or_else(|| format!("the server answered {status}")),
-        request_id: text("request_id").or(header_request_id),
-        errors: errors.unwrap_or_else(|| js_sys::Array::new().into()),
-    }
-}
-
-/// `{base_url}/v1/users/` and the `path`'s segments, each percent-encoded.
-fn users_url(base_url: &str, path: &[&str]) -> String {
-    let path: Vec<String> = path.iter().map(|segment| encode_segment(segment)).collect();
-    format!("{base_url}/v1/users/{}", path.join("/"))
-}
-
-/// A user id (or a channel or set id) as one path segment: every byte but RFC 3986's unreserved
-/// characters percent-encoded.
-fn encode_segment(id: &str) -> String {
-    let mut out = String::with_capacity(id.len());
-    for byte in id.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{dot_segment_problem, encode_segment, users_url};
+    use super::dot_segment_problem;
     use crate::ProblemType;
-
-    #[test]
-    fn encodes_all_but_unreserved_characters() {
-        let cases = [
-            ("user-1", "user-1"),
-            ("a b/c?d#e%f", "a%20b%2Fc%3Fd%23e%25f"),
-            ("jane@example.com", "jane%40example.com"),
-            ("é😀", "%C3%A9%F0%9F%98%80"),
-            ("A.Z_9~", "A.Z_9~"),
-        ];
-        for (id, expected) in cases {
-            assert_eq!(encode_segment(id), expected, "{id}");
-        }
-    }
-
-    #[test]
-    fn a_part_path_encodes_each_segment() {
-        let base = "https://api.knock.app";
-        assert_eq!(users_url(base, &["a b/c"]), "https://api.knock.app/v1/users/a%20b%2Fc");
-        assert_eq!(
-            users_url(base, &["jane@x", "channel_data", "97c5837d-c65c-4d54-aa39-080eeb81c69d"]),
-            "https://api.knock.app/v1/users/jane%40x/channel_data/97c5837d-c65c-4d54-aa39-080eeb81c69d"
-        );
-        assert_eq!(
-            users_url(base, &["u", "preferences", "a/b?#"]),
-            "https://api.knock.app/v1/users/u/preferences/a%2Fb%3F%23"
-        );
-    }
 
     #[test]
     fn set_ids_that_urls_resolve_away_are_refused() {

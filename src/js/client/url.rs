@@ -1,0 +1,55 @@
+//! The URLs the client sends to: `{base_url}/v1/users/` and the request's
+//! path segments, each percent-encoded so that an id is always one segment.
+
+/// `{base_url}/v1/users/` and the `path`'s segments, each percent-encoded.
+pub(super) fn users_url<S: AsRef<str>>(base_url: &str, path: &[S]) -> String {
+    let path: Vec<String> = path.iter().map(|segment| encode_segment(segment.as_ref())).collect();
+    format!("{base_url}/v1/users/{}", path.join("/"))
+}
+
+/// A user id (or a channel or set id) as one path segment: every byte but RFC 3986's unreserved
+/// characters percent-encoded.
+fn encode_segment(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{encode_segment, users_url};
+
+    #[test]
+    fn encodes_all_but_unreserved_characters() {
+        let cases = [
+            ("user-1", "user-1"),
+            ("a b/c?d#e%f", "a%20b%2Fc%3Fd%23e%25f"),
+            ("jane@example.com", "jane%40example.com"),
+            ("é😀", "%C3%A9%F0%9F%98%80"),
+            ("A.Z_9~", "A.Z_9~"),
+        ];
+        for (id, expected) in cases {
+            assert_eq!(encode_segment(id), expected, "{id}");
+        }
+    }
+
+    #[test]
+    fn a_part_path_encodes_each_segment() {
+        let base = "https://api.knock.app";
+        assert_eq!(users_url(base, &["a b/c"]), "https://api.knock.app/v1/users/a%20b%2Fc");
+        assert_eq!(
+            users_url(base, &["jane@x", "channel_data", "97c5837d-c65c-4d54-aa39-080eeb81c69d"]),
+            "https://api.knock.app/v1/users/jane%40x/channel_data/97c5837d-c65c-4d54-aa39-080eeb81c69d"
+        );
+        assert_eq!(
+            users_url(base, &["u", "preferences", "a/b?#"]),
+            "https://api.knock.app/v1/users/u/preferences/a%2Fb%3F%23"
+        );
+    }
+}
