@@ -1,0 +1,133 @@
+//! Sending one request (contract §8): attempts with retries and waits,
+//! the user token fetched and refreshed, and the last attempt's outcome as
+//! the successful answer's body or the typed error.
+
+use super::answer::error_fields;
+use super::fetch::{sleep, Attempt, Outcome};
+use super::options::Config;
+use super::retry;
+use super::token::{self, TokenError};
+use super::url::users_url;
+use crate::js::errors::{abort_error, api_error, connection_error, timeout_error};
+use gloo_net::http::Method;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+use web_sys::AbortSignal;
+
+/// Sends one call to `/v1/users/` and the `path`'s segments (each
+/// percent-encoded) with retries: the successful answer's body, or
+/// the typed error of the last attempt. With a user token function, the
+/// function is called before the first attempt, and once more (the attempt
+/// sent again at once) when the server answers `401 invalid_user_token`.
+pub(super) async fn call(
+    config: &Config,
+    method: Method,
+    path: &[&str],
+    body: Option<&str>,
+    signal: Option<&AbortSignal>,
+) -> Result<JsValue, JsValue> {
+    let url = users_url(&config.base_url, path);
+    if signal.is_some_and(AbortSignal::aborted) {
+        return Err(aborted(signal));
+    }
+    let mut token = match &config.user_token {
+        Some(source) => Some(user_token(source, signal).await?),
+        None => None,
+    };
+    let refreshable = config.user_token.as_ref().is_some_and(token::UserToken::refreshable);
+    let mut refreshed = false;
+    let mut retry = 0;
+    loop {
+        if signal.is_some_and(AbortSignal::aborted) {
+            return Err(aborted(signal));
+        }
+        let attempt = Attempt {
+            method: method.clone(),
+            url: &url,
+            key: &config.key,
+            user_token: token.as_deref(),
+            body,
+            timeout_ms: config.timeout_ms,
+            signal,
+        };
+        let outcome = attempt.send().await;
+        let (wait, error) = match outcome {
+            Outcome::Answer { status, body, .. } if (200..300).contains(&status) => return Ok(body),
+            Outcome::Answer { status, headers, body } => {
+                let request_id = headers.get("x-request-id").ok().flatten();
+                let fields = error_fields(status, &body, request_id);
+                if token::should_refresh(status, &fields.code, refreshable, refreshed) {
+                    if let Some(source) = &config.user_token {
+                        refreshed = true;
+                        token = Some(user_token(source, signal).await?);
+                        continue;
+                    }
+                }
+                let asked = retry::asked_wait_ms(
+                    headers.get("retry-after-ms").ok().flatten().as_deref(),
+                    headers.get("retry-after").ok().flatten().as_deref(),
+                    js_sys::Date::now(),
+                    &JsParsers,
+                );
+                (retry::retryable_status(status).then_some(asked), api_error(fields, asked))
+            }
+            Outcome::TimedOut => (
+                Some(None),
+                timeout_error(&format!("no answer within {} ms from {url}", config.timeout_ms.ceil() as u64)),
+            ),
+            Outcome::Failed { message, cause } => {
+                (Some(None), connection_error(&format!("could not reach {url}: {message}"), cause))
+            }
+            Outcome::Aborted => return Err(aborted(signal)),
+        };
+        match wait {
+            Some(asked) if retry < config.max_retries => {
+                let ms = retry::wait_ms(asked, retry, js_sys::Math::random());
+                if !sleep(ms, signal).await {
+                    return Err(aborted(signal));
+                }
+                retry += 1;
+            }
+            _ => return Err(error),
+        }
+    }
+}
+
+/// The user token for the next attempt; what the token function threw (or
+/// a `TypeError` for what it returned) fails the call as it is.
+async fn user_token(source: &token::UserToken, signal: Option<&AbortSignal>) -> Result<String, JsValue> {
+    source.get(signal).await.map_err(|error| match error {
+        TokenError::Aborted => aborted(signal),
+        TokenError::Failed(error) => error,
+    })
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// JS's `Number(text)`: NaN when `text` is not a number.
+    #[wasm_bindgen(js_name = Number)]
+    fn to_number(text: &str) -> f64;
+}
+
+/// Header numbers and dates read as JS reads them.
+struct JsParsers;
+
+impl retry::HeaderParsers for JsParsers {
+    fn number(&self, text: &str) -> Option<f64> {
+        if text.is_empty() {
+            return None; // `Number("")` is 0
+        }
+        let number = to_number(text);
+        number.is_finite().then_some(number)
+    }
+
+    fn date(&self, text: &str) -> Option<f64> {
+        let millis = js_sys::Date::parse(text);
+        millis.is_finite().then_some(millis)
+    }
+}
+
+fn aborted(signal: Option<&AbortSignal>) -> JsValue {
+    let reason = signal.map(AbortSignal::reason).unwrap_or(JsValue::UNDEFINED);
+    abort_error("the call was aborted by its signal", reason)
+}
