@@ -9,7 +9,7 @@ use wasm_bindgen::JsValue;
 
 /// A user id checked as contract §1 says, for `get` and `delete`: a bad id
 /// would not even name one path segment (`..` is resolved away by URLs).
-pub(super) fn checked_id(value: &JsValue) -> Result<String, JsValue> {
+pub(super) fn checked_user_id(value: &JsValue) -> Result<String, JsValue> {
     let id = user_id(value)?;
     checked_ids(&id, [])?;
     Ok(id)
@@ -24,7 +24,7 @@ pub(super) fn checked_ids<const N: usize>(user_id: &str, part_problems: [Option<
 /// A route's request checked by the core (its identify body is not
 /// needed), with the client's own `extra` problem: a `ValidationError` when
 /// either refuses it.
-pub(super) fn checked(core: Result<Vec<u8>, IdentifyError>, extra: Option<Problem>) -> Result<(), JsValue> {
+pub(super) fn checked_by_core(core: Result<Vec<u8>, IdentifyError>, extra: Option<Problem>) -> Result<(), JsValue> {
     let mut problems = match core {
         Ok(_) => Vec::new(),
         Err(IdentifyError::InvalidParams(problems)) => problems,

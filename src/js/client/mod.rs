@@ -1,5 +1,7 @@
-//! `IdentifyClient`: validates locally, then calls the users API with
-//! `fetch`, retrying what contract §8 says is worth retrying.
+//! `IdentifyClient`: one exported method per route of the users API (a
+//! user, one channel's data, one preference set, and bulk identify). Each
+//! checks its arguments locally (`checks.rs`), then sends with retries
+//! (`send.rs`) and resolves to the answer (`answer.rs`).
 
 mod answer;
 mod checks;
@@ -17,19 +19,20 @@ use crate::{
     unset_channel_data_body,
 };
 use answer::parse_answer;
-use checks::{checked, checked_id, checked_ids, dot_segment_problem};
+use checks::{checked_by_core, checked_ids, checked_user_id, dot_segment_problem};
 use gloo_net::http::Method;
 use options::{signal_option, Config};
-use send::call;
+use send::{send_with_retries, ApiRequest};
 use std::rc::Rc;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
-/// A client of the users API (`PUT`/`GET`/`DELETE /v1/users/{userId}`, and
-/// a user's `channel_data/{channelId}` and `preferences/{setId}`). Its
-/// TypeScript declaration is in `types.rs` (optional call options).
+/// A client of the users API (`PUT`/`GET`/`DELETE /v1/users/{userId}`, a
+/// user's `channel_data/{channelId}` and `preferences/{setId}`, and `POST
+/// /v1/users/bulk/identify`). Its TypeScript declaration is in `types.rs`
+/// (optional call options).
 #[wasm_bindgen(skip_typescript)]
 pub struct IdentifyClient {
     config: Rc<Config>,
@@ -56,11 +59,11 @@ impl IdentifyClient {
         #[wasm_bindgen(unchecked_param_type = "IdentifyBody")] body: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        self.run(options, Resolves::Answer, move || {
+        self.send_checked(options, Resolves::Answer, move || {
             let id = user_id(&user_id_value)?;
             let text = body_json(&body)?;
             parse_request(&id, text.as_bytes()).map_err(validation_error)?;
-            Ok(Call::with_body(Method::PUT, vec![id], text))
+            Ok(ApiRequest::with_body(Method::PUT, vec![id], text))
         })
     }
 
@@ -71,7 +74,9 @@ impl IdentifyClient {
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        self.run(options, Resolves::Answer, move || Ok(Call::bodyless(Method::GET, vec![checked_id(&user_id_value)?])))
+        self.send_checked(options, Resolves::Answer, move || {
+            Ok(ApiRequest::bodyless(Method::GET, vec![checked_user_id(&user_id_value)?]))
+        })
     }
 
     /// Deletes the user with this id; resolves also when there was none.
@@ -81,8 +86,8 @@ impl IdentifyClient {
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        self.run(options, Resolves::Nothing, move || {
-            Ok(Call::bodyless(Method::DELETE, vec![checked_id(&user_id_value)?]))
+        self.send_checked(options, Resolves::Nothing, move || {
+            Ok(ApiRequest::bodyless(Method::DELETE, vec![checked_user_id(&user_id_value)?]))
         })
     }
 
@@ -95,10 +100,10 @@ impl IdentifyClient {
         #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id_value: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        self.run(options, Resolves::Answer, move || {
+        self.send_checked(options, Resolves::Answer, move || {
             let (id, channel) = (user_id(&user_id_value)?, string_arg(&channel_id_value, "channelId")?);
             checked_ids(&id, [check_channel_id(&channel).err()])?;
-            Ok(Call::bodyless(Method::GET, vec![id, "channel_data".into(), channel]))
+            Ok(ApiRequest::bodyless(Method::GET, vec![id, "channel_data".into(), channel]))
         })
     }
 
@@ -112,11 +117,11 @@ impl IdentifyClient {
         #[wasm_bindgen(unchecked_param_type = "{ [key: string]: JsonValue }")] data: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        self.run(options, Resolves::Answer, move || {
+        self.send_checked(options, Resolves::Answer, move || {
             let (id, channel) = (user_id(&user_id_value)?, string_arg(&channel_id_value, "channelId")?);
             let text = format!(r#"{{"data":{}}}"#, json_of(&data, "data")?);
-            checked(channel_data_body(&id, &channel, text.as_bytes()), None)?;
-            Ok(Call::with_body(Method::PUT, vec![id, "channel_data".into(), channel], text))
+            checked_by_core(channel_data_body(&id, &channel, text.as_bytes()), None)?;
+            Ok(ApiRequest::with_body(Method::PUT, vec![id, "channel_data".into(), channel], text))
         })
     }
 
@@ -128,10 +133,10 @@ impl IdentifyClient {
         #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id_value: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        self.run(options, Resolves::Nothing, move || {
+        self.send_checked(options, Resolves::Nothing, move || {
             let (id, channel) = (user_id(&user_id_value)?, string_arg(&channel_id_value, "channelId")?);
-            checked(unset_channel_data_body(&id, &channel), None)?;
-            Ok(Call::bodyless(Method::DELETE, vec![id, "channel_data".into(), channel]))
+            checked_by_core(unset_channel_data_body(&id, &channel), None)?;
+            Ok(ApiRequest::bodyless(Method::DELETE, vec![id, "channel_data".into(), channel]))
         })
     }
 
@@ -144,12 +149,12 @@ impl IdentifyClient {
         #[wasm_bindgen(js_name = setId, unchecked_param_type = "string | undefined")] set_id_value: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        self.run(options, Resolves::Answer, move || {
+        self.send_checked(options, Resolves::Answer, move || {
             let id = user_id(&user_id_value)?;
             let set =
                 if set_id_value.is_undefined() { "default".to_owned() } else { string_arg(&set_id_value, "setId")? };
             checked_ids(&id, [check_set_id(&set).err(), dot_segment_problem(&set)])?;
-            Ok(Call::bodyless(Method::GET, vec![id, "preferences".into(), set]))
+            Ok(ApiRequest::bodyless(Method::GET, vec![id, "preferences".into(), set]))
         })
     }
 
@@ -164,11 +169,11 @@ impl IdentifyClient {
         #[wasm_bindgen(unchecked_param_type = "PreferenceSetRequest")] set: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        self.run(options, Resolves::Answer, move || {
+        self.send_checked(options, Resolves::Answer, move || {
             let (id, set_id) = (user_id(&user_id_value)?, string_arg(&set_id_value, "setId")?);
             let text = json_of(&set, "set")?;
-            checked(preference_set_body(&id, &set_id, text.as_bytes()), dot_segment_problem(&set_id))?;
-            Ok(Call::with_body(Method::PUT, vec![id, "preferences".into(), set_id], text))
+            checked_by_core(preference_set_body(&id, &set_id, text.as_bytes()), dot_segment_problem(&set_id))?;
+            Ok(ApiRequest::with_body(Method::PUT, vec![id, "preferences".into(), set_id], text))
         })
     }
 
@@ -182,12 +187,12 @@ impl IdentifyClient {
         #[wasm_bindgen(unchecked_param_type = "BulkIdentifyUser[]")] users: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        self.run(options, Resolves::Answer, move || {
+        self.send_checked(options, Resolves::Answer, move || {
             let request = js_sys::Object::new();
             js_sys::Reflect::set(&request, &"users".into(), &users)?;
             let text = json_of(&request, "users")?;
-            checked(bulk_identify_users(text.as_bytes()).map(|_| Vec::new()), None)?;
-            Ok(Call::with_body(Method::POST, vec!["bulk".into(), "identify".into()], text))
+            checked_by_core(bulk_identify_users(text.as_bytes()).map(|_| Vec::new()), None)?;
+            Ok(ApiRequest::with_body(Method::POST, vec!["bulk".into(), "identify".into()], text))
         })
     }
 
@@ -195,25 +200,6 @@ impl IdentifyClient {
     #[wasm_bindgen(getter, js_name = baseUrl)]
     pub fn base_url(&self) -> String {
         self.config.base_url.clone()
-    }
-}
-
-/// One request of a method, its arguments read and checked.
-struct Call {
-    method: Method,
-    /// The path's segments below `/v1/users/`, as text (encoded when sent).
-    path: Vec<String>,
-    /// The JSON sent: the very text the core checked.
-    body: Option<String>,
-}
-
-impl Call {
-    fn bodyless(method: Method, path: Vec<String>) -> Self {
-        Call { method, path, body: None }
-    }
-
-    fn with_body(method: Method, path: Vec<String>, body: String) -> Self {
-        Call { method, path, body: Some(body) }
     }
 }
 
@@ -229,19 +215,18 @@ enum Resolves {
 impl IdentifyClient {
     /// Every method's frame: the call options read, then `prepare` reads
     /// and checks the arguments (the promise rejects, nothing sent, when it
-    /// refuses them), then the call is sent with retries.
-    fn run(
+    /// refuses them), then the request is sent with retries.
+    fn send_checked(
         &self,
         options: Option<js_sys::Object>,
         resolves: Resolves,
-        prepare: impl FnOnce() -> Result<Call, JsValue> + 'static,
+        prepare: impl FnOnce() -> Result<ApiRequest, JsValue> + 'static,
     ) -> js_sys::Promise {
         let config = Rc::clone(&self.config);
         future_to_promise(async move {
             let signal = signal_of(options)?;
-            let Call { method, path, body } = prepare()?;
-            let path: Vec<&str> = path.iter().map(String::as_str).collect();
-            let answer = call(&config, method, &path, body.as_deref(), signal.as_ref()).await?;
+            let request = prepare()?;
+            let answer = send_with_retries(&config, &request, signal.as_ref()).await?;
             match resolves {
                 Resolves::Answer => parse_answer(&answer),
                 Resolves::Nothing => Ok(JsValue::UNDEFINED),

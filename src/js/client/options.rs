@@ -42,9 +42,9 @@ impl Config {
                 describe(options)
             )));
         }
-        let api_key = get(options, "apiKey")?;
-        let public_key = get(options, "publicKey")?;
-        let user_token = get(options, "userToken")?;
+        let api_key = option_value(options, "apiKey")?;
+        let public_key = option_value(options, "publicKey")?;
+        let user_token = option_value(options, "userToken")?;
         let form = form(!api_key.is_undefined(), !public_key.is_undefined(), !user_token.is_undefined())
             .map_err(type_error)?;
         let (key, user_token) = match form {
@@ -60,7 +60,7 @@ impl Config {
                 (key, Some(UserToken::from_option(user_token)?))
             }
         };
-        let base_url = match get(options, "baseUrl")? {
+        let base_url = match option_value(options, "baseUrl")? {
             value if value.is_undefined() => DEFAULT_BASE_URL.to_string(),
             value => value.as_string().ok_or_else(|| type_error("expected `baseUrl` to be a string"))?,
         };
@@ -74,15 +74,15 @@ impl Config {
         if !url.search().is_empty() || !url.hash().is_empty() {
             return Err(type_error(&format!("`baseUrl` must not have a query or fragment, got `{base_url}`")));
         }
-        let max_retries = number(options, "maxRetries", f64::from(DEFAULT_MAX_RETRIES))?;
+        let max_retries = number_option(options, "maxRetries", f64::from(DEFAULT_MAX_RETRIES))?;
         if max_retries.fract() != 0.0 || !(0.0..=MAX_MAX_RETRIES).contains(&max_retries) {
             return Err(js_sys::RangeError::new("expected `maxRetries` to be an integer from 0 to 100").into());
         }
-        let timeout_ms = number(options, "timeoutMs", DEFAULT_TIMEOUT_MS)?;
+        let timeout_ms = number_option(options, "timeoutMs", DEFAULT_TIMEOUT_MS)?;
         if !(timeout_ms > 0.0 && timeout_ms <= MAX_TIMEOUT_MS) {
             return Err(js_sys::RangeError::new("expected `timeoutMs` to be a number of milliseconds above 0").into());
         }
-        let allow_browser = get(options, "dangerouslyAllowBrowser")?.is_truthy();
+        let allow_browser = option_value(options, "dangerouslyAllowBrowser")?.is_truthy();
         if user_token.is_none()
             && key.starts_with("sk_")
             && !allow_browser
@@ -148,13 +148,14 @@ fn key_option(value: &JsValue, name: &str) -> Result<String, JsValue> {
     Ok(key)
 }
 
-fn get(options: &JsValue, key: &str) -> Result<JsValue, JsValue> {
+/// The option `key` (`undefined` when absent).
+fn option_value(options: &JsValue, key: &str) -> Result<JsValue, JsValue> {
     js_sys::Reflect::get(options, &JsValue::from_str(key))
 }
 
 /// An optional number option, `default` when absent.
-fn number(options: &JsValue, key: &str, default: f64) -> Result<f64, JsValue> {
-    let value = get(options, key)?;
+fn number_option(options: &JsValue, key: &str, default: f64) -> Result<f64, JsValue> {
+    let value = option_value(options, key)?;
     if value.is_undefined() {
         return Ok(default);
     }
@@ -174,7 +175,7 @@ pub(crate) fn signal_option(options: &JsValue) -> Result<Option<web_sys::AbortSi
     if !options.is_object() {
         return Err(type_error(&format!("expected the call options `{{ signal? }}`, got {}", describe(options))));
     }
-    let signal = get(options, "signal")?;
+    let signal = option_value(options, "signal")?;
     if signal.is_undefined() || signal.is_null() {
         return Ok(None);
     }

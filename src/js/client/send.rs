@@ -14,19 +14,36 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 use web_sys::AbortSignal;
 
-/// Sends one call to `/v1/users/` and the `path`'s segments (each
+/// One request of a method, its arguments read and checked.
+pub(super) struct ApiRequest {
+    method: Method,
+    /// The path's segments below `/v1/users/`, as text (encoded when sent).
+    path: Vec<String>,
+    /// The JSON sent: the very text the core checked.
+    body: Option<String>,
+}
+
+impl ApiRequest {
+    pub(super) fn bodyless(method: Method, path: Vec<String>) -> Self {
+        ApiRequest { method, path, body: None }
+    }
+
+    pub(super) fn with_body(method: Method, path: Vec<String>, body: String) -> Self {
+        ApiRequest { method, path, body: Some(body) }
+    }
+}
+
+/// Sends `request` to `/v1/users/` and its path's segments (each
 /// percent-encoded) with retries: the successful answer's body, or
 /// the typed error of the last attempt. With a user token function, the
 /// function is called before the first attempt, and once more (the attempt
 /// sent again at once) when the server answers `401 invalid_user_token`.
-pub(super) async fn call(
+pub(super) async fn send_with_retries(
     config: &Config,
-    method: Method,
-    path: &[&str],
-    body: Option<&str>,
+    request: &ApiRequest,
     signal: Option<&AbortSignal>,
 ) -> Result<JsValue, JsValue> {
-    let url = users_url(&config.base_url, path);
+    let url = users_url(&config.base_url, &request.path);
     if signal.is_some_and(AbortSignal::aborted) {
         return Err(aborted(signal));
     }
@@ -42,11 +59,11 @@ pub(super) async fn call(
             return Err(aborted(signal));
         }
         let attempt = Attempt {
-            method: method.clone(),
+            method: request.method.clone(),
             url: &url,
             key: &config.key,
             user_token: token.as_deref(),
-            body,
+            body: request.body.as_deref(),
             timeout_ms: config.timeout_ms,
             signal,
         };
