@@ -8,7 +8,7 @@
 //                         which forbid compiling wasm from bytes at runtime)
 //   pkg/index.browser.js  carries the wasm inline, deflated: no asset URL,
 //                         nothing to configure, and no second copy
-//   pkg/index.d.ts        the declarations, from src/js/types.rs and wasm-bindgen
+//   pkg/index.d.ts        the declarations, from src/js/types.d.ts and wasm-bindgen
 import { readFileSync, writeFileSync, readdirSync, copyFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { deflateRawSync } from "node:zlib";

@@ -45,7 +45,7 @@ pub fn validate_json(
 /// Identify without a server: merges `body` into `stored` (`null` for a new
 /// user) at time `now` (a `Date` or milliseconds; default: now) and returns
 /// the new stored record (contract §3), frozen. Throws `ValidationError` when
-/// the request is refused. Declared in `types.rs`, where `now` is optional.
+/// the request is refused. Declared in `types.d.ts`, where `now` is optional.
 #[wasm_bindgen(js_name = merge, skip_typescript)]
 pub fn merge(
     #[wasm_bindgen(unchecked_param_type = "StoredUser | null")] stored: JsValue,
@@ -64,8 +64,8 @@ pub fn merge(
 /// `merge` with JSON text in and out, for callers that keep records as
 /// JSON (storage, a Worker): the stored record as JSON text (or `null`),
 /// the body as JSON text (a string or UTF-8 bytes); returns the new record
-/// as JSON text, numbers exactly as written. Declared in `types.rs`, where
-/// `now` is optional.
+/// as JSON text, numbers exactly as written. Declared in `types.d.ts`,
+/// where `now` is optional.
 #[wasm_bindgen(js_name = mergeJson, skip_typescript)]
 pub fn merge_json(
     #[wasm_bindgen(js_name = storedJson, unchecked_param_type = "string | null")] stored_json: JsValue,

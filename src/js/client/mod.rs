@@ -31,8 +31,8 @@ use web_sys::AbortSignal;
 
 /// A client of the users API (`PUT`/`GET`/`DELETE /v1/users/{userId}`, a
 /// user's `channel_data/{channelId}` and `preferences/{setId}`, and `POST
-/// /v1/users/bulk/identify`). Its TypeScript declaration is in `types.rs`
-/// (optional call options).
+/// /v1/users/bulk/identify`). Its TypeScript declaration is in
+/// `types.d.ts` (optional call options).
 #[wasm_bindgen(skip_typescript)]
 pub struct IdentifyClient {
     config: Rc<Config>,
