@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
-import { DEV_KEY, PUBLIC_KEY, ROOT, launchFirefox, startPage, startWorker } from "./servers.mjs";
+import { PUBLIC_KEY, ROOT, launchFirefox, startPage, startWorker, storedUser } from "./servers.mjs";
 
 /** The browser's own zone, set on Firefox's process, so preselection is checked, not assumed. */
 const BROWSER_ZONE = "Asia/Tokyo";
@@ -75,14 +75,6 @@ async function identify(tab) {
   return text(tab, "#status");
 }
 
-/** GET the user straight from the Worker: what it really stored. */
-async function storedUser(id) {
-  const answer = await fetch(`${worker.url}/v1/users/${encodeURIComponent(id)}`, {
-    headers: { Authorization: `Bearer ${DEV_KEY}` },
-  });
-  return { status: answer.status, body: await answer.json() };
-}
-
 describe("one person's session in Firefox", () => {
   let session;
   before(async () => {
@@ -120,7 +112,7 @@ describe("one person's session in Firefox", () => {
     await fill(tab, "#custom", '{"plan": {"tier": "pro", "seats": 3}}');
     assert.match(await identify(tab), /Identified “firefox-user”/);
     const shown = JSON.parse(await text(tab, "#returned-user"));
-    const stored = await storedUser(USER_ID);
+    const stored = await storedUser(worker.url, USER_ID);
     assert.equal(stored.status, 200);
     assert.deepEqual(shown, stored.body, "the page shows exactly what the Worker stored");
     assert.deepEqual(
@@ -143,7 +135,7 @@ describe("one person's session in Firefox", () => {
     assert.match(await identify(tab), /Identified “firefox-user”/);
     const changed = Object.entries(await changes(tab)).filter(([, change]) => change !== "unchanged");
     assert.deepEqual(changed, [["name", "changed"]]);
-    const stored = await storedUser(USER_ID);
+    const stored = await storedUser(worker.url, USER_ID);
     assert.equal(stored.body.name, "Jane Q. Doe");
     assert.deepEqual(stored.body.plan, { tier: "pro", seats: 3 }, "the custom property kept by the merge");
   });

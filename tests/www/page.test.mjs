@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { DEV_KEY, PUBLIC_KEY, ROOT, freePort, launchChromium, startPage, startWorker } from "./servers.mjs";
+import { DEV_KEY, PUBLIC_KEY, ROOT, freePort, launchChromium, startPage, startWorker, storedUser } from "./servers.mjs";
 
 /** Where the screenshot after a merge goes (scripts/test-www --screenshot: docs/). */
 const SCREENSHOT = resolve(ROOT, process.env.WWW_SCREENSHOT ?? "target/www/screenshot.png");
@@ -86,14 +86,6 @@ function identify(tab) {
   return answerTo(tab, () => tab.click("#identify"));
 }
 
-/** GET the user straight from the Worker: what it really stored. */
-async function storedUser(id) {
-  const answer = await fetch(`${worker.url}/v1/users/${encodeURIComponent(id)}`, {
-    headers: { Authorization: `Bearer ${DEV_KEY}` },
-  });
-  return { status: answer.status, body: await answer.json() };
-}
-
 describe("one person's session", () => {
   let session;
   before(async () => {
@@ -145,7 +137,7 @@ describe("one person's session", () => {
     const claims = JSON.parse(Buffer.from(headers["x-knock-user-token"].split(".")[1], "base64url"));
     assert.equal(claims.sub, USER_ID);
     const shown = JSON.parse(await tab.textContent("#returned-user"));
-    const stored = await storedUser(USER_ID);
+    const stored = await storedUser(worker.url, USER_ID);
     assert.equal(stored.status, 200);
     assert.deepEqual(shown, stored.body, "the page shows exactly what the Worker stored");
     assert.deepEqual(
@@ -176,7 +168,7 @@ describe("one person's session", () => {
     const changed = Object.entries(rows).filter(([, row]) => row.change !== "unchanged");
     assert.deepEqual(changed, [["name", { before: "Jane Doe", after: "Jane Q. Doe", change: "changed" }]]);
     assert.equal(Object.keys(rows).length, 8, "every standard field and the custom property");
-    assert.equal((await storedUser(USER_ID)).body.name, "Jane Q. Doe");
+    assert.equal((await storedUser(worker.url, USER_ID)).body.name, "Jane Q. Doe");
     mkdirSync(dirname(SCREENSHOT), { recursive: true });
     await tab.evaluate(() => window.scrollTo(0, 0));
     await tab.screenshot({ path: SCREENSHOT, fullPage: true });
@@ -195,7 +187,7 @@ describe("one person's session", () => {
     assert.equal(await tab.inputValue("#locale"), "fr-BE");
     assert.equal(await tab.inputValue("#avatar"), "");
     assert.deepEqual(JSON.parse(await tab.inputValue("#custom")), { plan: { tier: "pro", seats: 3 } });
-    assert.deepEqual(JSON.parse(await tab.textContent("#returned-user")), (await storedUser(USER_ID)).body);
+    assert.deepEqual(JSON.parse(await tab.textContent("#returned-user")), (await storedUser(worker.url, USER_ID)).body);
     assert.equal(await tab.textContent("#identify"), "Identify");
   });
 
@@ -219,7 +211,7 @@ describe("one person's session", () => {
     await identify(tab);
     const changed = Object.entries(await changeRows(tab)).filter(([, row]) => row.change !== "unchanged");
     assert.deepEqual(changed, [["email", { before: "jane@example.com", after: "—", change: "changed" }]]);
-    const stored = await storedUser(USER_ID);
+    const stored = await storedUser(worker.url, USER_ID);
     assert.equal(stored.body.email, null);
     assert.ok(Object.hasOwn(stored.body, "email"), "a key is never deleted by identify");
   });

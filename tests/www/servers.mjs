@@ -2,7 +2,7 @@
 // www/serve.mjs, the Worker under `wrangler dev` (workerd, KV in a throwaway
 // folder) allowing the page's origin, Debian's headless Chromium
 // (playwright-core) and Debian's headless Firefox ESR (puppeteer-core over
-// WebDriver BiDi).
+// WebDriver BiDi); and `storedUser`, the tests' own read of the Worker.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -125,6 +125,14 @@ export async function startWorker({ origin, timeoutMs = 300_000 }) {
     throw error;
   }
   return { url: `http://127.0.0.1:${port}`, stop, output: child.output };
+}
+
+/** GET the user `id` straight from the Worker at `workerUrl`: what it really stored. */
+export async function storedUser(workerUrl, id) {
+  const answer = await fetch(`${workerUrl}/v1/users/${encodeURIComponent(id)}`, {
+    headers: { Authorization: `Bearer ${DEV_KEY}` },
+  });
+  return { status: answer.status, body: await answer.json() };
 }
 
 /** Debian's Chromium, headless. */
