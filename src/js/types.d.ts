@@ -19,7 +19,7 @@ export type StandardField = "avatar" | "created_at" | "email" | "locale" | "name
 /** A channel type of a preference set. */
 export type ChannelType = "chat" | "email" | "http" | "in_app_feed" | "push" | "sms";
 
-/** A condition of a preference setting (the reference document's `Condition`). */
+/** A condition of a preference setting (contract §2): all three keys required, `operator` one of Knock's 24. */
 export type Condition = { variable: string; operator: string; argument: string | null };
 
 /** A channel type's or channel's setting: on/off, or on under conditions. */
@@ -218,9 +218,10 @@ export interface RequestOptions {
 }
 
 /**
- * A client of the users API: `PUT`/`GET`/`DELETE {baseUrl}/v1/users/{userId}`, and a
- * user's `/channel_data/{channelId}` and `/preferences/{setId}` (ids percent-encoded), with `Authorization: Bearer <apiKey>` (or `<publicKey>` and `X-Knock-User-Token`),
- * retries and typed errors.
+ * A client of the users API: `PUT`/`GET`/`DELETE {baseUrl}/v1/users/{userId}`, a user's
+ * `/channel_data/{channelId}` and `/preferences/{setId}` (ids percent-encoded), and `POST
+ * {baseUrl}/v1/users/bulk/identify`, with `Authorization: Bearer <apiKey>` (or `<publicKey>` and
+ * `X-Knock-User-Token`), retries and typed errors.
  */
 export class IdentifyClient {
   /**
