@@ -220,10 +220,10 @@ test("a slow answer within timeoutMs is fine", async () => {
 // attempt opens a new connection: when the server drops a kept-alive one
 // (left by an earlier test), Bun's fetch sends the request again by itself,
 // and the client's own retries would not be what is counted.
-async function withFreshServer(run) {
+async function withFreshServer(exercise) {
   const fresh = await startServer();
   try {
-    return await run(fresh);
+    return await exercise(fresh);
   } finally {
     await fresh.close();
   }

@@ -86,7 +86,7 @@ new IdentifyClient({ publicKey: "pk_test_local", userToken: () => 42 });
 // @ts-expect-error a public key needs no browser opt-in
 new IdentifyClient({ publicKey: "pk_test_local", userToken: "t", dangerouslyAllowBrowser: true });
 
-async function run(signal: AbortSignal): Promise<void> {
+async function callEveryMethod(signal: AbortSignal): Promise<void> {
   const callOptions: RequestOptions = { signal };
   const identified: User = await client.identify("user-1", body, callOptions);
   const fetched: User = await client.get("user-1");
@@ -145,4 +145,4 @@ async function run(signal: AbortSignal): Promise<void> {
 
 type ChannelSetting = boolean | { conditions: { variable: string; operator: string; argument: string | null }[] };
 
-console.log(now, kinds, fields, updatedAt, name, zones, wrong, badKind, run);
+console.log(now, kinds, fields, updatedAt, name, zones, wrong, badKind, callEveryMethod);
