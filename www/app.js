@@ -360,12 +360,16 @@ function explain(error) {
     if (status === 401 && code === "api_key_missing") {
       return ["No API key was sent (401): enter one in Settings.", [], requestId];
     }
-    if (status === 401) {
+    if (status === 401 && code === "invalid_api_key") {
       return [
         "The API key was refused (401): check the key in Settings. The local Worker's development key is sk_test_local.",
         [],
         requestId,
       ];
+    }
+    // Another 401 (a user token missing or refused): what the server said.
+    if (status === 401) {
+      return [`The server refused the request (401 ${code}): ${error.message}.`, [], requestId];
     }
     if (status === 404) {
       return [`No user “${$("user_id").value}” is stored for this key's environment (404).`, [], requestId];

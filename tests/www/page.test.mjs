@@ -342,6 +342,63 @@ describe("layout and keyboard", () => {
   });
 });
 
+describe("refusals of the user token", () => {
+  /** The Worker's own 401 for an identify with the public key and `headers`: its `{ code, message }`. */
+  async function refusalOf(headers) {
+    const answer = await fetch(`${worker.url}/v1/users/token-user`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${PUBLIC_KEY}`, "Content-Type": "application/json", ...headers },
+      body: "{}",
+    });
+    assert.equal(answer.status, 401);
+    return answer.json();
+  }
+
+  test("a token the Worker cannot read: the page says the server's code and message, not the API key", async () => {
+    const { tab, close } = await openPage();
+    try {
+      // The stand-in backend hands out a token that is no JWT, each time it is asked.
+      await tab.route(
+        (url) => url.pathname === "/backend/user-token",
+        (route) => route.fulfill({ json: { token: "not-a-jwt" } }),
+      );
+      const { code, message } = await refusalOf({ "X-Knock-User-Token": "not-a-jwt" });
+      assert.equal(code, "invalid_user_token");
+      await tab.fill("#user_id", "token-user");
+      const status = await identify(tab);
+      assert.ok(status.startsWith(`The server refused the request (401 invalid_user_token): ${message}.`), status);
+      assert.doesNotMatch(status, /API key/);
+      assert.match(status, /Request id: req_/);
+    } finally {
+      await close();
+    }
+  });
+
+  test("a request that lost its token on the way: the page says the server's code and message", async () => {
+    const { tab, close } = await openPage();
+    try {
+      await tab.route(
+        (url) => url.href.startsWith(`${worker.url}/`),
+        async (route) => {
+          const request = route.request();
+          if (request.method() !== "PUT") return route.continue();
+          const headers = await request.allHeaders();
+          delete headers["x-knock-user-token"];
+          return route.continue({ headers });
+        },
+      );
+      const { code, message } = await refusalOf({});
+      assert.equal(code, "user_token_missing");
+      await tab.fill("#user_id", "token-user");
+      const status = await identify(tab);
+      assert.ok(status.startsWith(`The server refused the request (401 user_token_missing): ${message}.`), status);
+      assert.doesNotMatch(status, /API key/);
+    } finally {
+      await close();
+    }
+  });
+});
+
 // Last: it spends the development environment's identify limit (600 per 10 s).
 describe("rate limit", () => {
   test("a 429 says how long to wait", { timeout: 120_000 }, async () => {
