@@ -267,11 +267,11 @@ async function identify(event) {
   const client = makeClient();
   if (!client) return;
   const before = known && known.id === userId ? known.user : null;
-  await call(`Sending ${userId}…`, async () => {
+  await sendAndReport(`Sending ${userId}…`, async () => {
     const user = await client.identify(userId, body);
     known = { id: userId, user };
     showOutcome(user, { before, seen: before !== null });
-    say(`Identified “${userId}”: the server stored it and answered with the user below.`);
+    showStatus(`Identified “${userId}”: the server stored it and answered with the user below.`);
   });
 }
 
@@ -281,24 +281,28 @@ async function load() {
   if (busy || current.problems.some((problem) => problem.slot === "user_id")) return;
   const client = makeClient();
   if (!client) return;
-  await call(`Loading ${userId}…`, async () => {
+  await sendAndReport(`Loading ${userId}…`, async () => {
     const user = await client.get(userId);
     known = { id: userId, user };
     fillForm(user);
     showOutcome(user, null);
-    say(
+    showStatus(
       `Loaded “${userId}” into the form. Preferences and channel data are stored but not returned, ` +
         "so their editors start empty.",
     );
   });
 }
 
-async function call(progress, run) {
+/**
+ * Runs one call of the client: `progress` shown while `send` runs, the
+ * buttons disabled, and what it throws shown in plain words.
+ */
+async function sendAndReport(progress, send) {
   busy = true;
   updateButtons();
-  say(progress);
+  showStatus(progress);
   try {
-    await run();
+    await send();
   } catch (error) {
     showError(...explain(error));
   } finally {
@@ -312,7 +316,8 @@ async function call(progress, run) {
 
 // ------------------------------------------------------- what the page says
 
-function say(text) {
+/** Shows a status sentence (not an error). */
+function showStatus(text) {
   const status = $("status");
   status.className = "";
   const paragraph = document.createElement("p");
@@ -430,7 +435,7 @@ function showOutcome(user, diff) {
     badge.textContent = change;
     const status = document.createElement("td");
     status.append(badge);
-    row.append(name, cell(from), cell(to), status);
+    row.append(name, valueCell(from), valueCell(to), status);
     return row;
   });
   $("changes").tBodies[0].replaceChildren(...rows);
@@ -462,7 +467,7 @@ function canonical(value) {
   return JSON.stringify(value);
 }
 
-function cell(value) {
+function valueCell(value) {
   const td = document.createElement("td");
   if (value === null) {
     td.className = "empty";
@@ -494,5 +499,5 @@ $("new-user").addEventListener("click", () => newUser());
 $("api-key").addEventListener("input", showKeyNotes);
 showKeyNotes();
 newUser({ focus: false });
-say("Ready. Fill in a user id and any fields, then Identify.");
+showStatus("Ready. Fill in a user id and any fields, then Identify.");
 document.documentElement.dataset.ready = "true";
