@@ -1,5 +1,6 @@
-// Timer primitives for the IdentifyClient (src/js/client/): Rust cannot
-// schedule a callback without leaking a closure, so these few lines stay JS.
+// What the IdentifyClient (src/js/client/) needs from the JS runtime: timers
+// and abort listeners (Rust cannot schedule a callback without leaking a
+// closure, so these few lines stay JS) and whether it runs in a browser.
 
 /**
  * One attempt's deadline: its `signal` aborts after `ms`, or as soon as the
@@ -56,13 +57,6 @@ export function inBrowser() {
     typeof g.navigator !== "undefined" &&
     !String(g.navigator.userAgent).startsWith("Cloudflare-Workers");
   return page || webWorker;
-}
-
-const encoder = new TextEncoder();
-
-/** The UTF-8 bytes of a string (lone surrogates become U+FFFD). */
-export function utf8(text) {
-  return encoder.encode(text);
 }
 
 /**
