@@ -13,7 +13,7 @@ const unlimited = 1_000_000;
 let server;
 if (which === "worker") {
   const apiKeys = JSON.stringify({ sk_test_local: "development" });
-  server = await startMiniflare({ apiKeys, persist, limits: { identify: unlimited, get: unlimited, delete: unlimited } });
+  server = await startMiniflare({ apiKeys, persist, limits: { identify: unlimited, get: unlimited, delete: unlimited, bulk: unlimited, publicUser: unlimited, public: unlimited } });
 } else if (which === "reference") {
   const mf = new Miniflare({
     scriptPath: join(ROOT, "bench", "reference-worker", "index.js"),

@@ -18,7 +18,7 @@ const { publicKey, privateKey } = generateKeyPairSync("rsa", {
 });
 const unlimited = 1_000_000;
 const server = await startMiniflare({
-  limits: { identify: unlimited, get: unlimited, delete: unlimited },
+  limits: { identify: unlimited, get: unlimited, delete: unlimited, publicUser: unlimited, public: unlimited },
   vars: { PUBLIC_KEYS: JSON.stringify({ pk_bench: { environment: "env-a", signing_keys: [publicKey] } }) },
 });
 const part = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");

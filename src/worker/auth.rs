@@ -1,13 +1,13 @@
 //! Who is calling: `Authorization: Bearer <key>`, a secret key from the
 //! secret `API_KEYS` (a JSON object of key → environment name), or a public
 //! key from the optional `PUBLIC_KEYS` (key → `{ "environment": name,
-//! "signing_keys": [PEM public keys] }`), which must bring a signed user
-//! token ([`super::user_token`]). Keys are compared in constant time (as
-//! SHA-256 digests, so their lengths do not leak either) and never logged
-//! or answered.
+//! "signing_keys": [PEM public keys], "require_audience": bool }`), which
+//! must bring a signed user token ([`super::user_token`]). Keys are compared
+//! in constant time (as SHA-256 digests, so their lengths do not leak
+//! either) and never logged or answered.
 
 use super::error::ApiError;
-use super::user_token::SigningKey;
+use super::user_token::{SigningKey, TokenRules};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -24,6 +24,18 @@ const MAX_ENVIRONMENT_CHARS: usize = 64;
 pub struct PublicKey {
     pub environment: String,
     pub signing_keys: Vec<SigningKey>,
+    /// Whether its tokens must carry an `aud` naming the environment.
+    pub require_audience: bool,
+}
+
+impl PublicKey {
+    /// What a user token of this key must satisfy.
+    pub fn token_rules(&self) -> TokenRules<'_> {
+        TokenRules {
+            signing_keys: &self.signing_keys,
+            audience: self.require_audience.then_some(self.environment.as_str()),
+        }
+    }
 }
 
 /// A request's caller, once its key is known.
@@ -55,6 +67,8 @@ pub struct ApiKeys {
 struct PublicKeyEntry {
     environment: String,
     signing_keys: Vec<String>,
+    #[serde(default)]
+    require_audience: bool,
 }
 
 impl ApiKeys {
@@ -65,21 +79,21 @@ impl ApiKeys {
         let secret =
             env.secret(API_KEYS).map_err(|_| ApiError::config("the secret `API_KEYS` is not set"))?.to_string();
         let public = env.secret(PUBLIC_KEYS).ok().map(|text| text.to_string());
-        ApiKeys::parse(&secret, public.as_deref()).map_err(ApiError::config)
+        ApiKeys::parse(&secret, public.as_deref())
     }
 
     /// Parses the secrets' JSON; the error says what is wrong without
     /// quoting any of it.
-    fn parse(secret: &str, public: Option<&str>) -> Result<ApiKeys, String> {
+    fn parse(secret: &str, public: Option<&str>) -> Result<ApiKeys, ApiError> {
         let map: BTreeMap<String, String> = serde_json::from_str(secret).map_err(|error| {
-            format!(
+            ApiError::config(format!(
                 "`API_KEYS` is not a JSON object of key → environment name (line {}, column {})",
                 error.line(),
                 error.column()
-            )
+            ))
         })?;
         if map.is_empty() {
-            return Err("`API_KEYS` holds no key".into());
+            return Err(ApiError::config("`API_KEYS` holds no key"));
         }
         let mut keys = ApiKeys { secret: Vec::with_capacity(map.len()), public: Vec::new() };
         for (index, (key, environment)) in map.into_iter().enumerate() {
@@ -88,20 +102,23 @@ impl ApiKeys {
         }
         let Some(public) = public else { return Ok(keys) };
         let map: BTreeMap<String, PublicKeyEntry> = serde_json::from_str(public).map_err(|error| {
-            format!(
-                "`PUBLIC_KEYS` is not a JSON object of key → {{ environment, signing_keys }} (line {}, column {})",
+            ApiError::config(format!(
+                "`PUBLIC_KEYS` is not a JSON object of key → {{ environment, signing_keys, require_audience? }} (line {}, column {})",
                 error.line(),
                 error.column()
-            )
+            ))
         })?;
         for (index, (key, entry)) in map.into_iter().enumerate() {
             check_entry(PUBLIC_KEYS, index, &key, &entry.environment)?;
             let signing_keys: Option<Vec<SigningKey>> =
                 entry.signing_keys.iter().map(|pem| SigningKey::from_pem(pem)).collect();
             let signing_keys = signing_keys.filter(|keys| !keys.is_empty()).ok_or_else(|| {
-                format!("`PUBLIC_KEYS` entry {index}: `signing_keys` is not a list of PEM public keys")
+                ApiError::config(format!(
+                    "`PUBLIC_KEYS` entry {index}: `signing_keys` is not a list of PEM public keys"
+                ))
             })?;
-            let public_key = PublicKey { environment: entry.environment, signing_keys };
+            let public_key =
+                PublicKey { environment: entry.environment, signing_keys, require_audience: entry.require_audience };
             keys.public.push((Sha256::digest(key.as_bytes()).into(), public_key));
         }
         Ok(keys)
@@ -120,9 +137,9 @@ impl ApiKeys {
 }
 
 /// A key and its environment name, as both secrets hold them.
-fn check_entry(secret: &str, index: usize, key: &str, environment: &str) -> Result<(), String> {
+fn check_entry(secret: &str, index: usize, key: &str, environment: &str) -> Result<(), ApiError> {
     if key.is_empty() {
-        return Err(format!("`{secret}` entry {index} has an empty key"));
+        return Err(ApiError::config(format!("`{secret}` entry {index} has an empty key")));
     }
     let valid_name = !environment.is_empty()
         && environment.len() <= MAX_ENVIRONMENT_CHARS
@@ -130,9 +147,9 @@ fn check_entry(secret: &str, index: usize, key: &str, environment: &str) -> Resu
     if valid_name {
         Ok(())
     } else {
-        Err(format!(
+        Err(ApiError::config(format!(
             "`{secret}` entry {index}: an environment name is 1 to {MAX_ENVIRONMENT_CHARS} letters, digits, `-` or `_`"
-        ))
+        )))
     }
 }
 
@@ -173,6 +190,12 @@ mod tests {
     fn parses_keys_and_finds_their_environment() {
         let public = format!(r#"{{"pk_a": {{"environment": "development", "signing_keys": ["{PEM}", "{PEM}"]}}}}"#);
         let keys = ApiKeys::parse(r#"{"sk_a": "development", "sk_b": "prod-1"}"#, Some(&public)).expect("valid");
+        assert!(!keys.public[0].1.require_audience);
+        let strict =
+            format!(r#"{{"pk_a": {{"environment": "dev", "signing_keys": ["{PEM}"], "require_audience": true}}}}"#);
+        let strict_keys = ApiKeys::parse(r#"{"sk_a": "dev"}"#, Some(&strict)).expect("valid");
+        assert_eq!(strict_keys.public[0].1.token_rules().audience, Some("dev"));
+        assert_eq!(keys.public[0].1.token_rules().audience, None);
         assert_eq!(lookup(&keys, "sk_a"), Some(("development".into(), false)));
         assert_eq!(lookup(&keys, "sk_b"), Some(("prod-1".into(), false)));
         assert_eq!(lookup(&keys, "pk_a"), Some(("development".into(), true)));
@@ -193,7 +216,8 @@ mod tests {
             r#"{"sk_secret": "a/b"}"#,
             r#"{"": "dev"}"#,
         ] {
-            let error = ApiKeys::parse(text, None).err().unwrap_or_else(|| panic!("{text} must be refused"));
+            let error =
+                ApiKeys::parse(text, None).err().unwrap_or_else(|| panic!("{text} must be refused")).to_string();
             assert!(!error.contains("sk_secret"), "{error}");
         }
         for public in [
@@ -203,10 +227,14 @@ mod tests {
             r#"{"pk_secret": {"environment": "development", "signing_keys": ["not a key"]}}"#.to_owned(),
             format!(r#"{{"pk_secret": {{"environment": "a/b", "signing_keys": ["{PEM}"]}}}}"#),
             format!(r#"{{"pk_secret": {{"environment": "dev", "signing_keys": ["{PEM}"], "extra": 1}}}}"#),
+            format!(
+                r#"{{"pk_secret": {{"environment": "dev", "signing_keys": ["{PEM}"], "require_audience": "yes"}}}}"#
+            ),
         ] {
             let error = ApiKeys::parse(r#"{"sk_a": "dev"}"#, Some(&public))
                 .err()
-                .unwrap_or_else(|| panic!("{public} must be refused"));
+                .unwrap_or_else(|| panic!("{public} must be refused"))
+                .to_string();
             assert!(!error.contains("pk_secret") && error.contains("PUBLIC_KEYS"), "{error}");
         }
     }

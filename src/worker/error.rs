@@ -11,6 +11,9 @@ use worker::{console_error, Response};
 /// Seconds a client waits after a 429: the rate limiters' period
 /// (`simple = { period = 10 }` in wrangler.toml).
 pub const RETRY_AFTER_SECONDS: u32 = 10;
+/// Seconds a client waits after a 503: a store that failed is usually back
+/// within seconds.
+pub const RETRY_UNAVAILABLE_SECONDS: u32 = 2;
 
 /// One failed request: its status, contract §6 code and message, the problems
 /// of a 422, and what stays in the logs.
@@ -66,7 +69,7 @@ impl ApiError {
         ApiError::new(
             404,
             "resource_missing",
-            "no such route: the users API is `/v1/users/{user_id}`, with `/channel_data/{channel_id}` and `/preferences/{set_id}`",
+            "no such route: the users API is `/v1/users/{user_id}`, with `/channel_data/{channel_id}` and `/preferences/{set_id}`, `/v1/users/bulk/identify` and `/v1/bulk_operations/{id}`",
         )
     }
 
@@ -124,6 +127,21 @@ impl ApiError {
         )
     }
 
+    /// 503 `service_unavailable`: a store the request needs failed or did
+    /// not answer before anything was written; logged, and safe to retry.
+    pub fn unavailable(detail: impl std::fmt::Display) -> Self {
+        ApiError {
+            log: Some(detail.to_string()),
+            ..ApiError::new(
+                503,
+                "service_unavailable",
+                format!(
+                    "storage is unavailable and nothing was written: retry after {RETRY_UNAVAILABLE_SECONDS} seconds"
+                ),
+            )
+        }
+    }
+
     /// 500 `internal_error` for a configuration problem, named in the log.
     pub fn config(detail: impl Into<String>) -> Self {
         ApiError {
@@ -142,6 +160,21 @@ impl ApiError {
         if let Some(log) = &self.log {
             console_error!("request {request_id}: {} {}: {log}", self.status, self.code);
         }
+        let mut response = response::json(self.status, self.body(request_id))?;
+        if let Some(allow) = self.allow {
+            response.headers_mut().set("Allow", allow)?;
+        }
+        match self.status {
+            429 => response.headers_mut().set("Retry-After", &RETRY_AFTER_SECONDS.to_string())?,
+            503 => response.headers_mut().set("Retry-After", &RETRY_UNAVAILABLE_SECONDS.to_string())?,
+            _ => {}
+        }
+        Ok(response)
+    }
+
+    /// The answer's JSON body: `code`, `message`, `status`, `request_id`,
+    /// and `errors` on a 422.
+    pub fn body(&self, request_id: &str) -> Vec<u8> {
         let mut body = json!({
             "code": self.code,
             "message": self.message,
@@ -151,14 +184,7 @@ impl ApiError {
         if self.status == 422 {
             body["errors"] = json!(self.errors);
         }
-        let mut response = response::json(self.status, serde_json::to_vec(&body)?)?;
-        if let Some(allow) = self.allow {
-            response.headers_mut().set("Allow", allow)?;
-        }
-        if self.status == 429 {
-            response.headers_mut().set("Retry-After", &RETRY_AFTER_SECONDS.to_string())?;
-        }
-        Ok(response)
+        body.to_string().into_bytes()
     }
 }
 

@@ -1,31 +1,38 @@
 //! The Cloudflare Worker (contract §1–§7): routing, authentication, rate
-//! limits and the body around the core, and one Durable Object per user
-//! ([`object::UserObject`]) that applies that user's identifies one after
-//! another and writes the record through to Workers KV. Neither holds a
-//! validation or merge rule of its own: the body's bytes go to
-//! [`crate::parse_request`] and [`crate::merge`], and every answer of the
-//! core is translated to HTTP.
+//! limits and the body around the core, one Durable Object per user
+//! ([`user`]) that applies that user's writes one after another and writes
+//! the record through to Workers KV, and bulk identify on a queue
+//! ([`bulk`]). None of it holds a validation or merge rule of its own: the
+//! body's bytes go to the core, and every answer of the core is translated
+//! to HTTP.
 //!
-//! One request, in order: the configuration (`API_KEYS`, `PUBLIC_KEYS`),
-//! the route (404, 405), the key (401; a public key may not DELETE, 403),
-//! the environment's rate limit (429), a public key's user token (401, 403),
-//! then the route's handler: for identify the media type (415), the body (413) and the core's
-//! checks (400, 422), then the user's object. Every answer carries
-//! `X-Request-ID`; every failure is the JSON error of [`error::ApiError`].
+//! One request, in order: the configuration (`API_KEYS`, `PUBLIC_KEYS`,
+//! the variables of [`settings`]), the route (404, 405), the key (401; a
+//! route a public key may not call, 403), then for a secret key the
+//! environment's rate limit for the route (429), for a public key its user
+//! token (401, 403) and then its own limits (429); then the route's
+//! handler: for a write the media type (415), the body (413) and the core's
+//! checks (400, 422), then the object. Every answer carries `X-Request-ID`;
+//! every failure is the JSON error of [`error::ApiError`].
+//!
+//! Layers, from the ground up: `clock`, `error`, `response`, `transaction`,
+//! `settings`; `object_call` (every call to an object); `user/` and `bulk/`
+//! (each object and its clients); the request's steps (`route`, `auth`,
+//! `user_token`, `rate_limit`, `body`, `cors`); this file.
 
 mod auth;
 mod body;
 mod bulk;
+mod clock;
 mod cors;
 mod error;
-mod flush;
-mod kv;
-mod message;
-mod object;
-mod object_client;
+mod object_call;
+mod rate_limit;
 mod response;
 mod route;
-mod sql;
+mod settings;
+mod transaction;
+mod user;
 mod user_token;
 
 use crate::{
@@ -33,13 +40,13 @@ use crate::{
     preference_set_body, unset_channel_data_body, user_id_from_utf8, MAX_BODY_BYTES, MAX_BULK_BODY_BYTES,
 };
 use auth::{ApiKeys, Caller};
+use body::Sender;
 use error::ApiError;
-use message::REQUEST_ID_HEADER;
-use message::{Answer, Options};
-use object_client::UserObjectClient;
 use route::{Operation, Route};
+use user::client::UserObjectClient;
+use user::message::{Answer, Options, REQUEST_ID_HEADER};
 use wasm_bindgen::prelude::wasm_bindgen;
-use worker::{console_error, event, Context, Env, Request, Response};
+use worker::{event, Context, Env, Request, Response};
 
 #[wasm_bindgen]
 extern "C" {
@@ -48,46 +55,48 @@ extern "C" {
     fn random_uuid() -> String;
 }
 
-/// The rate-limit binding of each route (wrangler.toml `[[ratelimits]]`).
-const IDENTIFY_LIMITER: &str = "IDENTIFY_LIMITER";
-const GET_LIMITER: &str = "GET_LIMITER";
-const DELETE_LIMITER: &str = "DELETE_LIMITER";
-const BULK_LIMITER: &str = "BULK_LIMITER";
-
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let request_id = format!("req_{}", random_uuid().replace('-', ""));
     let origin = cors::allowed_origin(&req, &env);
-    let response = match handle(&mut req, &env, &request_id, origin.is_some()).await {
-        Ok(response) => Ok(response),
+    let mut sender = Sender::Anonymous;
+    let response = match handle(&mut req, &env, &request_id, origin.is_some(), &mut sender).await {
+        Ok(response) => response,
         Err(error) => {
-            body::discard_unread(&mut req).await;
-            error.into_response(&request_id)
+            body::discard_unread(&mut req, sender).await;
+            error.into_response(&request_id)?
         }
     };
-    let finished = response.and_then(|mut response| {
-        let headers = response.headers_mut();
-        headers.set(REQUEST_ID_HEADER, &request_id)?;
-        if let Some(origin) = &origin {
-            cors::add_headers(headers, origin)?;
-        }
-        Ok(response)
-    });
-    finished.or_else(|error| {
-        // Unreachable in practice (headers are fixed ASCII); still JSON.
-        console_error!("request {request_id}: could not build the response: {error}");
-        let body = format!(
-            r#"{{"code":"internal_error","message":"internal error","request_id":"{request_id}","status":500}}"#
-        );
-        let mut response = response::json(500, body.into_bytes())?;
+    finish(response, &request_id, origin.as_deref()).or_else(|error| {
+        // Unreachable in practice (the headers are fixed ASCII); still JSON.
+        let mut response =
+            ApiError::internal(format!("could not build the response: {error}")).into_response(&request_id)?;
         response.headers_mut().set(REQUEST_ID_HEADER, &request_id)?;
         Ok(response)
     })
 }
 
+/// Every answer's own headers: its request id, and CORS for an allowed origin.
+fn finish(mut response: Response, request_id: &str, origin: Option<&str>) -> worker::Result<Response> {
+    let headers = response.headers_mut();
+    headers.set(REQUEST_ID_HEADER, request_id)?;
+    if let Some(origin) = origin {
+        cors::add_headers(headers, origin)?;
+    }
+    Ok(response)
+}
+
 /// Everything between the request and its answer; failures are [`ApiError`]s.
-async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bool) -> Result<Response, ApiError> {
+/// `sender` becomes [`Sender::Authenticated`] once the caller is.
+async fn handle(
+    req: &mut Request,
+    env: &Env,
+    request_id: &str,
+    cors_allowed: bool,
+    sender: &mut Sender,
+) -> Result<Response, ApiError> {
     let keys = ApiKeys::from_env(env)?;
+    settings::check(env)?;
     let route = Route::parse(&req.inner().url())?;
     let method_name = req.inner().method();
     let operation = match route.operation(&method_name) {
@@ -97,41 +106,39 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
     };
     let caller = keys.authenticate(req.headers())?;
     let environment = caller.environment();
-    if let Caller::Public(_) = &caller {
-        if operation == Operation::DeleteUser || !operation.is_one_users() {
-            return Err(ApiError::forbidden(
-                "a public key may identify and read its signed-in user, not delete users or run bulk operations",
-            ));
+    let id_bytes = route.user_id();
+    match &caller {
+        Caller::Secret { .. } => rate_limit::count_secret(env, &operation, environment).await?,
+        Caller::Public(public_key) => {
+            if !operation.public_keys_may() {
+                return Err(ApiError::forbidden(
+                    "a public key may identify and read its signed-in user, not delete users or run bulk operations",
+                ));
+            }
+            // Verified before anything is counted: a token-less or forged
+            // request spends no one's budget.
+            let user_id = user_token::check_for_user(req.headers(), &public_key.token_rules(), &id_bytes).await?;
+            rate_limit::count_public(env, environment, &user_id).await?;
         }
     }
-    let limiter = match operation {
-        Operation::DeleteUser => DELETE_LIMITER,
-        Operation::BulkIdentify => BULK_LIMITER,
-        _ if operation.reads() => GET_LIMITER,
-        _ => IDENTIFY_LIMITER,
-    };
-    rate_limit(env, limiter, environment).await?;
-    let id_bytes = route.user_id();
-    if let Caller::Public(public_key) = &caller {
-        check_user_token(req, &public_key.signing_keys, &id_bytes).await?;
-    }
+    *sender = Sender::Authenticated;
     if let Some(problem) = route.part_id_problem() {
         return Err(ApiError::invalid_params(vec![problem]));
     }
     let object = |user_id| UserObjectClient::new(env, environment, user_id, request_id);
-    let write = |answer| Options { answer, if_exists: false };
     match operation {
         Operation::BulkIdentify => {
             let bytes = read_json_body(req, MAX_BULK_BODY_BYTES).await?;
             let users = bulk_identify_users(&bytes)?;
-            bulk::start(env, environment, users, random_uuid()).await
+            drop(bytes);
+            bulk::start(env, environment, users, &random_uuid(), request_id).await
         }
-        Operation::GetBulkProgress(id) => bulk::get(env, environment, &id).await,
+        Operation::GetBulkProgress(id) => bulk::get(env, environment, &id, request_id).await,
         Operation::Identify => {
             let bytes = read_json_body(req, MAX_BODY_BYTES).await?;
             // Every 400/413/422 is answered here, before the object.
             parse_request_bytes(&id_bytes, &bytes)?;
-            object(checked_id(&id_bytes)?)?.identify(bytes, write(Answer::User)).await
+            object(checked_id(&id_bytes)?)?.identify(&bytes, Options::answer(Answer::User)).await
         }
         Operation::GetUser => object(checked_id(&id_bytes)?)?.get(Answer::User).await,
         Operation::DeleteUser => object(checked_id(&id_bytes)?)?.delete().await,
@@ -143,15 +150,15 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
         Operation::SetChannelData(channel_id) => {
             let user_id = checked_id(&id_bytes)?;
             let body = channel_data_body(user_id, &channel_id, &read_json_body(req, MAX_BODY_BYTES).await?)?;
-            object(user_id)?.identify(body, write(Answer::ChannelData(channel_id))).await
+            object(user_id)?.identify(&body, Options::answer(Answer::ChannelData(channel_id))).await
         }
         Operation::UnsetChannelData(channel_id) => {
             let user_id = checked_id(&id_bytes)?;
             let body = unset_channel_data_body(user_id, &channel_id)?;
             // Only a user that exists loses a channel (the object answers
             // 404 for another, writing nothing); either way, a 204.
-            let options = Options { answer: Answer::User, if_exists: true };
-            object(user_id)?.identify(body, options).await?;
+            let options = Options { if_exists: true, ..Options::answer(Answer::User) };
+            object(user_id)?.identify(&body, options).await?;
             Ok(response::empty(204)?)
         }
         Operation::GetPreferenceSet(set_id) => {
@@ -162,7 +169,7 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
         Operation::SetPreferenceSet(set_id) => {
             let user_id = checked_id(&id_bytes)?;
             let body = preference_set_body(user_id, &set_id, &read_json_body(req, MAX_BODY_BYTES).await?)?;
-            object(user_id)?.identify(body, write(Answer::PreferenceSet(set_id))).await
+            object(user_id)?.identify(&body, Options::answer(Answer::PreferenceSet(set_id))).await
         }
     }
 }
@@ -171,25 +178,6 @@ async fn handle(req: &mut Request, env: &Env, request_id: &str, cors_allowed: bo
 async fn read_json_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     body::check_content_type(req.headers())?;
     body::read_capped(req, limit).await
-}
-
-/// A public key's user token (contract §6a): present (401
-/// `user_token_missing`), valid (401 `invalid_user_token`) and for the
-/// user of the path (403 `forbidden`).
-async fn check_user_token(
-    req: &Request,
-    signing_keys: &[user_token::SigningKey],
-    id_bytes: &[u8],
-) -> Result<(), ApiError> {
-    let token = req.headers().get(user_token::USER_TOKEN_HEADER).ok().flatten().filter(|token| !token.is_empty());
-    let token = token.ok_or_else(ApiError::user_token_missing)?;
-    let now_seconds = js_sys::Date::now() / 1000.0;
-    let user_id = user_token::verify(token.trim(), signing_keys, now_seconds).await?;
-    if user_id.as_bytes() == id_bytes {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("the user token is for another user: a public key reaches only its token's user"))
-    }
 }
 
 /// The user id of a GET or DELETE, checked as identify checks it (a 422 on `user_id`).
@@ -202,16 +190,4 @@ fn checked_id(bytes: &[u8]) -> Result<&str, ApiError> {
 /// The 422 of a path's one bad id.
 fn refused(problem: crate::Problem) -> ApiError {
     ApiError::invalid_params(vec![problem])
-}
-
-/// Counts one request against the environment's limit for this route.
-async fn rate_limit(env: &Env, binding: &str, environment: &str) -> Result<(), ApiError> {
-    let limiter =
-        env.rate_limiter(binding).map_err(|error| ApiError::config(format!("rate limiter `{binding}`: {error}")))?;
-    let outcome = limiter.limit(environment.to_string()).await?;
-    if outcome.success {
-        Ok(())
-    } else {
-        Err(ApiError::rate_limited())
-    }
 }

@@ -1,6 +1,6 @@
 //! The routes, read from the request URL: `/v1/users/{user_id}` and, below
 //! it, `/channel_data/{channel_id}` and `/preferences/{set_id}` (contract
-//! §5, §5a). Each id is one path segment, percent-decoded here (workers-rs'
+//! §5, §5a); `/v1/users/bulk/identify` and `/v1/bulk_operations/{id}` (§5b). Each id is one path segment, percent-decoded here (workers-rs'
 //! `Request::path()` is not decoded). The URL reaches the Worker already
 //! normalised by workerd, so `%2E` and `%2E%2E` segments are resolved before
 //! this code sees them (`/v1/users/%2E%2E` arrives as `/v1/`): the ids `.`
@@ -67,10 +67,10 @@ impl Operation {
         )
     }
 
-    /// Whether the operation is about one user (a public key may reach
-    /// only its own user's; bulk operations are for secret keys).
-    pub fn is_one_users(&self) -> bool {
-        !matches!(self, Operation::BulkIdentify | Operation::GetBulkProgress(_))
+    /// Whether a public key may ask it (of its token's user): identify and
+    /// read one user and its parts; not delete users or run bulk operations.
+    pub fn public_keys_may(&self) -> bool {
+        !matches!(self, Operation::DeleteUser | Operation::BulkIdentify | Operation::GetBulkProgress(_))
     }
 }
 

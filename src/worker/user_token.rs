@@ -4,9 +4,13 @@
 //! checked with the runtime's Web Crypto (`crypto.subtle`,
 //! RSASSA-PKCS1-v1_5 with SHA-256) against the environment's signing keys;
 //! `alg` must say RS256 before any key is used, so a token cannot choose
-//! how it is checked (`none`, or HS256 keyed with the public key). Tokens
-//! are never logged or quoted in an answer.
+//! how it is checked (`none`, or HS256 keyed with the public key). Where
+//! the public key's configuration asks for it, the token's `aud` must name
+//! the environment, so that a token of one environment is refused in
+//! another that shares its signing key. Tokens are never logged or quoted
+//! in an answer.
 
+use super::clock::now_ms;
 use super::error::ApiError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -17,6 +21,7 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
+use worker::Headers;
 
 /// The header that carries the token.
 pub const USER_TOKEN_HEADER: &str = "X-Knock-User-Token";
@@ -69,6 +74,70 @@ impl SigningKey {
     }
 }
 
+/// What a user token of one public key must satisfy.
+pub struct TokenRules<'a> {
+    pub signing_keys: &'a [SigningKey],
+    /// The `aud` the token must name (the environment), when required.
+    pub audience: Option<&'a str>,
+}
+
+/// Why a token is refused: the end of a 401 `invalid_user_token`'s message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    TooLong,
+    NotThreeParts,
+    NotBase64Url,
+    NotAHeader,
+    NotRs256,
+    BadClaims,
+    NotSigned,
+    Expired,
+    NotYetValid,
+    WrongAudience,
+}
+
+impl Refusal {
+    fn reason(self) -> &'static str {
+        match self {
+            Refusal::TooLong => "it is longer than 4 KiB",
+            Refusal::NotThreeParts => "it is not a JWT of three dot-separated parts",
+            Refusal::NotBase64Url => "a part is not base64url",
+            Refusal::NotAHeader => "its header is not a JWT header",
+            Refusal::NotRs256 => "it is not signed with RS256",
+            Refusal::BadClaims => "its claims are not a JSON object with a string `sub` and a numeric `exp`",
+            Refusal::NotSigned => "its signature does not verify with this environment's signing keys",
+            Refusal::Expired => "it has expired",
+            Refusal::NotYetValid => "it is not valid yet (`nbf`)",
+            Refusal::WrongAudience => "its `aud` does not name this environment",
+        }
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        ApiError::invalid_user_token(refusal.reason())
+    }
+}
+
+/// A public key's user token (contract §6a), from `X-Knock-User-Token`:
+/// present (401 `user_token_missing`), valid by `rules` (401
+/// `invalid_user_token`) and for the user of the path (403 `forbidden`).
+/// The user id it is for.
+pub async fn check_for_user(
+    headers: &Headers,
+    rules: &TokenRules<'_>,
+    path_user_id: &[u8],
+) -> Result<String, ApiError> {
+    let token = headers.get(USER_TOKEN_HEADER).ok().flatten().filter(|token| !token.is_empty());
+    let token = token.ok_or_else(ApiError::user_token_missing)?;
+    let user_id = verify(token.trim(), rules, now_ms() as f64 / 1000.0).await?;
+    if user_id.as_bytes() == path_user_id {
+        Ok(user_id)
+    } else {
+        Err(ApiError::forbidden("the user token is for another user: a public key reaches only its token's user"))
+    }
+}
+
 /// The parts of a token, decoded but not yet verified.
 struct Decoded<'a> {
     /// `header.payload`, the bytes the signature covers.
@@ -88,58 +157,71 @@ struct Claims {
     exp: f64,
     #[serde(default)]
     nbf: Option<f64>,
+    /// A string or a list of strings (RFC 7519); read only when required.
+    #[serde(default)]
+    aud: Option<serde_json::Value>,
 }
 
 /// The user id the token is for, once its signature verifies with one of
-/// `signing_keys` and it is valid at `now_seconds`; else a 401
+/// the signing keys and its claims hold at `now_seconds`; else a 401
 /// `invalid_user_token` saying why.
-pub async fn verify(token: &str, signing_keys: &[SigningKey], now_seconds: f64) -> Result<String, ApiError> {
-    let decoded = decode(token).map_err(ApiError::invalid_user_token)?;
+async fn verify(token: &str, rules: &TokenRules<'_>, now_seconds: f64) -> Result<String, ApiError> {
+    let decoded = decode(token)?;
     let mut verified = false;
-    for key in signing_keys {
+    for key in rules.signing_keys {
         if verify_rs256(key, decoded.signed.as_bytes(), &decoded.signature).await? {
             verified = true;
             break;
         }
     }
     if !verified {
-        return Err(ApiError::invalid_user_token("its signature does not verify with this environment's signing keys"));
+        return Err(Refusal::NotSigned.into());
     }
-    check_times(&decoded.claims, now_seconds).map_err(ApiError::invalid_user_token)?;
+    check_claims(&decoded.claims, rules.audience, now_seconds)?;
     Ok(decoded.claims.sub)
 }
 
 /// Splits and decodes a compact JWS, refusing any `alg` but RS256.
-fn decode(token: &str) -> Result<Decoded<'_>, &'static str> {
+fn decode(token: &str) -> Result<Decoded<'_>, Refusal> {
     if token.len() > MAX_TOKEN_BYTES {
-        return Err("it is longer than 4 KiB");
+        return Err(Refusal::TooLong);
     }
     let mut parts = token.split('.');
     let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err("it is not a JWT of three dot-separated parts");
+        return Err(Refusal::NotThreeParts);
     };
-    let part = |text: &str| URL_SAFE_NO_PAD.decode(text).map_err(|_| "a part is not base64url");
-    let header: Header = serde_json::from_slice(&part(header)?).map_err(|_| "its header is not a JWT header")?;
+    let part = |text: &str| URL_SAFE_NO_PAD.decode(text).map_err(|_| Refusal::NotBase64Url);
+    let header: Header = serde_json::from_slice(&part(header)?).map_err(|_| Refusal::NotAHeader)?;
     if header.alg != "RS256" {
-        return Err("it is not signed with RS256");
+        return Err(Refusal::NotRs256);
     }
-    let claims: Claims = serde_json::from_slice(&part(payload)?)
-        .map_err(|_| "its claims are not a JSON object with a string `sub` and a numeric `exp`")?;
+    let claims: Claims = serde_json::from_slice(&part(payload)?).map_err(|_| Refusal::BadClaims)?;
     let signature = part(signature)?;
     let signed = &token[..token.rfind('.').unwrap_or_default()];
     Ok(Decoded { signed, signature, claims })
 }
 
-/// `exp` not passed and `nbf` reached, each give or take the clock skew.
-fn check_times(claims: &Claims, now_seconds: f64) -> Result<(), &'static str> {
+/// `exp` not passed and `nbf` reached, each give or take the clock skew,
+/// and `aud` naming `audience` when one is required.
+fn check_claims(claims: &Claims, audience: Option<&str>, now_seconds: f64) -> Result<(), Refusal> {
     if claims.exp + CLOCK_SKEW_SECONDS <= now_seconds {
-        return Err("it has expired");
+        return Err(Refusal::Expired);
     }
     if claims.nbf.is_some_and(|nbf| nbf - CLOCK_SKEW_SECONDS > now_seconds) {
-        return Err("it is not valid yet (`nbf`)");
+        return Err(Refusal::NotYetValid);
     }
-    Ok(())
+    let Some(audience) = audience else { return Ok(()) };
+    let named = match &claims.aud {
+        Some(serde_json::Value::String(aud)) => aud == audience,
+        Some(serde_json::Value::Array(auds)) => auds.iter().any(|aud| aud.as_str() == Some(audience)),
+        _ => false,
+    };
+    if named {
+        Ok(())
+    } else {
+        Err(Refusal::WrongAudience)
+    }
 }
 
 thread_local! {
@@ -223,17 +305,34 @@ mod tests {
             ("e30=.e30.c2ln".to_owned(), "a part is not base64url"),
             ("x".repeat(MAX_TOKEN_BYTES + 1), "it is longer than 4 KiB"),
         ] {
-            assert_eq!(decode(&text).err(), Some(reason), "{}", &text[..text.len().min(60)]);
+            assert_eq!(decode(&text).err().map(Refusal::reason), Some(reason), "{}", &text[..text.len().min(60)]);
         }
     }
 
     #[test]
     fn times_allow_sixty_seconds_of_skew() {
-        let claims = |exp, nbf| Claims { sub: "jane".into(), exp, nbf };
-        assert_eq!(check_times(&claims(1000.0, None), 1059.0), Ok(()));
-        assert_eq!(check_times(&claims(1000.0, None), 1060.0), Err("it has expired"));
-        assert_eq!(check_times(&claims(5000.0, Some(1060.0)), 1000.0), Ok(()));
-        assert_eq!(check_times(&claims(5000.0, Some(1061.0)), 1000.0), Err("it is not valid yet (`nbf`)"));
+        let claims = |exp, nbf| Claims { sub: "jane".into(), exp, nbf, aud: None };
+        assert_eq!(check_claims(&claims(1000.0, None), None, 1059.0), Ok(()));
+        assert_eq!(check_claims(&claims(1000.0, None), None, 1060.0), Err(Refusal::Expired));
+        assert_eq!(check_claims(&claims(5000.0, Some(1060.0)), None, 1000.0), Ok(()));
+        assert_eq!(check_claims(&claims(5000.0, Some(1061.0)), None, 1000.0), Err(Refusal::NotYetValid));
+    }
+
+    #[test]
+    fn an_audience_when_required_is_named_by_aud() {
+        let claims = |aud: Option<serde_json::Value>| Claims { sub: "jane".into(), exp: 2000.0, nbf: None, aud };
+        let required = Some("production");
+        for aud in [serde_json::json!("production"), serde_json::json!(["staging", "production"])] {
+            assert_eq!(check_claims(&claims(Some(aud.clone())), required, 1000.0), Ok(()), "{aud}");
+        }
+        for aud in
+            [None, Some(serde_json::json!("staging")), Some(serde_json::json!(["staging"])), Some(serde_json::json!(7))]
+        {
+            assert_eq!(check_claims(&claims(aud.clone()), required, 1000.0), Err(Refusal::WrongAudience), "{aud:?}");
+        }
+        // Not required: any `aud`, or none, is fine.
+        assert_eq!(check_claims(&claims(Some(serde_json::json!("staging"))), None, 1000.0), Ok(()));
+        assert_eq!(check_claims(&claims(None), None, 1000.0), Ok(()));
     }
 
     #[test]

@@ -233,8 +233,24 @@ describe("the users' Durable Objects and KV", () => {
     assertError(await get(id), 404, "resource_missing");
   });
 
-  test("a tombstone is dropped TOMBSTONE_SECONDS after KV's delete: the object then reads KV again", async () => {
-    const short = await startMiniflare({ vars: { TOMBSTONE_SECONDS: "1" } });
+  test("TOMBSTONE_SECONDS under 60 (KV's propagation) is a configuration error: every request a 500, logged", async () => {
+    for (const seconds of ["0", "59", "-1", "1.5", "soon"]) {
+      const short = await startMiniflare({ vars: { TOMBSTONE_SECONDS: seconds } });
+      try {
+        const answer = await send(short.url, "PUT", "tombstone-config", { body: "{}" });
+        assertError(answer, 500, "internal_error");
+        assert.equal(answer.body.message, "internal error");
+        const line = await waitFor(() => short.logs.find(({ message }) => message.includes(answer.body.request_id)), "the log line");
+        assert.match(line.message, /configuration: `TOMBSTONE_SECONDS` is a whole number of seconds, at least 60/, seconds);
+      } finally {
+        await short.stop();
+      }
+    }
+  });
+
+  test("a tombstone is dropped TOMBSTONE_SECONDS after KV's delete: the object then reads KV again", { timeout: 180_000 }, async () => {
+    // The shortest tombstone the configuration takes.
+    const short = await startMiniflare({ vars: { TOMBSTONE_SECONDS: "60" } });
     try {
       const kv = await short.kv();
       const id = "tombstone-2";
@@ -244,6 +260,7 @@ describe("the users' Durable Objects and KV", () => {
       await waitFor(
         () => short.logs.some(({ message }) => message.includes("tombstone-dropped")),
         "the tombstone's drop",
+        120_000,
       );
       assert.equal((await send(short.url, "GET", id)).status, 404, "nothing in KV, nothing in the object");
       await kv.put(`env-a/users/${id}`, legacy(id, { name: "Written into KV" }));
@@ -382,12 +399,15 @@ describe("contract §6 errors", () => {
     assertError(await send(server.url, "PUT", "e-413", { body }), 413, "request_too_large");
   });
 
-  test("a refusal before the body is read leaves the keep-alive connection usable for the next request", async () => {
-    // One socket for every request: each refused PUT is followed by a GET
-    // that must be answered on that same connection.
+  /**
+   * Requests on one keep-alive connection (`maxSockets: 1`): each resolves
+   * to { status, text, reused } or, when the connection was given up under
+   * it, { error } (the error's code).
+   */
+  function oneConnection() {
     const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
     const exchange = (method, id, { body, chunked = false, headers = {}, path } = {}) =>
-      new Promise((resolve, reject) => {
+      new Promise((resolve) => {
         const url = new URL(path ?? userUrl(server.url, id), server.url);
         const req = httpRequest(
           { agent, host: url.hostname, port: url.port, path: url.pathname, method, headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json", ...headers } },
@@ -397,20 +417,28 @@ describe("contract §6 errors", () => {
             res.on("end", () => resolve({ status: res.statusCode, text, reused: req.reusedSocket }));
           },
         );
-        req.on("error", reject);
+        req.on("error", (error) => resolve({ error: error.code }));
         if (body === undefined) req.end();
         else if (chunked) {
           req.write(body); // no Content-Length: Node sends it chunked
           req.end();
         } else req.end(body);
       });
+    return { exchange, close: () => agent.destroy() };
+  }
+
+  test("a refusal before the body is read leaves the keep-alive connection usable for the next request", async () => {
+    // One socket for every request: each refused PUT is followed by a GET
+    // that must be answered on that same connection.
+    const { exchange, close } = oneConnection();
     try {
       const over = `{"pad": "${"x".repeat(1024 * 1024 + 100)}"}`;
       const refusals = [
         ["413, chunked", { body: over, chunked: true }, 413],
         ["413, Content-Length", { body: over }, 413],
         ["415 before the body", { body: over.slice(0, 500_000), headers: { "Content-Type": "text/plain" } }, 415],
-        ["401 before the body", { body: over.slice(0, 500_000), chunked: true, headers: { Authorization: "Bearer sk_nope" } }, 401],
+        // Not authenticated: a body of at most 64 KiB is read and dropped.
+        ["401 before the body", { body: over.slice(0, 60_000), chunked: true, headers: { Authorization: "Bearer sk_nope" } }, 401],
         // Past the largest limit (bulk identify's 10 MiB), declared up front.
         ["413 of a bulk identify, Content-Length", { method: "POST", path: "/v1/users/bulk/identify", body: `{"users": [{"id": "a", "pad": "${"x".repeat(10 * 1024 * 1024)}"}]}` }, 413],
       ];
@@ -420,12 +448,42 @@ describe("contract §6 errors", () => {
         const refused = await exchange(method, "e-keep-alive", request);
         assert.equal(refused.status, status, `${name}: ${refused.text}`);
         const next = await exchange("GET", "e-keep-alive");
-        assert.equal(next.status, 200, `${name}: the next request got ${next.status} ${next.text}`);
+        assert.equal(next.status, 200, `${name}: the next request got ${next.status ?? next.error} ${next.text}`);
         assert.ok(next.reused, `${name}: the next request went on the same connection`);
         assert.equal(JSON.parse(next.text).name, "K", name);
       }
     } finally {
-      agent.destroy();
+      close();
+    }
+  });
+
+  test("a caller without a valid key costs 64 KiB of body at most: past it, its connection is given up", async () => {
+    const created = await send(server.url, "PUT", "e-anonymous", { body: '{"name": "A"}' });
+    assert.equal(created.status, 200, created.text);
+    for (const [name, headers] of [["no key", { Authorization: "" }], ["a wrong key", { Authorization: "Bearer sk_nope" }]]) {
+      // At the bound: read and dropped, the connection stays usable.
+      const atBound = oneConnection();
+      try {
+        const refused = await atBound.exchange("PUT", "e-anonymous", { body: "x".repeat(64 * 1024), headers });
+        assert.equal(refused.status, 401, `${name}: ${refused.text}`);
+        const next = await atBound.exchange("GET", "e-anonymous");
+        assert.equal(next.status, 200, `${name}, 64 KiB: ${next.error}`);
+        assert.ok(next.reused, `${name}, 64 KiB: the same connection`);
+      } finally {
+        atBound.close();
+      }
+      // One byte past it, declared or streamed: answered, then not read.
+      for (const chunked of [false, true]) {
+        const past = oneConnection();
+        try {
+          const refused = await past.exchange("PUT", "e-anonymous", { body: "x".repeat(64 * 1024 + 1), chunked, headers });
+          assert.equal(refused.status, 401, `${name}: ${refused.text}`);
+          const next = await past.exchange("GET", "e-anonymous");
+          assert.equal(next.error, "ECONNRESET", `${name}, 64 KiB + 1 (chunked: ${chunked}): the connection is given up, got ${JSON.stringify(next)}`);
+        } finally {
+          past.close();
+        }
+      }
     }
   });
 

@@ -35,6 +35,9 @@ export const BULK_QUEUE_CONSUMERS = {
   "knock-identify-bulk-dead-letter": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 100, retryDelay: 60 },
 };
 
+/** wrangler.toml's rate limits, per 10 s; a test may change any of them. */
+export const DEFAULT_LIMITS = { identify: 600, get: 2000, delete: 50, bulk: 10, publicUser: 50, public: 2000 };
+
 /** A throwaway folder inside the repository's ignored `.wrangler/`. */
 export function tempDir(prefix) {
   const base = join(ROOT, ".wrangler", "test");
@@ -46,9 +49,11 @@ export function tempDir(prefix) {
  * The built Worker's Miniflare options, bound as wrangler.toml binds it:
  * KV and the Durable Objects (SQLite-backed) stored under `persist`, the
  * bulk queue and its dead-letter queue consumed by the same Worker, the
- * rate limiters (`limits` per 10 s) and `bindings` (variables and secrets).
+ * rate limiters (`limits` per 10 s, each defaulting to wrangler.toml's) and
+ * `bindings` (variables and secrets).
  */
-export function workerOptions({ persist, limits = { identify: 600, get: 2000, delete: 50, bulk: 10 }, bindings }) {
+export function workerOptions({ persist, limits = {}, bindings }) {
+  limits = { ...DEFAULT_LIMITS, ...limits };
   return {
     scriptPath: join(ROOT, "build", "index.js"),
     modules: true,
@@ -67,7 +72,9 @@ export function workerOptions({ persist, limits = { identify: 600, get: 2000, de
       IDENTIFY_LIMITER: { simple: { limit: limits.identify, period: 10 } },
       GET_LIMITER: { simple: { limit: limits.get, period: 10 } },
       DELETE_LIMITER: { simple: { limit: limits.delete, period: 10 } },
-      BULK_LIMITER: { simple: { limit: limits.bulk ?? 10, period: 10 } },
+      BULK_LIMITER: { simple: { limit: limits.bulk, period: 10 } },
+      PUBLIC_USER_LIMITER: { simple: { limit: limits.publicUser, period: 10 } },
+      PUBLIC_LIMITER: { simple: { limit: limits.public, period: 10 } },
     },
     bindings,
   };

@@ -1,7 +1,8 @@
 //! What a user's Durable Object keeps in its own SQLite storage: one row of
-//! bookkeeping and the record's JSON. Every call here is synchronous (the
-//! SQL API of SQLite-backed objects), so a read, a merge and a write made
-//! without an `await` between them are one atomic step of the object.
+//! bookkeeping, the record's JSON, and the decisions it made on bulk rows.
+//! Every call here is synchronous (the SQL API of SQLite-backed objects),
+//! so a read, a merge and a write made without an `await` between them are
+//! one atomic step of the object.
 //!
 //! - `user_state`: at most one row (`id = 0`). Absent: the object has never
 //!   held this user (KV may still have it, from before the objects). With
@@ -9,25 +10,30 @@
 //!   again until the tombstone is dropped, see [`super::flush`]). `version`
 //!   counts changes, `flushed_version` is the change KV holds, `flush_at_ms`
 //!   the time of the pending alarm (NULL: none).
-//! - `record_part`: the record's JSON (`StoredUser::as_json`), in parts of at
-//!   most [`PART_BYTES`], as SQLite-backed objects limit a string to 2 MB.
+//! - `record_chunk`: the record's JSON (`StoredUser::as_json`), in chunks of
+//!   at most [`CHUNK_BYTES`], as SQLite-backed objects limit a string to 2 MB.
+//! - `bulk_row_decision`: each bulk row (`{operation}/{row}`) this object
+//!   applied or refused in the last [`BULK_ROW_MEMORY_MS`], so that a row
+//!   delivered again is decided the same way and never applied twice
+//!   (contract §5b). Written in the same transaction as the change.
 //!
 //! The tables are created by the first commit; until then every read finds
 //! nothing, so a GET of an unknown user writes nothing.
 
-use serde::de::IgnoredAny;
+use crate::worker::transaction::{transaction_sync, RawStorage};
 use serde::Deserialize;
 use std::cell::Cell;
 use std::rc::Rc;
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
 use worker::{SqlStorage, SqlStorageValue, Storage};
 
-/// The largest part of a record's JSON in one row (SQLite-backed Durable
+/// The largest chunk of a record's JSON in one row (SQLite-backed Durable
 /// Objects refuse strings over 2 MB).
-const PART_BYTES: usize = 1_000_000;
+const CHUNK_BYTES: usize = 1_000_000;
+/// How long a bulk row's decision is kept: far longer than the queue keeps
+/// redelivering a row (10 retries, 5 s apart, wrangler.toml).
+pub const BULK_ROW_MEMORY_MS: i64 = 24 * 60 * 60 * 1000;
 
-const SCHEMA: [&str; 2] = [
+const SCHEMA: [&str; 3] = [
     "CREATE TABLE IF NOT EXISTS user_state (
         id INTEGER PRIMARY KEY CHECK (id = 0),
         environment TEXT NOT NULL,
@@ -40,8 +46,15 @@ const SCHEMA: [&str; 2] = [
         flush_at_ms INTEGER,
         failures INTEGER NOT NULL
     )",
-    "CREATE TABLE IF NOT EXISTS record_part (part INTEGER PRIMARY KEY, text TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS record_chunk (chunk INTEGER PRIMARY KEY, text TEXT NOT NULL)",
+    BULK_ROW_SCHEMA,
 ];
+const BULK_ROW_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS bulk_row_decision (
+        bulk_row TEXT PRIMARY KEY,
+        status INTEGER NOT NULL,
+        answer TEXT,
+        decided_ms INTEGER NOT NULL
+    )";
 
 /// The object's bookkeeping for its user.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -110,14 +123,23 @@ impl UserState {
     }
 }
 
+/// What the object decided on one bulk row: `status` 204 (applied) or 422
+/// (refused, with the object's `answer`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct BulkRowDecision {
+    pub bulk_row: String,
+    pub status: i64,
+    pub answer: Option<String>,
+    pub decided_ms: i64,
+}
+
 /// The object's SQL storage. It asks SQLite once whether the tables exist
 /// and then remembers: they are created by the first commit and never
 /// dropped, so most calls are one statement.
 #[derive(Clone)]
 pub struct Tables {
     sql: SqlStorage,
-    /// The object's `ctx.storage`, for `transactionSync` (see [`Tables::commit`]).
-    storage: JsValue,
+    storage: RawStorage,
     /// `None` until known; `Some(true)` from the first successful commit.
     exist: Rc<Cell<Option<bool>>>,
 }
@@ -125,20 +147,33 @@ pub struct Tables {
 impl Tables {
     /// The tables of the object whose storage this is.
     pub fn new(storage: &Storage) -> Self {
-        let raw: &JsValue = storage.as_raw().as_ref();
-        Tables { sql: storage.sql(), storage: raw.clone(), exist: Rc::default() }
+        Tables { sql: storage.sql(), storage: RawStorage::of(storage), exist: Rc::default() }
     }
 
-    /// Whether the object has ever written its tables.
+    /// Whether the object has ever written its tables. The first time, it
+    /// also brings the tables of an object written by an earlier version up
+    /// to date (`record_part` became `record_chunk`; `bulk_row_decision` is new).
     fn exist(&self) -> worker::Result<bool> {
         if let Some(exist) = self.exist.get() {
             return Ok(exist);
         }
-        let tables: Vec<IgnoredAny> = self
-            .sql
-            .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'user_state'", None)?
-            .to_array()?;
-        let exist = !tables.is_empty();
+        #[derive(Deserialize)]
+        struct Table {
+            name: String,
+        }
+        let tables: Vec<Table> =
+            self.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table'", None)?.to_array()?;
+        let has = |name: &str| tables.iter().any(|table| table.name == name);
+        let exist = has("user_state");
+        if exist && has("record_part") {
+            self.sql.exec(
+                "ALTER TABLE record_part RENAME TO record_chunk; ALTER TABLE record_chunk RENAME COLUMN part TO chunk",
+                None,
+            )?;
+        }
+        if exist && !has("bulk_row_decision") {
+            self.sql.exec(BULK_ROW_SCHEMA, None)?;
+        }
         self.exist.set(Some(exist));
         Ok(exist)
     }
@@ -185,47 +220,121 @@ impl Tables {
     /// The record's JSON as stored (`None` when there is no record).
     pub fn read_record_json(&self) -> worker::Result<Option<String>> {
         #[derive(Deserialize)]
-        struct Part {
+        struct Chunk {
             text: String,
         }
         if !self.exist()? {
             return Ok(None);
         }
-        let parts: Vec<Part> = self.sql.exec("SELECT text FROM record_part ORDER BY part", None)?.to_array()?;
-        if parts.is_empty() {
+        let chunks: Vec<Chunk> = self.sql.exec("SELECT text FROM record_chunk ORDER BY chunk", None)?.to_array()?;
+        if chunks.is_empty() {
             return Ok(None);
         }
-        Ok(Some(parts.into_iter().map(|part| part.text).collect()))
+        Ok(Some(chunks.into_iter().map(|chunk| chunk.text).collect()))
     }
 
-    /// Writes the record's JSON (`None` removes it) and the bookkeeping row
-    /// as one transaction, creating the tables first if they are not there:
-    /// if any statement fails, none of them stays, so a failed write never
-    /// leaves a cut record or a change the flush would not see.
-    pub fn commit(&self, json: Option<String>, state: &UserState) -> worker::Result<()> {
+    /// The object's decision on `bulk_row`, if it made one.
+    pub fn bulk_row_decision(&self, bulk_row: &str) -> worker::Result<Option<BulkRowDecision>> {
+        if !self.exist()? {
+            return Ok(None);
+        }
+        let rows: Vec<BulkRowDecision> = self
+            .sql
+            .exec(
+                "SELECT bulk_row, status, answer, decided_ms FROM bulk_row_decision WHERE bulk_row = ?",
+                vec![bulk_row.into()],
+            )?
+            .to_array()?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// When the latest bulk row decision still kept was made.
+    pub fn latest_bulk_row_ms(&self) -> worker::Result<Option<i64>> {
+        #[derive(Deserialize)]
+        struct Latest {
+            latest: Option<i64>,
+        }
+        if !self.exist()? {
+            return Ok(None);
+        }
+        let latest: Latest = self.sql.exec("SELECT MAX(decided_ms) AS latest FROM bulk_row_decision", None)?.one()?;
+        Ok(latest.latest)
+    }
+
+    /// Writes the record's JSON (`None` removes it), the bookkeeping row and,
+    /// for a bulk row, its decision, as one transaction, creating the tables
+    /// first if they are not there: if any statement fails, none of them
+    /// stays, so a failed write never leaves a cut record, a change the
+    /// flush would not see, or a row applied but not remembered.
+    pub fn commit(
+        &self,
+        json: Option<String>,
+        state: &UserState,
+        decision: Option<BulkRowDecision>,
+    ) -> worker::Result<()> {
+        let state = state.clone();
+        self.transaction(move |tables, create| {
+            tables.write_record_json(create, json.as_deref())?;
+            tables.save(&state)?;
+            match decision {
+                Some(decision) => tables.remember(&decision),
+                None => Ok(()),
+            }
+        })
+    }
+
+    /// Records the decision on a bulk row that changed nothing (a refusal)
+    /// of a user the object holds.
+    pub fn commit_decision(&self, decision: BulkRowDecision) -> worker::Result<()> {
+        self.transaction(move |tables, create| {
+            if create {
+                tables.create()?;
+            }
+            tables.remember(&decision)
+        })
+    }
+
+    /// Runs `write` as one transaction ([`transaction_sync`]), telling it
+    /// whether the tables are yet to be created.
+    fn transaction(&self, write: impl FnOnce(&Tables, bool) -> worker::Result<()> + 'static) -> worker::Result<()> {
         let tables = self.clone();
         let create = !self.exist()?;
-        let state = state.clone();
-        let write = Closure::once_into_js(move || -> Result<(), JsValue> {
-            tables
-                .write_record_json(create, json.as_deref())
-                .and_then(|()| tables.save(&state))
-                .map_err(|error| js_sys::Error::new(&error.to_string()).into())
-        });
-        // `ctx.storage.transactionSync(callback)` runs the callback as one SQLite
-        // transaction, rolled back if it throws; workers-rs 0.8 does not bind it.
-        let transaction_sync: js_sys::Function =
-            js_sys::Reflect::get(&self.storage, &JsValue::from_str("transactionSync"))?.dyn_into()?;
-        transaction_sync.call1(&self.storage, &write).map_err(worker::Error::from)?;
+        transaction_sync(&self.storage, move || write(&tables, create))?;
         self.exist.set(Some(true));
         Ok(())
     }
 
-    /// Drops both tables: the object is as if it had never held its user
+    /// Keeps `decision`, and forgets decisions older than [`BULK_ROW_MEMORY_MS`].
+    fn remember(&self, decision: &BulkRowDecision) -> worker::Result<()> {
+        self.sql.exec(
+            "DELETE FROM bulk_row_decision WHERE decided_ms < ?",
+            vec![(decision.decided_ms - BULK_ROW_MEMORY_MS).into()],
+        )?;
+        let values: Vec<SqlStorageValue> = vec![
+            decision.bulk_row.as_str().into(),
+            decision.status.into(),
+            decision.answer.clone().into(),
+            decision.decided_ms.into(),
+        ];
+        self.sql.exec(
+            "INSERT OR REPLACE INTO bulk_row_decision (bulk_row, status, answer, decided_ms) VALUES (?, ?, ?, ?)",
+            values,
+        )?;
+        Ok(())
+    }
+
+    fn create(&self) -> worker::Result<()> {
+        for statement in SCHEMA {
+            self.sql.exec(statement, None)?;
+        }
+        Ok(())
+    }
+
+    /// Drops every table: the object is as if it had never held its user
     /// (its next request reads KV again). One statement, no `await`.
     pub fn drop_all(&self) -> worker::Result<()> {
         if self.exist()? {
-            self.sql.exec("DROP TABLE record_part; DROP TABLE user_state", None)?;
+            self.sql.exec("DROP TABLE record_chunk; DROP TABLE user_state; DROP TABLE bulk_row_decision", None)?;
         }
         self.exist.set(Some(false));
         Ok(())
@@ -234,16 +343,14 @@ impl Tables {
     /// Replaces the record's JSON (`None` removes it); see [`Tables::commit`].
     fn write_record_json(&self, create_tables: bool, json: Option<&str>) -> worker::Result<()> {
         if create_tables {
-            for statement in SCHEMA {
-                self.sql.exec(statement, None)?;
-            }
+            self.create()?;
         }
-        self.sql.exec("DELETE FROM record_part", None)?;
+        self.sql.exec("DELETE FROM record_chunk", None)?;
         if let Some(json) = json {
-            for (index, part) in parts(json, PART_BYTES).enumerate() {
+            for (index, chunk) in chunks(json, CHUNK_BYTES).enumerate() {
                 self.sql.exec(
-                    "INSERT INTO record_part (part, text) VALUES (?, ?)",
-                    vec![(index as i64).into(), part.into()],
+                    "INSERT INTO record_chunk (chunk, text) VALUES (?, ?)",
+                    vec![(index as i64).into(), chunk.into()],
                 )?;
             }
         }
@@ -252,7 +359,7 @@ impl Tables {
 }
 
 /// `text` cut into pieces of at most `max` bytes, at character boundaries.
-fn parts(text: &str, max: usize) -> impl Iterator<Item = &str> {
+fn chunks(text: &str, max: usize) -> impl Iterator<Item = &str> {
     let mut rest = text;
     std::iter::from_fn(move || {
         if rest.is_empty() {
@@ -266,24 +373,24 @@ fn parts(text: &str, max: usize) -> impl Iterator<Item = &str> {
             // `max` is smaller than the first character: that one alone.
             end = rest.chars().next().map_or(rest.len(), char::len_utf8);
         }
-        let (part, tail) = rest.split_at(end);
+        let (chunk, tail) = rest.split_at(end);
         rest = tail;
-        Some(part)
+        Some(chunk)
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parts;
+    use super::chunks;
 
     #[test]
-    fn parts_keep_characters_whole_and_join_to_the_text() {
+    fn chunks_keep_characters_whole_and_join_to_the_text() {
         let text = "aé😀b".repeat(5);
         for max in [1, 4, 5, 7, 100] {
-            let pieces: Vec<&str> = parts(&text, max).collect();
+            let pieces: Vec<&str> = chunks(&text, max).collect();
             assert!(pieces.iter().all(|piece| !piece.is_empty() && piece.len() <= max.max(4)), "{max}: {pieces:?}");
             assert_eq!(pieces.concat(), text);
         }
-        assert_eq!(parts("", 4).count(), 0);
+        assert_eq!(chunks("", 4).count(), 0);
     }
 }

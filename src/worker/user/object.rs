@@ -17,28 +17,38 @@
 //! KV is not consulted for that user again while KV's copies may still hold
 //! the user; the tombstone is dropped a while after KV's delete
 //! ([`super::flush`]).
+//!
+//! An identify from a bulk operation names its row: the object applies or
+//! refuses each row once, remembers that decision in the same transaction
+//! as the write, and answers a row delivered again with the same decision,
+//! writing nothing (contract §5b).
 
-use super::error::ApiError;
-use super::flush::plan_flush;
+use super::flush::{plan_flush, Flusher};
 use super::kv::Kv;
 use super::message::{Answer, Options, Target, REQUEST_ID_HEADER};
-use super::response;
-use super::sql::{Tables, UserState};
+use super::sql::{BulkRowDecision, Tables, UserState};
+use crate::worker::clock::now_ms;
+use crate::worker::error::ApiError;
+use crate::worker::response;
 use crate::{channel_data_answer, merge, parse_request, preference_set_answer, StoredUser, Timestamp};
+use std::cell::Cell;
 use worker::{console_error, durable_object, DurableObject, Env, Method, Request, Response, State};
 
 /// One user's Durable Object.
 #[durable_object(alarm)]
 pub struct UserObject {
-    pub(super) state: State,
-    pub(super) env: Env,
-    pub(super) tables: Tables,
+    state: State,
+    env: Env,
+    tables: Tables,
+    /// Whether this instance has made sure the alarm its state owes is set
+    /// (reset when setting one fails, so the next request tries again).
+    alarm_checked: Cell<bool>,
 }
 
 impl DurableObject for UserObject {
     fn new(state: State, env: Env) -> Self {
         let tables = Tables::new(&state.storage());
-        UserObject { state, env, tables }
+        UserObject { state, env, tables, alarm_checked: Cell::new(false) }
     }
 
     /// An internal request from the Worker: PUT (identify, the body as the
@@ -48,7 +58,13 @@ impl DurableObject for UserObject {
     /// pass a limit, nothing written), 500 (the reason in the log only).
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let request_id = req.headers().get(REQUEST_ID_HEADER).ok().flatten().unwrap_or_default();
-        match self.serve(&mut req).await {
+        if !self.alarm_checked.get() {
+            match self.flusher().ensure_planned().await {
+                Ok(()) => self.alarm_checked.set(true),
+                Err(error) => console_error!("request {request_id}: user object: the flush alarm: {error}"),
+            }
+        }
+        match self.serve(&mut req, &request_id).await {
             Ok(response) => Ok(response),
             Err(error) => error.into_response(&request_id),
         }
@@ -56,57 +72,79 @@ impl DurableObject for UserObject {
 
     /// The flush: writes the latest change through to KV.
     async fn alarm(&self) -> worker::Result<Response> {
-        match self.flush().await {
-            Ok(()) => Response::empty(),
-            Err(error) => {
-                // The runtime retries a failed alarm.
-                console_error!("user object: flush to KV: {error}");
-                Err(worker::Error::RustError(error.to_string()))
-            }
-        }
+        self.flusher().run().await?;
+        Response::empty()
     }
 }
 
 impl UserObject {
-    async fn serve(&self, req: &mut Request) -> Result<Response, ApiError> {
+    async fn serve(&self, req: &mut Request, request_id: &str) -> Result<Response, ApiError> {
         let target = Target::from_headers(req.headers())?;
         let options = Options::from_headers(req.headers())?;
-        match req.method() {
-            Method::Put => {
+        match (req.method(), &options.bulk_row) {
+            (Method::Put, _) => {
                 let body = req.bytes().await?;
-                self.identify(&target, &body, &options).await
+                self.identify(&target, &body, &options, request_id).await
             }
-            Method::Get => self.get(&target, &options.answer).await,
-            Method::Delete => self.delete(&target).await,
-            method => Err(ApiError::internal(format!("user object: no operation for method {method:?}"))),
+            (Method::Get, Some(bulk_row)) => {
+                let decision = self.tables.bulk_row_decision(bulk_row)?;
+                decision.map_or_else(|| Ok(response::empty(404)?), replay)
+            }
+            (Method::Get, None) => self.get(&target, &options.answer).await,
+            (Method::Delete, _) => self.delete(&target).await,
+            (method, _) => Err(ApiError::internal(format!("user object: no operation for method {method:?}"))),
         }
     }
 
     /// Identify: read, merge and write as one step, then schedule the flush.
     /// (The routes of one channel or one preference set are identifies too,
-    /// answered with that part.)
-    async fn identify(&self, target: &Target, body: &[u8], options: &Options) -> Result<Response, ApiError> {
+    /// answered with that part.) A bulk row is decided once: 204 when
+    /// applied, the 422 when refused, now and on every later delivery.
+    async fn identify(
+        &self,
+        target: &Target,
+        body: &[u8],
+        options: &Options,
+        request_id: &str,
+    ) -> Result<Response, ApiError> {
         let request = parse_request(&target.user_id, body).map_err(|error| {
             ApiError::internal(format!("user object: the core refused a body the Worker accepted: {error}"))
         })?;
         let mut user = self.current_state(target).await?;
+        // From the state's last read to the commit: no await, so no other
+        // event of this object runs in between.
+        let bulk_row = options.bulk_row.as_deref();
+        if let Some(decision) = bulk_row.map(|row| self.tables.bulk_row_decision(row)).transpose()?.flatten() {
+            return replay(decision);
+        }
         if options.if_exists && !user.holds_record() {
             return Err(ApiError::user_missing(&target.user_id));
         }
-        // From the state's last read to the commit: no await, so no other
-        // event of this object runs in between.
         let stored = if user.holds_record() { Some(self.required_record_json()?) } else { None };
         let clock = now_ms();
         // `updated_at` strictly increases, also when the clock has not moved.
         let now = clock.max(user.last_write_ms + 1);
-        // A 422 (the merged user would pass a limit) writes nothing.
-        let record = merge(stored.as_deref().map(str::as_bytes), &request, Timestamp::from_millis(now))?;
+        // A 422 (the merged user would pass a limit) writes nothing but a bulk row's decision.
+        let record = match merge(stored.as_deref().map(str::as_bytes), &request, Timestamp::from_millis(now)) {
+            Ok(record) => record,
+            Err(refusal) => {
+                let refusal = ApiError::from(refusal);
+                let Some(bulk_row) = bulk_row else { return Err(refusal) };
+                let answer = String::from_utf8_lossy(&refusal.body(request_id)).into_owned();
+                self.tables.commit_decision(decision(bulk_row, 422, Some(answer.clone()), clock))?;
+                return Ok(response::json(422, answer.into_bytes())?);
+            }
+        };
         user.begin_change();
         user.set_holds_record(true);
         user.last_write_ms = now;
         let alarm = plan_flush(&mut user, clock);
-        let answer = answer_of(&record, &options.answer);
-        self.tables.commit(Some(record.into_json()), &user)?;
+        let answer = match bulk_row {
+            Some(_) => Ok(response::empty(204)?),
+            None => answer_of(&record, &options.answer),
+        };
+        let applied = bulk_row.map(|row| decision(row, 204, None, clock));
+        self.tables.commit(Some(record.into_json()), &user, applied)?;
         self.arm(alarm).await;
         answer
     }
@@ -128,9 +166,21 @@ impl UserObject {
         user.begin_change();
         user.set_holds_record(false);
         let alarm = plan_flush(&mut user, now_ms());
-        self.tables.commit(None, &user)?;
+        self.tables.commit(None, &user, None)?;
         self.arm(alarm).await;
         Ok(response::empty(204)?)
+    }
+
+    fn flusher(&self) -> Flusher<'_> {
+        Flusher { storage: self.state.storage(), env: &self.env, tables: &self.tables }
+    }
+
+    /// Sets the flush alarm `plan_flush` asked for; if it cannot be set, the
+    /// next request sets it ([`Flusher::ensure_planned`]).
+    async fn arm(&self, alarm: Option<i64>) {
+        if !self.flusher().arm(alarm).await {
+            self.alarm_checked.set(false);
+        }
     }
 
     /// The state of `target`'s user: what the object holds, or a fresh one.
@@ -170,7 +220,7 @@ impl UserObject {
     }
 
     /// The stored record's JSON, as the core reads it in a merge.
-    pub(super) fn required_record_json(&self) -> Result<String, ApiError> {
+    fn required_record_json(&self) -> Result<String, ApiError> {
         self.tables
             .read_record_json()?
             .ok_or_else(|| ApiError::internal("the record of a user the object holds is missing"))
@@ -193,7 +243,20 @@ async fn adopt(tables: &Tables, env: &Env, target: &Target) -> Result<(), ApiErr
     user.flushed_version = 1;
     let written = js_sys::Date::parse(record.updated_at());
     user.last_write_ms = if written.is_finite() { written as i64 } else { 0 };
-    Ok(tables.commit(Some(record.into_json()), &user)?)
+    Ok(tables.commit(Some(record.into_json()), &user, None)?)
+}
+
+/// A bulk row's decision, made at `now`.
+fn decision(bulk_row: &str, status: i64, answer: Option<String>, now: i64) -> BulkRowDecision {
+    BulkRowDecision { bulk_row: bulk_row.to_owned(), status, answer, decided_ms: now }
+}
+
+/// The answer to a bulk row decided before: the same as the first time.
+fn replay(decision: BulkRowDecision) -> Result<Response, ApiError> {
+    match (decision.status, decision.answer) {
+        (422, Some(answer)) => Ok(response::json(422, answer.into_bytes())?),
+        _ => Ok(response::empty(204)?),
+    }
 }
 
 /// The 200 of `answer` from `record`, or a 404 for a channel it has no data for.
@@ -215,8 +278,4 @@ fn check_target(user: &UserState, target: &Target) -> Result<(), ApiError> {
     } else {
         Err(ApiError::internal("a request for another user reached this user's object"))
     }
-}
-
-pub(super) fn now_ms() -> i64 {
-    js_sys::Date::now() as i64
 }

@@ -8,16 +8,20 @@
 //! no `/` and no `#` and an environment name has neither, so the two forms
 //! never collide.
 
-use super::error::ApiError;
+use crate::worker::clock::within;
+use crate::worker::error::ApiError;
 use crate::StoredUser;
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
+use std::time::Duration;
 use worker::{kv::KvStore, Env};
 
 /// The KV namespace binding.
 const USERS: &str = "USERS";
 /// Workers KV's limit on a key, in bytes.
 const MAX_KEY_BYTES: usize = 512;
+/// How long one KV call may take before it counts as failed.
+const KV_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One environment's users.
 pub struct Kv<'a> {
@@ -32,10 +36,16 @@ impl<'a> Kv<'a> {
         Ok(Kv { kv, environment })
     }
 
-    /// The stored record of `user_id`, if there is one.
+    /// The stored record of `user_id`, if there is one. KV failing or not
+    /// answering within [`KV_TIMEOUT`] is a 503: nothing was read, so
+    /// nothing was written.
     pub async fn get(&self, user_id: &str) -> Result<Option<StoredUser>, ApiError> {
         let key = key_for(self.environment, user_id);
-        let Some(text) = self.kv.get(&key).text().await.map_err(ApiError::internal)? else {
+        let text = within(KV_TIMEOUT, self.kv.get(&key).text())
+            .await
+            .map_err(|_| ApiError::unavailable(format!("KV read: no answer within {} s", KV_TIMEOUT.as_secs())))?
+            .map_err(|error| ApiError::unavailable(format!("KV read: {error}")))?;
+        let Some(text) = text else {
             return Ok(None);
         };
         let record = StoredUser::from_json(text.as_bytes())?;
@@ -53,12 +63,24 @@ impl<'a> Kv<'a> {
     pub async fn put_json(&self, user_id: &str, json: &str) -> Result<(), ApiError> {
         let key = key_for(self.environment, user_id);
         // A string, never a struct: a struct would go through JsValue and lose its maps.
-        self.kv.put(&key, json).map_err(ApiError::internal)?.execute().await.map_err(ApiError::internal)
+        let put = self.kv.put(&key, json).map_err(ApiError::internal)?.execute();
+        bounded("KV write", put).await
     }
 
     /// Removes `user_id`; removing an unknown user is not an error.
     pub async fn delete(&self, user_id: &str) -> Result<(), ApiError> {
-        self.kv.delete(&key_for(self.environment, user_id)).await.map_err(ApiError::internal)
+        bounded("KV delete", self.kv.delete(&key_for(self.environment, user_id))).await
+    }
+}
+
+/// A KV write, failed when it errs or takes longer than [`KV_TIMEOUT`].
+async fn bounded(
+    what: &str,
+    call: impl std::future::Future<Output = Result<(), worker::kv::KvError>>,
+) -> Result<(), ApiError> {
+    match within(KV_TIMEOUT, call).await {
+        Ok(written) => written.map_err(|error| ApiError::internal(format!("{what}: {error}"))),
+        Err(_) => Err(ApiError::internal(format!("{what}: no answer within {} s", KV_TIMEOUT.as_secs()))),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The message between the Worker and a user's Durable Object: the
 //! binding, and an internal request's headers (the environment, the user id,
-//! the API request's id, and what the answer is: the user, one channel's
-//! data or one preference set), read and written in one place.
+//! the API request's id, what the answer is: the user, one channel's data or
+//! one preference set, and the bulk operation's row a write comes from),
+//! read and written in one place.
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use worker::Headers;
@@ -19,6 +20,9 @@ pub const REQUEST_ID_HEADER: &str = "X-Request-ID";
 const ANSWER_HEADER: &str = "X-Answer";
 /// Present on a write that applies only to a user the object holds.
 const IF_EXISTS_HEADER: &str = "X-If-Exists";
+/// The bulk operation's row (`{operation id}/{row}`) an identify applies:
+/// the object applies each row at most once (contract §5b).
+const BULK_ROW_HEADER: &str = "X-Bulk-Row";
 
 /// What an object's answer to a read or a write holds (contract §4, §5a).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,9 +41,16 @@ pub struct Options {
     pub answer: Answer,
     /// A write that applies only to a user the object holds (else a 404, nothing written).
     pub if_exists: bool,
+    /// The bulk row (`{operation id}/{row}`) an identify applies, if it comes from a bulk.
+    pub bulk_row: Option<String>,
 }
 
 impl Options {
+    /// A request answered with `answer`, for any user.
+    pub fn answer(answer: Answer) -> Options {
+        Options { answer, if_exists: false, bulk_row: None }
+    }
+
     /// Puts the options in an internal request's headers.
     pub fn write_headers(&self, headers: &Headers) -> worker::Result<()> {
         let encode = |id: &str| utf8_percent_encode(id, NON_ALPHANUMERIC).to_string();
@@ -50,6 +61,9 @@ impl Options {
         }
         if self.if_exists {
             headers.set(IF_EXISTS_HEADER, "1")?;
+        }
+        if let Some(row) = &self.bulk_row {
+            headers.set(BULK_ROW_HEADER, row)?;
         }
         Ok(())
     }
@@ -69,7 +83,11 @@ impl Options {
                 _ => return Err("an unknown answer header".into()),
             },
         };
-        Ok(Options { answer, if_exists: headers.get(IF_EXISTS_HEADER)?.is_some() })
+        Ok(Options {
+            answer,
+            if_exists: headers.get(IF_EXISTS_HEADER)?.is_some(),
+            bulk_row: headers.get(BULK_ROW_HEADER)?,
+        })
     }
 }
 

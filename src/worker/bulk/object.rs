@@ -1,0 +1,244 @@
+//! One bulk operation's Durable Object, named `{environment}/{operation id}`:
+//! its rows and their outcomes ([`super::sql`]), and its alarm, which does
+//! what must happen even when no request comes:
+//!
+//! - **queue the rows**: the object is created with every row in one
+//!   transaction and an alarm at once; the alarm sends the rows' messages
+//!   100 at a time, noting each batch sent, and when a send fails it tries
+//!   again later (1 s, doubling to 30 s). So an operation whose creation
+//!   was answered is queued whole, whatever fails meanwhile; a message sent
+//!   twice changes nothing (each row is applied at most once).
+//! - **give up on rows the queue no longer holds**: [`MESSAGE_LIFETIME_MS`]
+//!   after its creation, an operation still pending records its pending
+//!   rows as not identified, so that it ends.
+//! - **forget the operation**: `BULK_RETENTION_SECONDS` after it ended, its
+//!   storage is deleted (a GET is then a 404). A row's body is dropped as
+//!   soon as its outcome is recorded.
+
+use super::client::{ENVIRONMENT_HEADER, OPERATION_HEADER};
+use super::message::{encode_row, BulkMessage, RowOutcome, QUEUE_BINDING};
+use super::sql::{Operation, OperationTables, Progress, RowState};
+use crate::worker::clock::{now_ms, scheduled, within};
+use crate::worker::error::ApiError;
+use crate::worker::response;
+use crate::worker::settings;
+use crate::worker::user::message::REQUEST_ID_HEADER;
+use crate::Timestamp;
+use serde_json::json;
+use std::time::Duration;
+use worker::{console_error, console_log, durable_object, DurableObject, Env, Method, Request, Response, State};
+
+/// Messages per `sendBatch` (the Queues limit).
+const SEND_BATCH: i64 = 100;
+/// How long one `sendBatch` may take before it counts as failed.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest wait between two attempts of a failing send.
+const MAX_SEND_RETRY_MS: i64 = 30_000;
+/// How long after its creation an operation's messages may still be
+/// delivered: Queues keeps a message at most 14 days.
+const MESSAGE_LIFETIME_MS: i64 = 14 * 24 * 60 * 60 * 1000;
+
+/// One bulk operation.
+#[durable_object(alarm)]
+pub struct BulkOperation {
+    state: State,
+    env: Env,
+    tables: OperationTables,
+}
+
+impl DurableObject for BulkOperation {
+    fn new(state: State, env: Env) -> Self {
+        let tables = OperationTables::new(&state.storage());
+        BulkOperation { state, env, tables }
+    }
+
+    /// The Worker's and the consumer's requests ([`super::client`]).
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let request_id = req.headers().get(REQUEST_ID_HEADER).ok().flatten().unwrap_or_default();
+        match self.serve(&mut req).await {
+            Ok(response) => Ok(response),
+            Err(error) => error.into_response(&request_id),
+        }
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        let next = match self.wake().await {
+            Ok(next) => next,
+            Err(error) => {
+                console_error!("bulk operation: alarm: {error}");
+                Some(now_ms() + MAX_SEND_RETRY_MS)
+            }
+        };
+        if let Some(at) = next {
+            self.state.storage().set_alarm(scheduled(at)).await?;
+        }
+        Response::empty()
+    }
+}
+
+impl BulkOperation {
+    async fn serve(&self, req: &mut Request) -> Result<Response, ApiError> {
+        let path = req.path();
+        let row = path.strip_prefix("/rows/").map(|index| {
+            index.parse::<i64>().map_err(|_| ApiError::internal("bulk operation: a row index that is not a number"))
+        });
+        match (req.method(), path.as_str(), row) {
+            (Method::Post, "/create", _) => {
+                let header = |name: &str| {
+                    req.headers().get(name).ok().flatten().ok_or_else(|| ApiError::internal(format!("no {name}")))
+                };
+                let (environment, operation) = (header(ENVIRONMENT_HEADER)?, header(OPERATION_HEADER)?);
+                let rows = req.text().await?;
+                self.tables.create(&operation, &environment, &rows, now())?;
+                // The rows are queued by the alarm, now and until every one is sent.
+                self.state.storage().set_alarm(scheduled(now_ms())).await?;
+                self.summary()
+            }
+            (Method::Get, "/", _) => self.summary(),
+            (Method::Get, _, Some(index)) => match self.tables.row(index?)? {
+                RowState::Pending(row) => {
+                    let mut line = Vec::with_capacity(row.user_id.len() + row.body.len() + 2);
+                    encode_row(&mut line, &row.user_id, row.body.as_bytes());
+                    Ok(Response::from_bytes(line)?)
+                }
+                RowState::Ended => Ok(response::empty(204)?),
+                RowState::Missing => Ok(response::empty(404)?),
+            },
+            (Method::Post, _, Some(index)) => {
+                let outcome: RowOutcome = serde_json::from_str(&req.text().await?).map_err(ApiError::internal)?;
+                if let Some(ended_ms) = self.tables.report(index?, &outcome, now())? {
+                    self.forget_after_retention(ended_ms).await?;
+                }
+                Ok(response::empty(200)?)
+            }
+            _ => Err(ApiError::internal("bulk operation: no such request")),
+        }
+    }
+
+    /// The `BulkOperation` (contract §5b), or a 404 when there is none.
+    fn summary(&self) -> Result<Response, ApiError> {
+        match self.tables.progress()? {
+            Some(progress) => Ok(response::json(200, summary_json(progress).into_bytes())?),
+            None => Ok(response::empty(404)?),
+        }
+    }
+
+    /// The alarm's work; the time of the next alarm, if one is due.
+    async fn wake(&self) -> Result<Option<i64>, ApiError> {
+        let Some(operation) = self.tables.operation()? else { return Ok(None) };
+        let clock = now_ms();
+        if let Some(ended_ms) = operation.completed_ms {
+            let forget_at = ended_ms + settings::bulk_retention_seconds(&self.env)? * 1000;
+            if forget_at > clock {
+                return Ok(Some(forget_at));
+            }
+            console_log!("bulk-operation-forgotten operation={}", operation.operation_id);
+            self.state.storage().delete_all().await?;
+            return Ok(None);
+        }
+        let give_up_at = operation.inserted_ms + MESSAGE_LIFETIME_MS;
+        if operation.queued_rows < operation.total {
+            let queued = self.queue_rows(&operation).await?;
+            return Ok(Some(queued.unwrap_or(give_up_at)));
+        }
+        if give_up_at > clock {
+            return Ok(Some(give_up_at));
+        }
+        let gone = RowOutcome {
+            message: "the user could not be identified: its message is no longer on the queue".to_owned(),
+            ..RowOutcome::unreachable()
+        };
+        match self.tables.give_up(&gone, now())? {
+            Some(ended_ms) => Ok(Some(ended_ms + settings::bulk_retention_seconds(&self.env)? * 1000)),
+            None => Ok(None),
+        }
+    }
+
+    /// Sends the messages of every row not yet queued, a batch at a time;
+    /// the time of a retry when a send failed.
+    async fn queue_rows(&self, operation: &Operation) -> Result<Option<i64>, ApiError> {
+        let Operation { operation_id, environment, .. } = operation;
+        let queue = self
+            .env
+            .queue(QUEUE_BINDING)
+            .map_err(|error| ApiError::config(format!("queue `{QUEUE_BINDING}`: {error}")))?;
+        let mut queued = operation.queued_rows;
+        loop {
+            let rows = self.tables.row_indexes(queued, SEND_BATCH)?;
+            let Some(&last) = rows.last() else { break };
+            let messages: Vec<BulkMessage> = rows
+                .iter()
+                .map(|&row| BulkMessage {
+                    environment: environment.clone(),
+                    operation: operation_id.clone(),
+                    row: row as u32,
+                })
+                .collect();
+            let sent = match within(SEND_TIMEOUT, queue.send_batch(messages.iter().collect::<Vec<_>>())).await {
+                Ok(sent) => sent.map_err(|error| error.to_string()),
+                Err(_) => Err(format!("no answer within {} s", SEND_TIMEOUT.as_secs())),
+            };
+            if let Err(error) = sent {
+                let failures = self.tables.send_failed()?;
+                let retry = (1_000_i64 << (failures.clamp(1, 16) - 1)).min(MAX_SEND_RETRY_MS);
+                console_error!(
+                    "bulk-queue-failed operation={operation_id} from_row={queued} retry_in_ms={retry}: {error}"
+                );
+                return Ok(Some(now_ms() + retry));
+            }
+            queued = last + 1;
+            self.tables.set_queued(queued)?;
+        }
+        console_log!("bulk-queued operation={operation_id} rows={queued}");
+        Ok(None)
+    }
+
+    /// Sets the alarm that deletes the operation's storage once it has been
+    /// kept `BULK_RETENTION_SECONDS` after it ended.
+    async fn forget_after_retention(&self, ended_ms: i64) -> Result<(), ApiError> {
+        let at = ended_ms + settings::bulk_retention_seconds(&self.env)? * 1000;
+        Ok(self.state.storage().set_alarm(scheduled(at)).await?)
+    }
+}
+
+/// The `BulkOperation` JSON of `progress`.
+fn summary_json(progress: Progress) -> String {
+    let Progress { operation, applied, refused, error_items } = progress;
+    let processed = applied + refused;
+    // Every user applied or refused: `completed`, unless none could be applied.
+    let status = match processed {
+        0 => "queued",
+        done if done < operation.total => "processing",
+        _ if applied == 0 => "failed",
+        _ => "completed",
+    };
+    let failed_at = if status == "failed" { operation.completed_at.clone() } else { None };
+    let error_items: Vec<_> = error_items
+        .into_iter()
+        .map(|(id, outcome)| json!({ "id": id, "code": outcome.code, "message": outcome.message, "errors": outcome.errors }))
+        .collect();
+    json!({
+        "__typename": "BulkOperation",
+        "id": operation.operation_id,
+        "name": "users.identify",
+        "status": status,
+        "estimated_total_rows": operation.total,
+        "processed_rows": processed,
+        "success_count": applied,
+        "error_count": refused,
+        "error_items": error_items,
+        "progress_path": format!("/v1/bulk_operations/{}", operation.operation_id),
+        "inserted_at": operation.inserted_at,
+        "started_at": operation.started_at,
+        "completed_at": operation.completed_at,
+        "failed_at": failed_at,
+        "updated_at": operation.updated_at,
+    })
+    .to_string()
+}
+
+/// Now, as the operation's times are written (RFC 3339) and compared (ms).
+fn now() -> (String, i64) {
+    let ms = now_ms();
+    (Timestamp::from_millis(ms).to_string(), ms)
+}

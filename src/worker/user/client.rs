@@ -1,0 +1,111 @@
+//! The Worker's side of a user's Durable Object ([`super::object`]): one
+//! internal request per API request, and the object's answer back as the
+//! API's. Whatever goes wrong on the way (the object fails, throws, or does
+//! not answer within [`USER_OBJECT_TIMEOUT`]) is a 500 `internal_error`
+//! whose outcome is unknown (contract §6).
+
+use super::message::{Answer, Options, Target, BINDING, REQUEST_ID_HEADER};
+use crate::worker::error::ApiError;
+use crate::worker::object_call::{exchange, internal_request, ObjectAnswer};
+use crate::worker::response;
+use std::time::Duration;
+use worker::{Env, Headers, Method, Response, Stub};
+
+/// The URL of internal requests (the object only reads method, headers and body).
+const OBJECT_URL: &str = "https://user-object.internal/";
+/// How long the Worker waits for the object before answering 500.
+const USER_OBJECT_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// A user's Durable Object, as the Worker calls it.
+pub struct UserObjectClient<'a> {
+    stub: Stub,
+    target: Target,
+    request_id: &'a str,
+}
+
+/// What a user's object decided for one row of a bulk operation: the same
+/// on every delivery of that row.
+pub enum RowDecision {
+    Applied,
+    /// The object's 422 answer (the merged user would pass a limit).
+    Refused(Vec<u8>),
+}
+
+impl<'a> UserObjectClient<'a> {
+    /// The object of `user_id` in `environment`.
+    pub fn new(env: &Env, environment: &str, user_id: &str, request_id: &'a str) -> Result<Self, ApiError> {
+        let namespace = env
+            .durable_object(BINDING)
+            .map_err(|error| ApiError::config(format!("Durable Object binding `{BINDING}`: {error}")))?;
+        let target = Target { environment: environment.to_string(), user_id: user_id.to_string() };
+        let stub = namespace.id_from_name(&target.object_name()).and_then(|id| id.get_stub())?;
+        Ok(UserObjectClient { stub, target, request_id })
+    }
+
+    /// Identify with a body the Worker has read and the core accepted:
+    /// 200 with the user after this identify, or the object's 422 when the
+    /// merged user would pass a limit (nothing written).
+    /// The answer is `options.answer`: the user, or the part of it that a
+    /// route of one channel or one preference set writes.
+    pub async fn identify(&self, body: &[u8], options: Options) -> Result<Response, ApiError> {
+        api_answer(self.send(Method::Put, Some(body), &options).await?)
+    }
+
+    /// GET: 200 with the user (or the part asked), or the object's 404 `resource_missing`.
+    pub async fn get(&self, answer: Answer) -> Result<Response, ApiError> {
+        api_answer(self.send(Method::Get, None, &Options::answer(answer)).await?)
+    }
+
+    /// DELETE: 204, also for a user that did not exist.
+    pub async fn delete(&self) -> Result<Response, ApiError> {
+        api_answer(self.send(Method::Delete, None, &Options::answer(Answer::User)).await?)
+    }
+
+    /// Identifies one bulk row, `row` (`{operation}/{index}`), unless the
+    /// object has decided that row before: then its first decision stands
+    /// and nothing is written.
+    pub async fn identify_bulk_row(&self, body: &[u8], row: &str) -> Result<RowDecision, ApiError> {
+        let options = Options { bulk_row: Some(row.to_owned()), ..Options::answer(Answer::User) };
+        let answer = self.send(Method::Put, Some(body), &options).await?;
+        row_decision(answer)?.ok_or_else(|| ApiError::internal("user object: a bulk row neither applied nor refused"))
+    }
+
+    /// The object's decision on bulk row `row`, if it made one.
+    pub async fn bulk_row_decision(&self, row: &str) -> Result<Option<RowDecision>, ApiError> {
+        let options = Options { bulk_row: Some(row.to_owned()), ..Options::answer(Answer::User) };
+        row_decision(self.send(Method::Get, None, &options).await?)
+    }
+
+    /// One internal request, within [`USER_OBJECT_TIMEOUT`].
+    async fn send(&self, method: Method, body: Option<&[u8]>, options: &Options) -> Result<ObjectAnswer, ApiError> {
+        let headers = Headers::new();
+        self.target.write_headers(&headers)?;
+        options.write_headers(&headers)?;
+        headers.set(REQUEST_ID_HEADER, self.request_id)?;
+        let request = internal_request(OBJECT_URL, method, headers, body)?;
+        exchange(&self.stub, request, USER_OBJECT_TIMEOUT, "user object").await
+    }
+}
+
+/// The object's answer as the API's: its 200, 204, 404, 422 and 503 are the
+/// API's answers already (JSON from the same [`ApiError`]); anything else
+/// is a 500 (the object logged why).
+fn api_answer(answer: ObjectAnswer) -> Result<Response, ApiError> {
+    match answer.status {
+        200 | 404 | 422 => Ok(response::json(answer.status, answer.body)?),
+        204 => Ok(response::empty(204)?),
+        503 => Err(ApiError::unavailable("user object: its store is unavailable (its log has the reason)")),
+        status => Err(ApiError::internal(format!("user object answered {status} (its log has the reason)"))),
+    }
+}
+
+/// A bulk row's decision from the object's answer: 204 applied, 422
+/// refused, 404 not decided.
+fn row_decision(answer: ObjectAnswer) -> Result<Option<RowDecision>, ApiError> {
+    match answer.status {
+        204 => Ok(Some(RowDecision::Applied)),
+        422 => Ok(Some(RowDecision::Refused(answer.body))),
+        404 => Ok(None),
+        status => Err(ApiError::internal(format!("user object answered {status} to a bulk row"))),
+    }
+}

@@ -1,0 +1,245 @@
+//! Writing a user's record through to Workers KV: a flush is planned after
+//! a change for `max(now, last KV write + 1 s)`, so a key is written at most
+//! once a second (KV's limit); the alarm writes the latest record (or
+//! deletes the key) and plans the next flush, or a retry (1 s, doubling up
+//! to 30 s) when the write failed. Each write is logged as one line,
+//! `kv-write key=<first 16 hex of the key's SHA-256> op=put|delete bytes=N version=V`.
+//!
+//! A change the object acknowledged always keeps a flush planned until KV
+//! has it: a failing flush re-arms its own alarm rather than throwing (a
+//! thrown alarm is retried by the runtime only a few times), and an object
+//! woken by any request checks once that the alarm its state owes is set
+//! ([`Flusher::ensure_planned`]), so an alarm that could not be set or was
+//! lost is set again.
+//!
+//! A deleted user's tombstone is dropped by the same alarm, `TOMBSTONE_SECONDS`
+//! after KV's delete was written, once KV's copies elsewhere have expired
+//! (and once no bulk row decision is still remembered, see [`super::sql`]):
+//! the object then holds nothing, and a later request reads KV again and
+//! finds no user.
+
+use super::kv::{key_digest, Kv};
+use super::sql::{Tables, UserState, BULK_ROW_MEMORY_MS};
+use crate::worker::clock::{now_ms, scheduled};
+use crate::worker::error::ApiError;
+use crate::worker::settings;
+use worker::{console_error, console_log, Env, Storage};
+
+/// The least time between two KV writes of one key (KV allows one per second).
+const FLUSH_SPACING_MS: i64 = 1_000;
+/// The longest wait between two attempts of a failing flush.
+const MAX_RETRY_MS: i64 = 30_000;
+
+/// What a flush uses of its object: the alarm, the tables and the bindings.
+pub struct Flusher<'a> {
+    pub storage: Storage,
+    pub env: &'a Env,
+    pub tables: &'a Tables,
+}
+
+impl Flusher<'_> {
+    /// Sets the alarm planned by [`plan_flush`]; false when it could not be
+    /// set. The plan stays in the state either way, so the object's next
+    /// wake sets it ([`Flusher::ensure_planned`]); the change is in the
+    /// object, so its answer stands.
+    pub async fn arm(&self, alarm: Option<i64>) -> bool {
+        let Some(at) = alarm else { return true };
+        match self.storage.set_alarm(scheduled(at)).await {
+            Ok(()) => true,
+            Err(error) => {
+                console_error!("user object: could not set the flush alarm: {error}");
+                false
+            }
+        }
+    }
+
+    /// Sets the alarm the state owes (a flush not yet written to KV, or a
+    /// tombstone to drop) if the runtime has none: run when the object
+    /// wakes, before its first request.
+    pub async fn ensure_planned(&self) -> worker::Result<()> {
+        let Some(mut user) = self.tables.read()? else { return Ok(()) };
+        let now = now_ms();
+        let owed = match user.flush_at_ms {
+            Some(at) => at,
+            None if user.version != user.flushed_version => now,
+            None => return Ok(()),
+        };
+        if self.storage.get_alarm().await?.is_some() {
+            return Ok(());
+        }
+        if user.flush_at_ms != Some(owed) {
+            user.flush_at_ms = Some(owed);
+            self.tables.save(&user)?;
+        }
+        console_log!("flush-replanned key={}", key_digest(&user.environment, &user.user_id));
+        self.storage.set_alarm(scheduled(owed.max(now))).await
+    }
+
+    /// The alarm: writes the latest change to KV, then sets the next alarm
+    /// (changes arrived meanwhile, a retry, a tombstone's drop). Fails only
+    /// when even that alarm cannot be set, for the runtime to retry.
+    pub async fn run(&self) -> worker::Result<()> {
+        let next = match self.flush().await {
+            Ok(next) => next,
+            Err(error) => {
+                // The state could not be read or saved: try again later.
+                console_error!("user object: flush: {error}");
+                Some(now_ms() + MAX_RETRY_MS)
+            }
+        };
+        match next {
+            Some(at) => self.storage.set_alarm(scheduled(at)).await,
+            None => Ok(()),
+        }
+    }
+
+    /// One flush; the time of the next alarm, if one is due.
+    async fn flush(&self) -> Result<Option<i64>, ApiError> {
+        let Some(pending) = self.tables.read()? else { return Ok(None) };
+        if pending.is_flushed_tombstone() {
+            return self.drop_tombstone(pending);
+        }
+        if pending.version == pending.flushed_version {
+            if pending.flush_at_ms.is_some() {
+                self.tables.save(&UserState { flush_at_ms: None, ..pending })?;
+            }
+            return Ok(None);
+        }
+        let version = pending.version;
+        let started = now_ms();
+        let written = self.write_to_kv(&pending).await;
+        // Identifies may have run during the write: read the state again.
+        let mut user =
+            self.tables.read()?.ok_or_else(|| ApiError::internal("the user's state vanished during a flush"))?;
+        let clock = now_ms();
+        let key = key_digest(&user.environment, &user.user_id);
+        match written {
+            Ok(bytes) => {
+                let op = if bytes.is_some() { "put" } else { "delete" };
+                console_log!("kv-write key={key} op={op} bytes={} version={version}", bytes.unwrap_or(0));
+                user.flushed_version = version;
+                user.last_flush_ms = started;
+                user.failures = 0;
+                user.flush_at_ms = if user.version != version {
+                    Some(clock.max(started + FLUSH_SPACING_MS))
+                } else if user.is_flushed_tombstone() {
+                    Some(started + settings::tombstone_seconds(self.env)? * 1_000)
+                } else {
+                    None
+                };
+            }
+            Err(error) => {
+                user.failures += 1;
+                let retry = retry_delay_ms(user.failures);
+                console_error!("kv-write-failed key={key} version={version} retry_in_ms={retry}: {error}");
+                user.flush_at_ms = Some(clock + retry);
+            }
+        }
+        self.tables.save(&user)?;
+        Ok(user.flush_at_ms)
+    }
+
+    /// Writes `user`'s record to KV (or deletes its key): the bytes written,
+    /// `None` for a delete.
+    async fn write_to_kv(&self, user: &UserState) -> Result<Option<usize>, ApiError> {
+        let store = Kv::new(self.env, &user.environment)?;
+        if !user.holds_record() {
+            return store.delete(&user.user_id).await.map(|()| None);
+        }
+        let json = self
+            .tables
+            .read_record_json()?
+            .ok_or_else(|| ApiError::internal("the record of a user the object holds is missing"))?;
+        store.put_json(&user.user_id, &json).await.map(|()| Some(json.len()))
+    }
+
+    /// A tombstone whose KV delete is written: dropped once its time has
+    /// come and no bulk row decision is still remembered, else kept until then.
+    fn drop_tombstone(&self, mut user: UserState) -> Result<Option<i64>, ApiError> {
+        let Some(at) = user.flush_at_ms else { return Ok(None) };
+        let now = now_ms();
+        let remembered_until = self.tables.latest_bulk_row_ms()?.map(|latest| latest + BULK_ROW_MEMORY_MS);
+        let due = remembered_until.map_or(at, |until| until.max(at));
+        if due > now {
+            if due != at {
+                user.flush_at_ms = Some(due);
+                self.tables.save(&user)?;
+            }
+            return Ok(Some(due));
+        }
+        console_log!("tombstone-dropped key={}", key_digest(&user.environment, &user.user_id));
+        self.tables.drop_all()?;
+        Ok(None)
+    }
+}
+
+/// Plans a flush after a change, unless one is pending: at once, or a
+/// second after the last KV write of the key. Returns the alarm's time.
+pub fn plan_flush(user: &mut UserState, clock: i64) -> Option<i64> {
+    if user.version == user.flushed_version || user.flush_at_ms.is_some() {
+        return None;
+    }
+    let at = clock.max(user.last_flush_ms + FLUSH_SPACING_MS);
+    user.flush_at_ms = Some(at);
+    Some(at)
+}
+
+/// The wait before the next attempt after `failures` failed KV writes in a row.
+fn retry_delay_ms(failures: i64) -> i64 {
+    let doublings = failures.clamp(1, 16) - 1;
+    (FLUSH_SPACING_MS << doublings).min(MAX_RETRY_MS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dirty(version: i64, flushed_version: i64, last_flush_ms: i64, flush_at_ms: Option<i64>) -> UserState {
+        UserState { version, flushed_version, last_flush_ms, flush_at_ms, ..UserState::new("dev", "jane") }
+    }
+
+    #[test]
+    fn a_flush_is_planned_once_and_a_second_after_the_last_write() {
+        // The first change of a user: at once.
+        let mut user = dirty(1, 0, 0, None);
+        assert_eq!(plan_flush(&mut user, 10_000), Some(10_000));
+        assert_eq!(user.flush_at_ms, Some(10_000));
+        // More changes while it is pending: nothing more.
+        user.version = 5;
+        assert_eq!(plan_flush(&mut user, 10_050), None);
+        // After a write at 10_000: not before 11_000.
+        let mut user = dirty(6, 5, 10_000, None);
+        assert_eq!(plan_flush(&mut user, 10_300), Some(11_000));
+        // Long after it: at once.
+        let mut user = dirty(6, 5, 10_000, None);
+        assert_eq!(plan_flush(&mut user, 20_000), Some(20_000));
+        // Nothing to write: no flush.
+        let mut user = dirty(5, 5, 10_000, None);
+        assert_eq!(plan_flush(&mut user, 20_000), None);
+        // A pending flush, however overdue, stands: a wake sets its alarm
+        // again if the runtime lost it (`ensure_planned`).
+        let mut user = dirty(6, 5, 10_000, Some(11_000));
+        assert_eq!(plan_flush(&mut user, 500_000), None);
+    }
+
+    #[test]
+    fn a_change_to_a_flushed_tombstone_is_flushed_at_once_not_at_the_tombstones_time() {
+        // Deleted, KV's delete written at 10_000, the drop due at 310_000.
+        let mut user = dirty(3, 3, 10_000, Some(310_000));
+        assert!(user.is_flushed_tombstone());
+        user.begin_change();
+        user.set_holds_record(true);
+        assert_eq!(plan_flush(&mut user, 20_000), Some(20_000));
+        // A change while a flush is pending still waits for that flush.
+        let mut user = dirty(3, 2, 10_000, Some(11_000));
+        user.begin_change();
+        assert_eq!(plan_flush(&mut user, 10_500), None);
+    }
+
+    #[test]
+    fn retries_back_off_to_thirty_seconds() {
+        let delays: Vec<i64> = (1..=8).map(retry_delay_ms).collect();
+        assert_eq!(delays, [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
+        assert_eq!(retry_delay_ms(i64::MAX), 30_000);
+    }
+}

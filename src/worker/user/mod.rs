@@ -1,0 +1,16 @@
+//! One Durable Object per user, the one writer of that user's record, and
+//! the Worker's side of it:
+//!
+//! - `message.rs`: the binding and an internal request's headers;
+//! - `client.rs`: the object as the Worker and the bulk consumer call it;
+//! - `object.rs`: the object, its requests;
+//! - `sql.rs`: its SQLite storage;
+//! - `flush.rs`: writing the record through to KV by alarm;
+//! - `kv.rs`: the users' KV keys and calls.
+
+pub mod client;
+mod flush;
+mod kv;
+pub mod message;
+pub mod object;
+mod sql;
