@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import Knock from "@knocklabs/node";
-import { Miniflare } from "miniflare";
+import { Log, LogLevel, Miniflare } from "miniflare";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
 export const FIXTURES = join(ROOT, "tests", "fixtures");
@@ -116,6 +116,56 @@ export async function startMiniflare({
     if (ownPersist) removeDir(persist);
   };
   return { url: url.origin, persist, stop, logs, kv: () => mf.getKVNamespace("USERS"), queue: () => mf.getQueueProducer("BULK_QUEUE") };
+}
+
+/**
+ * The built Worker (named "api") as one of several workers, bound as
+ * wrangler.toml binds it; `overrides` replaces its options (bindings made
+ * to fail, queue settings).
+ */
+export function apiWorker(persist, overrides = {}) {
+  return { name: "api", ...workerOptions({ persist, bindings: { API_KEYS: JSON.stringify(KEYS) } }), ...overrides };
+}
+
+/**
+ * Starts `workers` in one Miniflare on 127.0.0.1: the built Worker
+ * (`apiWorker`) and, beside it, small scripts that stand in for a part
+ * made to fail. KV and the objects are kept under `persist`, so a test may
+ * stop and start again on the same storage (`stop({ keep: true })`).
+ * Resolves to { url, logs, runtimeLogs, mf, stop }: `logs` are the
+ * workers' console lines ({ level, message }), `runtimeLogs` Miniflare's
+ * own (its queue broker's `QUEUE <name> <acked>/<total>` among them).
+ */
+export async function startWorkers(workers, persist) {
+  const logs = [];
+  const runtimeLogs = [];
+  class CapturingLog extends Log {
+    logWithLevel(level, message) {
+      runtimeLogs.push(message);
+      super.logWithLevel(level, message);
+    }
+  }
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    log: new CapturingLog(LogLevel.NONE),
+    kvPersist: persist,
+    durableObjectsPersist: persist,
+    handleStructuredLogs: ({ level, message }) => {
+      logs.push({ level, message });
+    },
+    workers,
+  });
+  const url = await mf.ready.catch(async (error) => {
+    await mf.dispose();
+    removeDir(persist);
+    throw error;
+  });
+  const stop = async ({ keep = false } = {}) => {
+    await mf.dispose();
+    if (!keep) removeDir(persist);
+  };
+  return { url: url.origin, logs, runtimeLogs, mf, stop };
 }
 
 /** The Worker under Miniflare and Knock's Node SDK pointed at it, unchanged but for no retries: { server, knock }. */

@@ -12,47 +12,24 @@
 //     dead-letter queue's consumer records that user as an error item, and
 //     the operation ends.
 import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { test } from "node:test";
-import { Miniflare } from "miniflare";
-import { BULK_QUEUE_CONSUMERS, COMPATIBILITY_DATE, KEY, KEYS, removeDir, send, tempDir, waitFor, workerOptions } from "./helpers.mjs";
-
-/** The built Worker's options (the "api" worker); `overrides` replaces bindings. */
-function apiWorker(persist, overrides) {
-  return { name: "api", ...workerOptions({ persist, bindings: { API_KEYS: JSON.stringify(KEYS) } }), ...overrides };
-}
-
-/** Starts the workers; resolves to { url, logs, mf, stop }. */
-async function start(workers, persist) {
-  const logs = [];
-  const mf = new Miniflare({
-    host: "127.0.0.1",
-    port: 0,
-    handleStructuredLogs: ({ level, message }) => {
-      logs.push({ level, message });
-    },
-    workers,
-  });
-  const url = await mf.ready.catch(async (error) => {
-    await mf.dispose();
-    removeDir(persist);
-    throw error;
-  });
-  const stop = async () => {
-    await mf.dispose();
-    removeDir(persist);
-  };
-  return { url: url.origin, logs, mf, stop };
-}
+import { apiWorker, BULK_QUEUE_CONSUMERS, COMPATIBILITY_DATE, KEY, send, startWorkers as start, tempDir, waitFor } from "./helpers.mjs";
 
 const logged = (server, pattern) => server.logs.filter(({ message }) => pattern.test(message));
 
-test("KV refuses the first two writes: the object answers at once, retries, and KV ends up with the user", async () => {
-  const persist = tempDir("flaky-kv");
-  // USERS is a real local KV namespace behind a wrapper that throws on the
-  // first two puts (a binding made of a script: Miniflare's wrappedBindings).
-  const flakyKv = `
+/**
+ * The built Worker with USERS, a real local KV namespace (`REAL` of the
+ * worker "faulty-kv"), behind a wrapper (Miniflare's wrappedBindings) whose
+ * first `refusals` puts throw and whose next `hangs` puts never settle.
+ */
+function withFaultyKvWrites(persist, { refusals = 0, hangs = 0 }) {
+  const faultyKv = `
     export default function (env) {
       let refusals = env.REFUSALS;
+      let hangs = env.HANGS;
       return {
         get: (...args) => env.REAL.get(...args),
         getWithMetadata: (...args) => env.REAL.getWithMetadata(...args),
@@ -60,26 +37,37 @@ test("KV refuses the first two writes: the object answers at once, retries, and 
         delete: (...args) => env.REAL.delete(...args),
         async put(...args) {
           if (refusals-- > 0) throw new Error("KV is unavailable (test)");
+          if (hangs-- > 0) return new Promise(() => {});
           return env.REAL.put(...args);
         },
       };
     }`;
-  const server = await start(
+  return start(
     [
       apiWorker(persist, {
         kvNamespaces: [],
-        wrappedBindings: { USERS: { scriptName: "flaky-kv", bindings: { REFUSALS: 2 } } },
+        wrappedBindings: { USERS: { scriptName: "faulty-kv", bindings: { REFUSALS: refusals, HANGS: hangs } } },
       }),
       // A wrapped binding runs with the compatibility date of the Worker that holds it.
-      { name: "flaky-kv", modules: true, script: flakyKv, kvNamespaces: ["REAL"], kvPersist: persist },
+      { name: "faulty-kv", modules: true, script: faultyKv, kvNamespaces: ["REAL"] },
     ],
     persist,
   );
+}
+
+/** The user's record in the real KV namespace behind the wrapper, or null. */
+async function inKv(server, id) {
+  const kv = await server.mf.getKVNamespace("REAL", "faulty-kv");
+  return JSON.parse(await kv.get(`env-a/users/${id}`));
+}
+
+test("KV refuses the first two writes: the object answers at once, retries, and KV ends up with the user", async () => {
+  const persist = tempDir("flaky-kv");
+  const server = await withFaultyKvWrites(persist, { refusals: 2 });
   try {
     const answer = await send(server.url, "PUT", "retried-1", { body: '{"name": "Kept"}', key: KEY });
     assert.equal(answer.status, 200, answer.text);
-    const kv = await server.mf.getKVNamespace("REAL", "flaky-kv");
-    const stored = await waitFor(async () => JSON.parse(await kv.get("env-a/users/retried-1")), "KV to hold the user", 30_000);
+    const stored = await waitFor(() => inKv(server, "retried-1"), "KV to hold the user", 30_000);
     assert.deepEqual(stored.user, answer.body);
     const failures = logged(server, /^kv-write-failed key=\w+ version=1 retry_in_ms=(\d+): .*KV is unavailable/);
     assert.deepEqual(
@@ -89,6 +77,82 @@ test("KV refuses the first two writes: the object answers at once, retries, and 
     );
     assert.equal(logged(server, /^kv-write key=\w+ op=put bytes=\d+ version=1$/).length, 1, "then one write that KV took");
     assert.deepEqual((await send(server.url, "GET", "retried-1", { key: KEY })).body, answer.body);
+  } finally {
+    await server.stop();
+  }
+});
+
+test("KV never answers a write: the flush gives up on it after 10 s, writes again, and KV ends up with the user", { timeout: 90_000 }, async () => {
+  const persist = tempDir("hanging-kv");
+  const server = await withFaultyKvWrites(persist, { hangs: 1 });
+  try {
+    const answer = await send(server.url, "PUT", "hung-1", { body: '{"name": "Kept"}', key: KEY });
+    assert.equal(answer.status, 200, answer.text);
+    const stored = await waitFor(() => inKv(server, "hung-1"), "KV to hold the user", 60_000);
+    assert.deepEqual(stored.user, answer.body);
+    assert.equal(
+      logged(server, /^kv-write-failed key=\w+ version=1 retry_in_ms=1000: .*KV write: no answer within 10 s/).length,
+      1,
+      "the write that never settled counted as failed",
+    );
+  } finally {
+    await server.stop();
+  }
+});
+
+/**
+ * Forgets every alarm of the users' objects in `persist`, as the runtime
+ * does once it has given up on a failing alarm: Miniflare keeps an alarm
+ * in the object's own SQLite (`_cf_METADATA`, key 1) and in its
+ * namespace's schedule (`metadata.sqlite`, `_cf_ALARM`).
+ */
+function forgetUserObjectAlarms(persist) {
+  const folder = join(persist, "api-UserObject");
+  for (const file of readdirSync(folder).filter((name) => name.endsWith(".sqlite"))) {
+    const db = new DatabaseSync(join(folder, file));
+    db.exec(file === "metadata.sqlite" ? "DELETE FROM _cf_ALARM" : "DELETE FROM _cf_METADATA WHERE key = 1");
+    db.close();
+  }
+}
+
+test("a change whose flush alarm was lost reaches KV once any request wakes its object", { timeout: 90_000 }, async () => {
+  const persist = tempDir("lost-alarm");
+  // KV refuses every write: the change stays in the object, its flush retrying.
+  let server = await withFaultyKvWrites(persist, { refusals: 1_000_000 });
+  try {
+    const answer = await send(server.url, "PUT", "lost-1", { body: '{"name": "Kept"}', key: KEY });
+    assert.equal(answer.status, 200, answer.text);
+    await waitFor(() => logged(server, /^kv-write-failed key=\w+ version=1 /).length > 0, "a failed flush");
+  } finally {
+    await server.stop({ keep: true });
+  }
+  forgetUserObjectAlarms(persist);
+  server = await withFaultyKvWrites(persist, {});
+  try {
+    // A read, not a write: only the wake can plan the flush again.
+    assert.equal((await send(server.url, "GET", "lost-1", { key: KEY })).body.name, "Kept");
+    const stored = await waitFor(() => inKv(server, "lost-1"), "KV to hold the change", 30_000);
+    assert.equal(stored.user.name, "Kept");
+    assert.equal(logged(server, /^flush-replanned key=\w+$/).length, 1);
+  } finally {
+    await server.stop();
+  }
+});
+
+test("KV fails the first read of a user new to its object: 503 service_unavailable with Retry-After, nothing written", async () => {
+  const persist = tempDir("kv-outage");
+  const server = await refusingReads(persist, { unreachable: ["outage-1"] });
+  try {
+    for (const [method, body] of [["PUT", '{"name": "New"}'], ["GET", undefined]]) {
+      const answer = await send(server.url, method, "outage-1", { body, key: KEY });
+      assert.equal(answer.status, 503, answer.text);
+      assert.equal(answer.body.code, "service_unavailable");
+      assert.equal(answer.body.message, "storage is unavailable and nothing was written: retry after 2 seconds");
+      assert.equal(answer.headers.get("retry-after"), "2");
+      assert.equal(answer.body.request_id, answer.headers.get("x-request-id"));
+    }
+    const kv = await server.mf.getKVNamespace("REAL", "refusing-kv");
+    assert.equal(await kv.get("env-a/users/outage-1"), null);
   } finally {
     await server.stop();
   }
@@ -164,7 +228,7 @@ function refusingReads(persist, { firstReads = false, unreachable = [], queueCon
           USERS: { scriptName: "refusing-kv", bindings: { FIRST_READS: firstReads, UNREACHABLE: unreachable } },
         },
       }),
-      { name: "refusing-kv", modules: true, script: refusingKv, kvNamespaces: ["REAL"], kvPersist: persist },
+      { name: "refusing-kv", modules: true, script: refusingKv, kvNamespaces: ["REAL"] },
     ],
     persist,
   );
@@ -249,6 +313,46 @@ test("a user unreachable on every delivery is recorded by the dead-letter queue'
     const none = await bulkUntilEnded(server, [{ id: "unreachable-1" }]);
     assert.equal(none.status, "failed", JSON.stringify(none));
     assert.equal(none.failed_at, none.completed_at);
+  } finally {
+    await server.stop();
+  }
+});
+
+test("an operation's object that never answers: the consumer's batch settles within its bound, the message retried", { timeout: 120_000 }, async () => {
+  const persist = tempDir("stalled-operation");
+  // BULK_OPERATIONS is bound to an object that waits ten minutes before answering.
+  const stalled = `
+    export class StalledOperation {
+      async fetch() {
+        await new Promise((resolve) => setTimeout(resolve, 600_000));
+        return new Response("too late");
+      }
+    }
+    export default { fetch: () => new Response("") };`;
+  // One delivery, no dead-letter queue: the first batch's end is all there is.
+  const queueConsumers = { "knock-identify-bulk": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 0 } };
+  const server = await start(
+    [
+      apiWorker(persist, {
+        queueConsumers,
+        durableObjects: {
+          USER_OBJECTS: { className: "UserObject", useSQLite: true },
+          BULK_OPERATIONS: { className: "StalledOperation", scriptName: "stalled" },
+        },
+      }),
+      { name: "stalled", modules: true, script: stalled, compatibilityDate: COMPATIBILITY_DATE, durableObjects: { STALLED: "StalledOperation" } },
+    ],
+    persist,
+  );
+  try {
+    const queue = await server.mf.getQueueProducer("BULK_QUEUE", "api");
+    await queue.send({ environment: "env-a", operation: "stalled-op", row: 0 });
+    // Miniflare's broker logs each batch once the consumer has settled it.
+    await waitFor(() => server.runtimeLogs.some((line) => /QUEUE knock-identify-bulk .*0\/1/.test(line)), "the batch to settle, the message not acked", 90_000);
+    const end = logged(server, /^bulk-batch-end queue=knock-identify-bulk messages=1 acked=0 retried=1 in_time=true ms=(\d+)$/);
+    assert.equal(end.length, 1, JSON.stringify(server.logs.map(({ message }) => message)));
+    assert.ok(Number(/ms=(\d+)/.exec(end[0].message)[1]) <= 60_000, "within the batch's bound");
+    assert.equal(logged(server, /^bulk operation stalled-op row 0: 500 internal_error: bulk operation: no answer within 10 s$/).length, 1);
   } finally {
     await server.stop();
   }

@@ -2,15 +2,19 @@
 // tokens signed by Knock's own `signUserToken` (@knocklabs/node) are
 // accepted; every forged, stale, foreign or malformed one is refused with
 // its code, and nothing is written; two signing keys verify side by side
-// (rotation). Tokens are made here with Node's crypto, so each attack is
-// exactly the token it names.
+// (rotation); a public key that requires an audience accepts only tokens
+// whose `aud` names its environment, so a token of one environment is
+// refused in another that shares its signing key. Tokens are made here
+// with Node's crypto, so each attack is exactly the token it names.
 import assert from "node:assert/strict";
 import { createHmac, createSign, generateKeyPairSync } from "node:crypto";
 import { after, before, test } from "node:test";
 import { signUserToken } from "@knocklabs/node";
-import { KEY, send, startMiniflare, userUrl } from "./helpers.mjs";
+import { KEY, OTHER_KEY, send, startMiniflare, userUrl } from "./helpers.mjs";
 
 const PUBLIC_KEY = "pk_test_a";
+/** env-b's public key: the same signing key as env-a's, but its tokens must name env-b in `aud`. */
+const AUDIENCE_KEY = "pk_test_b";
 const pair = () => generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
 /** The environment's current signing key, the one before it (rotation), and one never configured. */
 const current = pair();
@@ -22,7 +26,10 @@ before(async () => {
   server = await startMiniflare({
     allowedOrigins: "https://app.example.com",
     vars: {
-      PUBLIC_KEYS: JSON.stringify({ [PUBLIC_KEY]: { environment: "env-a", signing_keys: [current.publicKey, previous.publicKey] } }),
+      PUBLIC_KEYS: JSON.stringify({
+        [PUBLIC_KEY]: { environment: "env-a", signing_keys: [current.publicKey, previous.publicKey] },
+        [AUDIENCE_KEY]: { environment: "env-b", signing_keys: [current.publicKey], require_audience: true },
+      }),
     },
   });
 });
@@ -40,15 +47,15 @@ const rs256 = (privateKey) => (signed) => createSign("RSA-SHA256").update(signed
 const tokenFor = (sub, privateKey = current.privateKey, claims = {}) =>
   jwt({ alg: "RS256", typ: "JWT" }, { sub, iat: nowSeconds(), exp: nowSeconds() + 3600, ...claims }, rs256(privateKey));
 
-/** A request with the public key and `token` (none when null). */
+/** A request with the public key (`options.key`, env-a's by default) and `token` (none when null). */
 const asUser = (method, id, token, options = {}) =>
   send(server.url, method, id, {
     ...options,
-    key: PUBLIC_KEY,
+    key: options.key ?? PUBLIC_KEY,
     headers: { ...options.headers, ...(token === null ? {} : { "X-Knock-User-Token": token }) },
   });
-/** What the secret key reads for `id`: the check that a refusal wrote nothing. */
-const stored = async (id) => (await send(server.url, "GET", id, { key: KEY })).status;
+/** What the secret key (env-a's by default) reads for `id`: the check that a refusal wrote nothing. */
+const stored = async (id, key = KEY) => (await send(server.url, "GET", id, { key })).status;
 
 function assertError(answer, status, code) {
   assert.equal(answer.status, status, answer.text);
@@ -147,6 +154,55 @@ test("a public key reaches its user's channel data and preference sets, and no o
   assertError(await asUser("GET", null, null, path(id, "preferences/default")), 401, "user_token_missing");
 });
 
+test("a key that requires an audience refuses a token whose `aud` does not name its environment, and writes nothing", async () => {
+  const id = "audience-refused-1";
+  // Signed by env-b's own signing key (shared with env-a), for the path's user.
+  for (const [name, claims] of [
+    ["a token of env-a (aud: env-a)", { aud: "env-a" }],
+    ["a token without aud", {}],
+    ["aud: a list without env-b", { aud: ["env-a", "other"] }],
+  ]) {
+    const token = tokenFor(id, current.privateKey, claims);
+    for (const method of ["PUT", "GET"]) {
+      const body = method === "PUT" ? JSON.stringify({ name: "Mallory" }) : undefined;
+      const answer = await asUser(method, id, token, { key: AUDIENCE_KEY, body });
+      assertError(answer, 401, "invalid_user_token");
+      assert.equal(answer.body.message, "the user token is not valid: its `aud` does not name this environment", `${name}, ${method}`);
+    }
+    assert.equal(await stored(id, OTHER_KEY), 404, `${name}: nothing written in env-b`);
+  }
+  // The same token of env-a is good where it belongs (verified; the user does not exist there).
+  assert.equal((await asUser("GET", id, tokenFor(id, current.privateKey, { aud: "env-a" }))).status, 404);
+});
+
+test("a key that requires an audience accepts `aud` naming its environment, as a string or in a list", async () => {
+  for (const [id, aud] of [["audience-string-1", "env-b"], ["audience-list-1", ["other", "env-b"]]]) {
+    const token = tokenFor(id, current.privateKey, { aud });
+    const created = await asUser("PUT", id, token, { key: AUDIENCE_KEY, body: JSON.stringify({ name: "Bea" }) });
+    assert.equal(created.status, 200, `${JSON.stringify(aud)}: ${created.text}`);
+    const read = await asUser("GET", id, token, { key: AUDIENCE_KEY });
+    assert.equal(read.status, 200, read.text);
+    assert.equal(read.body.name, "Bea");
+    // Written in env-b, the key's environment, and not in env-a.
+    assert.equal(await stored(id, OTHER_KEY), 200);
+    assert.equal(await stored(id, KEY), 404);
+  }
+});
+
+test("a key that does not require an audience accepts any `aud`, or none", async () => {
+  for (const [id, claims] of [
+    ["any-audience-1", { aud: "env-b" }],
+    ["any-audience-2", { aud: "somewhere-else" }],
+    ["any-audience-3", { aud: ["other", "env-b"] }],
+    ["any-audience-4", { aud: 7 }],
+    ["any-audience-5", {}],
+  ]) {
+    const answer = await asUser("PUT", id, tokenFor(id, current.privateKey, claims), { body: "{}" });
+    assert.equal(answer.status, 200, `${JSON.stringify(claims)}: ${answer.text}`);
+    assert.equal(await stored(id), 200);
+  }
+});
+
 test("CORS: an allowed origin's preflight for the token header is a 204 that allows it", async () => {
   const preflight = await fetch(userUrl(server.url, "cors-token"), {
     method: "OPTIONS",
@@ -166,7 +222,7 @@ test("CORS: an allowed origin's preflight for the token header is a 204 that all
 
 test("keys and tokens are never logged", () => {
   const lines = server.logs.map(({ message }) => message).join("\n");
-  for (const secret of [PUBLIC_KEY, "eyJ", current.publicKey.split("\n")[1]]) {
+  for (const secret of [PUBLIC_KEY, AUDIENCE_KEY, "eyJ", current.publicKey.split("\n")[1]]) {
     assert.ok(!lines.includes(secret), `the log holds ${secret.slice(0, 12)}…`);
   }
 });

@@ -78,6 +78,10 @@ impl DurableObject for BulkOperation {
 
 impl BulkOperation {
     async fn serve(&self, req: &mut Request) -> Result<Response, ApiError> {
+        if self.tables.take_migrated()? {
+            // An operation of an earlier version: its alarm decides what comes next.
+            self.state.storage().set_alarm(scheduled(now_ms())).await?;
+        }
         let path = req.path();
         let row = path.strip_prefix("/rows/").map(|index| {
             index.parse::<i64>().map_err(|_| ApiError::internal("bulk operation: a row index that is not a number"))
@@ -126,6 +130,14 @@ impl BulkOperation {
     /// The alarm's work; the time of the next alarm, if one is due.
     async fn wake(&self) -> Result<Option<i64>, ApiError> {
         let Some(operation) = self.tables.operation()? else { return Ok(None) };
+        if operation.queued_rows < operation.total {
+            if let Some(retry) = self.queue_rows(&operation).await? {
+                return Ok(Some(retry));
+            }
+        }
+        // Read again: rows may have been reported, even the last, while the
+        // rows were being queued.
+        let Some(operation) = self.tables.operation()? else { return Ok(None) };
         let clock = now_ms();
         if let Some(ended_ms) = operation.completed_ms {
             let forget_at = ended_ms + settings::bulk_retention_seconds(&self.env)? * 1000;
@@ -134,13 +146,10 @@ impl BulkOperation {
             }
             console_log!("bulk-operation-forgotten operation={}", operation.operation_id);
             self.state.storage().delete_all().await?;
+            self.tables.forget();
             return Ok(None);
         }
         let give_up_at = operation.inserted_ms + MESSAGE_LIFETIME_MS;
-        if operation.queued_rows < operation.total {
-            let queued = self.queue_rows(&operation).await?;
-            return Ok(Some(queued.unwrap_or(give_up_at)));
-        }
         if give_up_at > clock {
             return Ok(Some(give_up_at));
         }

@@ -93,11 +93,18 @@ pub struct OperationTables {
     storage: RawStorage,
     /// Whether the operation exists, once known.
     exists: Cell<Option<bool>>,
+    /// Whether this instance brought an earlier version's tables up to date.
+    migrated: Cell<bool>,
 }
 
 impl OperationTables {
     pub fn new(storage: &Storage) -> Self {
-        OperationTables { sql: storage.sql(), storage: RawStorage::of(storage), exists: Cell::new(None) }
+        OperationTables {
+            sql: storage.sql(),
+            storage: RawStorage::of(storage),
+            exists: Cell::new(None),
+            migrated: Cell::new(false),
+        }
     }
 
     /// Creates the operation and its pending rows (from [`super::message::encode_rows`])
@@ -287,6 +294,18 @@ impl OperationTables {
         Ok(self.sql.exec("SELECT send_failures FROM operation", None)?.one::<Failures>()?.send_failures)
     }
 
+    /// Whether the tables were just brought up to date (once per instance):
+    /// such an operation has no alarm yet.
+    pub fn take_migrated(&self) -> Result<bool, ApiError> {
+        self.exists()?;
+        Ok(self.migrated.replace(false))
+    }
+
+    /// Notes that the object's storage was deleted (`deleteAll`).
+    pub fn forget(&self) {
+        self.exists.set(Some(false));
+    }
+
     /// Whether the operation exists. The first time, an operation made by
     /// an earlier version (its single row keyed by a column `one`, its rows
     /// queued by the Worker itself) is brought up to date.
@@ -305,6 +324,7 @@ impl OperationTables {
         if tables.iter().any(|table| table.sql.contains("one INTEGER PRIMARY KEY")) {
             let sql = self.sql.clone();
             transaction_sync(&self.storage, move || sql.exec(MIGRATION, None).map(|_| ()))?;
+            self.migrated.set(true);
         }
         let exists = !tables.is_empty();
         self.exists.set(Some(exists));
