@@ -4,14 +4,10 @@
 //! problem under `users.N`; then each user is identified on its own.
 
 use crate::error::{IdentifyError, Problem, ProblemType};
-use crate::identify::{parse_request, MAX_DEPTH};
+use crate::identify::parse_request;
 use crate::json::{self, JsonWriter};
+use crate::limits::{MAX_BULK_BODY_BYTES, MAX_BULK_USERS, MAX_DEPTH};
 use crate::validate::{check_user_id, Report};
-
-/// The largest bulk request body: 10 MiB.
-pub const MAX_BULK_BODY_BYTES: usize = 10 * 1024 * 1024;
-/// The most users in one bulk request.
-pub const MAX_BULK_USERS: usize = 1000;
 
 /// One user of a bulk identify: its id and its identify body.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! The core's errors: malformed input (the body cannot be read as a request)
 //! versus invalid input (a report listing every problem at once).
 
+use crate::limits::MAX_BODY_BYTES;
 use serde::Serialize;
 use std::fmt;
 
@@ -146,7 +147,7 @@ impl fmt::Display for IdentifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             IdentifyError::RequestTooLarge => {
-                write!(f, "the request body is larger than {} bytes (1 MiB)", crate::MAX_BODY_BYTES)
+                write!(f, "the request body is larger than {MAX_BODY_BYTES} bytes (1 MiB)")
             }
             IdentifyError::InvalidJson { message } => f.write_str(message),
             IdentifyError::InvalidParams(problems) => {

@@ -3,16 +3,11 @@
 
 use crate::error::{IdentifyError, Problem, ProblemType};
 use crate::json::{self, ParseError};
+use crate::limits::{MAX_BODY_BYTES, MAX_DEPTH};
 use crate::merge::merge;
 use crate::record::StoredUser;
 use crate::timestamp::Timestamp;
 use crate::validate::{check_user_id, user_id_from_utf8, validate_request, IdentifyRequest};
-
-/// The largest body accepted: 1 MiB.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// The deepest nesting accepted; the body object itself is level 1.
-pub const MAX_DEPTH: usize = 64;
 
 /// Parses and validates an identify request for `user_id`: at most
 /// [`MAX_BODY_BYTES`], JSON without duplicated keys, nested at most

@@ -4,10 +4,11 @@
 
 use crate::error::{IdentifyError, Problem, ProblemType};
 use crate::json::{Entries, JsonWriter, Value};
+use crate::limits::MAX_SECTION_BYTES;
 use crate::model::StandardField;
 use crate::record::{Parts, Stored, StoredUser};
 use crate::timestamp::Timestamp;
-use crate::validate::{is_request_field, sections_too_large, IdentifyRequest, MAX_SECTION_BYTES, PERSISTENCE_STRATEGY};
+use crate::validate::{is_request_field, sections_too_large, IdentifyRequest, PERSISTENCE_STRATEGY};
 
 /// Applies a validated request to the stored record (`None` for a new
 /// user): standard fields replaced (`null` stored), custom properties

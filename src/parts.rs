@@ -8,8 +8,9 @@
 //! `channel_id` or `id` for the path's id.
 
 use crate::error::{IdentifyError, Problem, ProblemType};
-use crate::identify::{parse_request, MAX_BODY_BYTES, MAX_DEPTH};
+use crate::identify::parse_request;
 use crate::json::{self, JsonWriter, Value};
+use crate::limits::{MAX_BODY_BYTES, MAX_DEPTH};
 use crate::record::StoredUser;
 use crate::validate::{check_key, is_uuid, quoted, Path, PERSISTENCE_STRATEGY};
 

@@ -4,8 +4,8 @@
 //! compact JSON only, so a record read and written again is the same bytes.
 
 use crate::error::IdentifyError;
-use crate::identify::MAX_DEPTH;
 use crate::json::{self, Kind, ParseError, Tape, Value};
+use crate::limits::MAX_DEPTH;
 use crate::merge::write_record;
 use crate::model::StandardField;
 use std::borrow::Cow;

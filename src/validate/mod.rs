@@ -13,21 +13,8 @@ pub(crate) use preferences::PERSISTENCE_STRATEGY;
 
 use crate::error::{Problem, ProblemType};
 use crate::json::{canonical_len, string_len, Tape, Value};
+use crate::limits::{MAX_KEY_CHARS, MAX_PROBLEMS, MAX_SECTION_BYTES, MAX_USER_ID_CHARS};
 use crate::model::{check_chars, FieldError, StandardField};
-
-/// The longest user id, in characters (Unicode scalar values).
-pub const MAX_USER_ID_CHARS: usize = 256;
-/// The longest `name`, in characters.
-pub const MAX_NAME_CHARS: usize = 1024;
-/// The longest custom property key, preference set id, workflow key or
-/// category key, in characters.
-pub const MAX_KEY_CHARS: usize = 256;
-/// The largest custom properties, preferences or channel data, as compact
-/// JSON: in a request, and in the stored user after a merge.
-pub const MAX_SECTION_BYTES: usize = 256 * 1024;
-/// The most problems one answer lists; more are counted in one last
-/// `too_many_problems` problem.
-pub const MAX_PROBLEMS: usize = 100;
 
 /// A request that passed validation, for [`crate::merge`]: only
 /// [`crate::parse_request`] makes one. It borrows the body.
