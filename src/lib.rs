@@ -50,6 +50,7 @@ mod limits;
 mod merge;
 mod model;
 mod parts;
+mod quote;
 mod record;
 mod timestamp;
 mod validate;

@@ -11,8 +11,9 @@ use crate::error::{IdentifyError, Problem, ProblemType};
 use crate::identify::parse_request;
 use crate::json::{self, JsonWriter, Value};
 use crate::limits::{MAX_BODY_BYTES, MAX_DEPTH};
+use crate::quote::quoted;
 use crate::record::StoredUser;
-use crate::validate::{check_key, is_uuid, quoted, Path, PERSISTENCE_STRATEGY};
+use crate::validate::{check_key, is_uuid, Path, PERSISTENCE_STRATEGY};
 
 /// A valid channel id, standing in for an invalid one while the data is checked.
 const SOME_CHANNEL_ID: &str = "00000000-0000-4000-8000-000000000000";

@@ -8,6 +8,7 @@ use crate::json::{self, Kind, ParseError, Tape, Value};
 use crate::limits::MAX_DEPTH;
 use crate::merge::write_record;
 use crate::model::StandardField;
+use crate::quote::quoted;
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
@@ -147,7 +148,7 @@ impl<'a> Stored<'a> {
                 "user" => &mut user,
                 "preferences" => &mut parts.preferences,
                 "channel_data" => &mut parts.channel_data,
-                _ => return Err(unreadable(&format!("unknown field {}", crate::validate::quoted(key)))),
+                _ => return Err(unreadable(&format!("unknown field {}", quoted(key)))),
             };
             if !value.is_object() {
                 return Err(unreadable(&format!("`{key}` is {}, not an object", value.type_phrase())));

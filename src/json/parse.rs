@@ -126,7 +126,7 @@ impl Stop {
                 }
                 let key = parse(&bytes[offset..(end + 1).min(bytes.len())], 1).ok();
                 let key = key.as_ref().and_then(|tape| tape.root().as_str()).unwrap_or_default();
-                syntax(bytes, offset, &format!("duplicate key {}", crate::validate::quoted(key)))
+                syntax(bytes, offset, &format!("duplicate key {}", crate::quote::quoted(key)))
             }
             Stop::TooDeep => ParseError::TooDeep,
         }

@@ -3,9 +3,10 @@
 //! target ARNs or devices, OneSignal player ids, Slack / Microsoft Teams /
 //! Discord connections), or `null` to remove it.
 
-use super::{quoted, wrong_type, Path, Report};
+use super::{wrong_type, Path, Report};
 use crate::error::ProblemType;
 use crate::json::{Kind, Value};
+use crate::quote::quoted;
 
 /// The keys that carry a channel's data; one of them must be present.
 const DATA_KEYS: [&str; 5] = ["tokens", "devices", "target_arns", "player_ids", "connections"];

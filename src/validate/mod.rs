@@ -15,6 +15,7 @@ use crate::error::{Problem, ProblemType};
 use crate::json::{canonical_len, string_len, Tape, Value};
 use crate::limits::{MAX_KEY_CHARS, MAX_PROBLEMS, MAX_SECTION_BYTES, MAX_USER_ID_CHARS};
 use crate::model::{check_chars, FieldError, StandardField};
+use crate::quote::{push_cut, quoted};
 
 /// A request that passed validation, for [`crate::merge`]: only
 /// [`crate::parse_request`] makes one. It borrows the body.
@@ -169,32 +170,6 @@ impl<'a> Path<'a> {
             out.push('.');
         }
     }
-}
-
-/// The longest piece of caller text (a key in a path, a value in a message)
-/// a problem quotes, in characters; longer text is cut, ending in `…`.
-const QUOTED_CHARS: usize = 256;
-
-/// Appends `text`, cut to [`QUOTED_CHARS`] characters. Looks at no more
-/// than that many, however long the text.
-fn push_cut(out: &mut String, text: &str) {
-    match text.char_indices().nth(QUOTED_CHARS) {
-        None => out.push_str(text),
-        Some(_) => {
-            let cut = text.char_indices().nth(QUOTED_CHARS - 1).map_or(text.len(), |(at, _)| at);
-            out.push_str(&text[..cut]);
-            out.push('…');
-        }
-    }
-}
-
-/// `` `text` `` for a message, cut as paths are.
-pub(crate) fn quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(4 * QUOTED_CHARS) + 2);
-    out.push('`');
-    push_cut(&mut out, text);
-    out.push('`');
-    out
 }
 
 /// Every problem found so far: the first [`MAX_PROBLEMS`], and a count of
@@ -394,6 +369,7 @@ fn check_standard(field: StandardField, value: Value<'_>) -> Result<(), FieldErr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::quote::QUOTED_CHARS;
 
     #[test]
     fn paths_render_dotted_with_long_keys_cut() {
@@ -409,7 +385,6 @@ mod tests {
         let past = "é".repeat(QUOTED_CHARS + 1);
         let cut = root.key(&past).key("x").render();
         assert_eq!(cut, format!("{}….x", "é".repeat(QUOTED_CHARS - 1)));
-        assert_eq!(quoted(&past).chars().count(), QUOTED_CHARS + 2);
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! `preferences`: preference set id → preference set (§2 and the reference
 //! document's `PreferenceSetRequest`).
 
-use super::{check_key, quoted, wrong_type, Path, Report};
+use super::{check_key, wrong_type, Path, Report};
 use crate::error::ProblemType;
 use crate::json::{Kind, Value};
+use crate::quote::quoted;
 
 /// The channel types a preference set can name.
 pub(crate) const CHANNEL_TYPES: [&str; 6] = ["chat", "email", "http", "in_app_feed", "push", "sms"];
