@@ -53,6 +53,27 @@ pub fn merge(
     }
 }
 
+impl StoredUser {
+    /// Reads a record as storage keeps it (what [`StoredUser::as_json`]
+    /// gave, or any JSON of the same shape) and writes it in canonical
+    /// form. Anything else is [`IdentifyError::InvalidStoredRecord`].
+    ///
+    /// ```
+    /// use knock_identify::{identify, StoredUser, Timestamp};
+    ///
+    /// let record = identify(None, "user-1", br#"{"name": "Jane", "n": 1.50}"#, Timestamp::from_millis(0))?;
+    /// let read = StoredUser::from_json(record.as_json().as_bytes())?;
+    /// assert_eq!(read, record);
+    /// assert_eq!(read.user_json(), r#"{"__typename":"User","id":"user-1","avatar":null,"created_at":null,"email":null,"locale":null,"name":"Jane","phone_number":null,"timezone":null,"updated_at":"1970-01-01T00:00:00.000Z","n":1.50}"#);
+    /// # Ok::<(), knock_identify::IdentifyError>(())
+    /// ```
+    pub fn from_json(bytes: &[u8]) -> Result<StoredUser, IdentifyError> {
+        let stored = Stored::read(bytes)?;
+        // Written again by the one code that writes records: canonical.
+        Ok(write_record(Some(&stored), None, stored.user_id(), stored.updated_at()).record)
+    }
+}
+
 /// A record just written, with the sizes the limits apply to.
 pub(crate) struct Written {
     pub(crate) record: StoredUser,

@@ -1,12 +1,12 @@
 //! The stored record of one user (§7): one JSON document,
 //! `{"user": {...}, "preferences": {...}, "channel_data": {...}}`, whose
-//! `user` is the response of §4. The core writes records in canonical
-//! compact JSON only, so a record read and written again is the same bytes.
+//! `user` is the response of §4. This module reads records and holds
+//! them; `merge.rs` writes them, in canonical compact JSON only, so a
+//! record read and written again is the same bytes.
 
 use crate::error::IdentifyError;
 use crate::json::{self, Kind, ParseError, Tape, Value};
 use crate::limits::MAX_DEPTH;
-use crate::merge::write_record;
 use crate::model::StandardField;
 use crate::quote::quoted;
 use std::borrow::Cow;
@@ -41,24 +41,6 @@ const USER_START: usize = "{\"user\":".len();
 impl StoredUser {
     pub(crate) fn new(json: String, parts: Parts) -> Self {
         StoredUser { json, parts }
-    }
-
-    /// Reads a record as storage keeps it (what [`StoredUser::as_json`]
-    /// gave, or any JSON of the same shape) and writes it in canonical
-    /// form. Anything else is [`IdentifyError::InvalidStoredRecord`].
-    ///
-    /// ```
-    /// use knock_identify::{identify, StoredUser, Timestamp};
-    ///
-    /// let record = identify(None, "user-1", br#"{"name": "Jane", "n": 1.50}"#, Timestamp::from_millis(0))?;
-    /// let read = StoredUser::from_json(record.as_json().as_bytes())?;
-    /// assert_eq!(read, record);
-    /// assert_eq!(read.user_json(), r#"{"__typename":"User","id":"user-1","avatar":null,"created_at":null,"email":null,"locale":null,"name":"Jane","phone_number":null,"timezone":null,"updated_at":"1970-01-01T00:00:00.000Z","n":1.50}"#);
-    /// # Ok::<(), knock_identify::IdentifyError>(())
-    /// ```
-    pub fn from_json(bytes: &[u8]) -> Result<StoredUser, IdentifyError> {
-        let stored = Stored::read(bytes)?;
-        Ok(write_record(Some(&stored), None, stored.user_id(), stored.updated_at()).record)
     }
 
     /// The record as storage keeps it: one JSON document.
@@ -201,11 +183,11 @@ impl<'a> Stored<'a> {
         self.channel_data.map(|index| self.tape.value(index))
     }
 
-    fn user_id(&self) -> &str {
+    pub(crate) fn user_id(&self) -> &str {
         self.tape.value(self.id).as_str().unwrap_or_default()
     }
 
-    fn updated_at(&self) -> &str {
+    pub(crate) fn updated_at(&self) -> &str {
         self.tape.value(self.updated_at).as_str().unwrap_or_default()
     }
 }
