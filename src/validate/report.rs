@@ -1,0 +1,152 @@
+//! The problem report: a place in the body ([`Path`]) and the problems
+//! found there ([`Report`]), each rendered once, when it is reported.
+
+use crate::error::{Problem, ProblemType};
+use crate::limits::MAX_PROBLEMS;
+use crate::model::FieldError;
+use crate::quote::push_cut;
+
+/// A place in the body, built on the stack while walking it and rendered as
+/// a dotted path only when a problem is reported there.
+#[derive(Clone, Copy)]
+pub(crate) enum Path<'a> {
+    Root,
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl<'a> Path<'a> {
+    pub(crate) fn key(&'a self, key: &'a str) -> Path<'a> {
+        Path::Key(self, key)
+    }
+
+    pub(crate) fn index(&'a self, index: usize) -> Path<'a> {
+        Path::Index(self, index)
+    }
+
+    pub(crate) fn render(&self) -> String {
+        let mut out = String::new();
+        self.render_into(&mut out);
+        out
+    }
+
+    fn render_into(&self, out: &mut String) {
+        match self {
+            Path::Root => {}
+            Path::Key(parent, key) => {
+                parent.render_parent(out);
+                push_cut(out, key);
+            }
+            Path::Index(parent, index) => {
+                parent.render_parent(out);
+                out.push_str(&index.to_string());
+            }
+        }
+    }
+
+    /// This path followed by the separator of a child segment.
+    fn render_parent(&self, out: &mut String) {
+        if !matches!(self, Path::Root) {
+            self.render_into(out);
+            out.push('.');
+        }
+    }
+}
+
+/// Every problem found so far: the first [`MAX_PROBLEMS`], and a count of
+/// the rest.
+#[derive(Default)]
+pub(crate) struct Report {
+    problems: Vec<Problem>,
+    left_out: usize,
+}
+
+impl Report {
+    pub(crate) fn add(&mut self, path: &Path<'_>, error: FieldError) {
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(error.at(path.render()));
+        } else {
+            self.left_out += 1;
+        }
+    }
+
+    /// Adds a problem already placed (a bulk request's, under `users.N`).
+    pub(crate) fn push(&mut self, problem: Problem) {
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(problem);
+        } else {
+            self.left_out += 1;
+        }
+    }
+
+    pub(crate) fn add_new(&mut self, path: &Path<'_>, kind: ProblemType, message: impl Into<String>) {
+        self.add(path, FieldError::new(kind, message));
+    }
+
+    /// Problems found so far, listed or not.
+    pub(crate) fn count(&self) -> usize {
+        self.problems.len() + self.left_out
+    }
+
+    /// The list: at most [`MAX_PROBLEMS`], then one saying how many more there were.
+    pub(crate) fn into_problems(mut self) -> Vec<Problem> {
+        if self.left_out > 0 {
+            let plural = if self.left_out == 1 { "" } else { "s" };
+            self.problems.push(Problem::new(
+                "",
+                ProblemType::TooManyProblems,
+                format!(
+                    "{} more problem{plural} not listed: an answer lists at most {MAX_PROBLEMS}; fix these and send the request again",
+                    self.left_out
+                ),
+            ));
+        }
+        self.problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quote::QUOTED_CHARS;
+
+    #[test]
+    fn paths_render_dotted_with_long_keys_cut() {
+        let root = Path::Root;
+        let channel = root.key("channel_data");
+        let id = channel.key("97c5837d-c65c-4d54-aa39-080eeb81c69d");
+        let tokens = id.key("tokens");
+        assert_eq!(tokens.index(2).render(), "channel_data.97c5837d-c65c-4d54-aa39-080eeb81c69d.tokens.2");
+        assert_eq!(root.key("phone_number").render(), "phone_number");
+        assert_eq!(root.render(), "");
+        let at_limit = "é".repeat(QUOTED_CHARS);
+        assert_eq!(root.key(&at_limit).render(), at_limit);
+        let past = "é".repeat(QUOTED_CHARS + 1);
+        let cut = root.key(&past).key("x").render();
+        assert_eq!(cut, format!("{}….x", "é".repeat(QUOTED_CHARS - 1)));
+    }
+
+    #[test]
+    fn the_report_keeps_the_first_hundred_and_counts_the_rest() {
+        for (added, listed) in
+            [(MAX_PROBLEMS, MAX_PROBLEMS), (MAX_PROBLEMS + 1, MAX_PROBLEMS + 1), (1000, MAX_PROBLEMS + 1)]
+        {
+            let mut report = Report::default();
+            for index in 0..added {
+                report.add(&Path::Root.index(index), FieldError::format("no"));
+            }
+            assert_eq!(report.count(), added);
+            let problems = report.into_problems();
+            assert_eq!(problems.len(), listed, "{added}");
+            if added > MAX_PROBLEMS {
+                let last = problems.last().unwrap();
+                assert_eq!((last.field.as_str(), last.kind), ("", ProblemType::TooManyProblems));
+                assert!(
+                    last.message.starts_with(&format!("{} more problem", added - MAX_PROBLEMS)),
+                    "{}",
+                    last.message
+                );
+            }
+        }
+    }
+}
