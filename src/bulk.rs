@@ -3,6 +3,7 @@
 //! anything is applied: every user as its own identify would be, each
 //! problem under `users.N`; then each user is identified on its own.
 
+use crate::body;
 use crate::error::{IdentifyError, Problem, ProblemType};
 use crate::identify::parse_request;
 use crate::json::{self, JsonWriter};
@@ -20,21 +21,12 @@ pub struct BulkUser {
 /// identify's checks; else every problem (at most 100 listed), each under
 /// `users.N`, and nothing is to be applied.
 pub fn bulk_identify_users(body: &[u8]) -> Result<Vec<BulkUser>, IdentifyError> {
-    if body.len() > MAX_BULK_BODY_BYTES {
-        return Err(IdentifyError::RequestTooLarge);
-    }
+    body::check_size(body, MAX_BULK_BODY_BYTES)?;
     // `users` and its array add two levels to each user's body.
-    let tape = json::parse(body, MAX_DEPTH + 2).map_err(|error| match error {
-        json::ParseError::TooDeep => {
-            one_problem("", ProblemType::TooDeep, format!("a user's body is nested deeper than {MAX_DEPTH} levels"))
-        }
-        json::ParseError::Syntax(message) => {
-            IdentifyError::InvalidJson { message: format!("the body is not valid JSON: {message}") }
-        }
-    })?;
+    let tape = json::parse(body, MAX_DEPTH + 2).map_err(|error| body::refused(error, "a user's body"))?;
     let root = tape.root();
     let Some(users) = root.get("users").filter(|users| users.kind() == json::Kind::Array) else {
-        return Err(one_problem(
+        return Err(IdentifyError::one_problem(
             "users",
             ProblemType::Type,
             "expected `users`, an array of 1 to 1000 users, each with its `id`",
@@ -42,7 +34,7 @@ pub fn bulk_identify_users(body: &[u8]) -> Result<Vec<BulkUser>, IdentifyError> 
     };
     let count = users.len();
     if count == 0 || count > MAX_BULK_USERS {
-        return Err(one_problem(
+        return Err(IdentifyError::one_problem(
             "users",
             ProblemType::TooLarge,
             format!("expected 1 to {MAX_BULK_USERS} users, got {count}"),
@@ -96,8 +88,4 @@ pub fn bulk_identify_users(body: &[u8]) -> Result<Vec<BulkUser>, IdentifyError> 
     } else {
         Err(IdentifyError::InvalidParams(problems))
     }
-}
-
-fn one_problem(field: &str, kind: ProblemType, message: impl Into<String>) -> IdentifyError {
-    IdentifyError::InvalidParams(vec![Problem::new(field, kind, message)])
 }

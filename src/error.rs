@@ -102,6 +102,11 @@ pub enum IdentifyError {
 }
 
 impl IdentifyError {
+    /// An [`IdentifyError::InvalidParams`] of one problem.
+    pub(crate) fn one_problem(field: &str, kind: ProblemType, message: impl Into<String>) -> IdentifyError {
+        IdentifyError::InvalidParams(vec![Problem::new(field, kind, message)])
+    }
+
     /// The HTTP status the contract assigns to this error.
     pub fn status(&self) -> u16 {
         match self {

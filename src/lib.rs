@@ -40,6 +40,7 @@
 //! (`json/`) reads a document into a flat tape once and writes canonical
 //! JSON: no value is built in between, and no number goes through `f64`.
 
+mod body;
 mod bulk;
 mod error;
 mod identify;

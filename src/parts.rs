@@ -7,10 +7,11 @@
 //! the route's caller put them: `data.tokens.0`, `channel_types.push`, and
 //! `channel_id` or `id` for the path's id.
 
+use crate::body;
 use crate::error::{IdentifyError, Problem, ProblemType};
 use crate::identify::parse_request;
 use crate::json::{self, JsonWriter, Value};
-use crate::limits::{MAX_BODY_BYTES, MAX_DEPTH};
+use crate::limits::MAX_DEPTH;
 use crate::quote::quoted;
 use crate::record::StoredUser;
 use crate::validate::{check_key, is_uuid, Path, PERSISTENCE_STRATEGY};
@@ -23,18 +24,24 @@ const SOME_SET_ID: &str = "default";
 /// The identify body of `PUT /v1/users/{user_id}/channel_data/{channel_id}`
 /// with `body` (`{"data": {...}}`), once it passes identify's checks.
 pub fn channel_data_body(user_id: &str, channel_id: &str, body: &[u8]) -> Result<Vec<u8>, IdentifyError> {
-    let tape = parse_route_body(body)?;
+    let tape = body::read(body)?;
     let root = tape.root();
     let data = match root.get("data") {
         Some(data) if data.is_object() => data,
         Some(data) => {
-            return Err(one_problem(
+            return Err(IdentifyError::one_problem(
                 "data",
                 ProblemType::Type,
                 format!("expected an object of channel data, got {}", data.type_phrase()),
             ))
         }
-        None => return Err(one_problem("data", ProblemType::Type, "expected `data`, an object of channel data")),
+        None => {
+            return Err(IdentifyError::one_problem(
+                "data",
+                ProblemType::Type,
+                "expected `data`, an object of channel data",
+            ))
+        }
     };
     let mut problems = Vec::new();
     for (key, _) in root.entries().filter(|(key, _)| *key != "data") {
@@ -61,10 +68,10 @@ pub fn unset_channel_data_body(user_id: &str, channel_id: &str) -> Result<Vec<u8
 /// `body`, a preference set. As Knock's route, the set replaces the stored
 /// one unless it says `"__persistence_strategy__": "merge"`.
 pub fn preference_set_body(user_id: &str, set_id: &str, body: &[u8]) -> Result<Vec<u8>, IdentifyError> {
-    let tape = parse_route_body(body)?;
+    let tape = body::read(body)?;
     let set = tape.root();
     if !set.is_object() {
-        return Err(one_problem(
+        return Err(IdentifyError::one_problem(
             "",
             ProblemType::Type,
             format!("expected a preference set object, got {}", set.type_phrase()),
@@ -149,22 +156,6 @@ pub fn preference_set_answer(stored: &StoredUser, set_id: &str) -> String {
     writer.into_string()
 }
 
-/// The route's body, as identify reads a body: at most 1 MiB, JSON, at
-/// most [`MAX_DEPTH`] levels.
-fn parse_route_body(body: &[u8]) -> Result<json::Tape<'_>, IdentifyError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(IdentifyError::RequestTooLarge);
-    }
-    json::parse(body, MAX_DEPTH).map_err(|error| match error {
-        json::ParseError::TooDeep => {
-            one_problem("", ProblemType::TooDeep, format!("the body is nested deeper than {MAX_DEPTH} levels"))
-        }
-        json::ParseError::Syntax(message) => {
-            IdentifyError::InvalidJson { message: format!("the body is not valid JSON: {message}") }
-        }
-    })
-}
-
 /// A route's channel id: a UUID, else a problem on the field `channel_id`.
 pub fn check_channel_id(channel_id: &str) -> Result<(), Problem> {
     if is_uuid(channel_id) {
@@ -241,8 +232,4 @@ fn finish(
         Err(other) => return Err(other),
     }
     Err(IdentifyError::InvalidParams(problems))
-}
-
-fn one_problem(field: &str, kind: ProblemType, message: impl Into<String>) -> IdentifyError {
-    IdentifyError::InvalidParams(vec![Problem::new(field, kind, message)])
 }
