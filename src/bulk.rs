@@ -8,7 +8,7 @@ use crate::error::{IdentifyError, Problem, ProblemType};
 use crate::identify::parse_request;
 use crate::json::{self, JsonWriter};
 use crate::limits::{MAX_BULK_BODY_BYTES, MAX_BULK_USERS, MAX_DEPTH};
-use crate::validate::{check_user_id, Report};
+use crate::validate::{user_id_error, Path, Report};
 
 /// One user of a bulk identify: its id and its identify body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,23 +45,22 @@ pub fn bulk_identify_users(body: &[u8]) -> Result<Vec<BulkUser>, IdentifyError> 
         report.push(Problem::new(key, ProblemType::UnknownValue, format!("unknown key `{key}`; expected `users`")));
     }
     let mut accepted = Vec::with_capacity(count);
+    let users_path = Path::Root.key("users");
     for (index, user) in users.items().enumerate() {
-        let at =
-            |field: &str| if field.is_empty() { format!("users.{index}") } else { format!("users.{index}.{field}") };
+        let user_path = users_path.index(index);
         let id = match user.get("id").filter(|_| user.is_object()).map(|id| id.as_str()) {
             Some(Some(id)) => id,
+            _ if user.is_object() => {
+                report.add_new(&user_path.key("id"), ProblemType::Type, "expected the user's `id`, a string");
+                continue;
+            }
             _ => {
-                let message = if user.is_object() {
-                    "expected the user's `id`, a string"
-                } else {
-                    "expected a user object with its `id`"
-                };
-                report.push(Problem::new(at(if user.is_object() { "id" } else { "" }), ProblemType::Type, message));
+                report.add_new(&user_path, ProblemType::Type, "expected a user object with its `id`");
                 continue;
             }
         };
-        if let Err(problem) = check_user_id(id) {
-            report.push(Problem::new(at("id"), problem.kind, problem.message));
+        if let Err(error) = user_id_error(id) {
+            report.add(&user_path.key("id"), error);
             continue;
         }
         let mut writer = JsonWriter::with_capacity(64);
@@ -70,15 +69,11 @@ pub fn bulk_identify_users(body: &[u8]) -> Result<Vec<BulkUser>, IdentifyError> 
         let checked = parse_request(id, &body).map(|_| ());
         match checked {
             Ok(()) => accepted.push(BulkUser { id: id.to_owned(), body }),
-            Err(IdentifyError::InvalidParams(problems)) => {
-                for problem in problems {
-                    report.push(Problem::new(at(&problem.field), problem.kind, problem.message));
+            // Every problem, or the one of a body too large.
+            Err(error) => {
+                for problem in error.into_problems() {
+                    report.push(user_path.place(problem));
                 }
-            }
-            Err(other) => {
-                let problem = other.into_problems().into_iter().next();
-                let (kind, message) = problem.map_or((ProblemType::Format, String::new()), |p| (p.kind, p.message));
-                report.push(Problem::new(at(""), kind, message));
             }
         }
     }

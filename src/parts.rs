@@ -14,7 +14,7 @@ use crate::json::{self, JsonWriter, Value};
 use crate::limits::MAX_DEPTH;
 use crate::quote::quoted;
 use crate::record::StoredUser;
-use crate::validate::{check_key, is_uuid, Path, PERSISTENCE_STRATEGY};
+use crate::validate::{channel_id_error, check_key, Path, PERSISTENCE_STRATEGY};
 
 /// A valid channel id, standing in for an invalid one while the data is checked.
 const SOME_CHANNEL_ID: &str = "00000000-0000-4000-8000-000000000000";
@@ -53,7 +53,7 @@ pub fn channel_data_body(user_id: &str, channel_id: &str, body: &[u8]) -> Result
     }
     let checked_id = channel_id_problem(channel_id, &mut problems);
     let identify = wrap("channel_data", checked_id, |writer| writer.value(data));
-    finish(user_id, identify, ["channel_data", checked_id], "data", problems)
+    finish(user_id, identify, ["channel_data", checked_id], &Path::Root.key("data"), problems)
 }
 
 /// The identify body of `DELETE /v1/users/{user_id}/channel_data/{channel_id}`.
@@ -61,7 +61,7 @@ pub fn unset_channel_data_body(user_id: &str, channel_id: &str) -> Result<Vec<u8
     let mut problems = Vec::new();
     let checked_id = channel_id_problem(channel_id, &mut problems);
     let identify = wrap("channel_data", checked_id, |writer| writer.raw("null"));
-    finish(user_id, identify, ["channel_data", checked_id], "data", problems)
+    finish(user_id, identify, ["channel_data", checked_id], &Path::Root.key("data"), problems)
 }
 
 /// The identify body of `PUT /v1/users/{user_id}/preferences/{set_id}` with
@@ -109,7 +109,7 @@ pub fn preference_set_body(user_id: &str, set_id: &str, body: &[u8]) -> Result<V
         }
         writer.raw("}");
     });
-    finish(user_id, identify, ["preferences", checked_id], "", problems)
+    finish(user_id, identify, ["preferences", checked_id], &Path::Root, problems)
 }
 
 /// `GET .../channel_data/{channel_id}`: `{"__typename": "ChannelData",
@@ -158,17 +158,7 @@ pub fn preference_set_answer(stored: &StoredUser, set_id: &str) -> String {
 
 /// A route's channel id: a UUID, else a problem on the field `channel_id`.
 pub fn check_channel_id(channel_id: &str) -> Result<(), Problem> {
-    if is_uuid(channel_id) {
-        return Ok(());
-    }
-    Err(Problem::new(
-        "channel_id",
-        ProblemType::Format,
-        format!(
-            "expected a channel id (a UUID) like `97c5837d-c65c-4d54-aa39-080eeb81c69d`, got {}",
-            quoted(channel_id)
-        ),
-    ))
+    channel_id_error(channel_id).map_err(|error| error.at("channel_id"))
 }
 
 /// A route's preference set id: a key as identify's `preferences` takes
@@ -202,13 +192,13 @@ fn wrap(section: &str, id: &str, write_value: impl FnOnce(&mut JsonWriter)) -> V
 }
 
 /// Checks `identify` as identify does; its problems under `section.id`
-/// are moved to `field` (the route's own name for the value), after the
-/// route's own `problems`.
+/// are moved to `route_path` (the route's own place for the value), after
+/// the route's own `problems`.
 fn finish(
     user_id: &str,
     identify: Vec<u8>,
     [section, id]: [&str; 2],
-    field: &str,
+    route_path: &Path<'_>,
     mut problems: Vec<Problem>,
 ) -> Result<Vec<u8>, IdentifyError> {
     let prefix = Path::Root.key(section);
@@ -220,11 +210,8 @@ fn finish(
         Err(IdentifyError::InvalidParams(found)) => {
             for mut problem in found {
                 if let Some(rest) = problem.field.strip_prefix(&prefix) {
-                    problem.field = match (field, rest.strip_prefix('.')) {
-                        ("", Some(inner)) => inner.to_owned(),
-                        (_, Some(inner)) => format!("{field}.{inner}"),
-                        (_, None) => field.to_owned(),
-                    };
+                    problem.field = rest.strip_prefix('.').unwrap_or_default().to_owned();
+                    problem = route_path.place(problem);
                 }
                 problems.push(problem);
             }

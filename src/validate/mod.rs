@@ -8,12 +8,12 @@ mod preferences;
 mod report;
 mod user_id;
 
-pub(crate) use channel_data::is_uuid;
+pub(crate) use channel_data::channel_id_error;
 #[cfg(all(test, feature = "js"))]
 pub(crate) use preferences::CHANNEL_TYPES;
 pub(crate) use preferences::PERSISTENCE_STRATEGY;
 pub(crate) use report::{Path, Report};
-use user_id::user_id_error;
+pub(crate) use user_id::user_id_error;
 pub use user_id::{check_user_id, user_id_from_utf8};
 
 use crate::error::{Problem, ProblemType};

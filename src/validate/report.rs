@@ -24,6 +24,21 @@ impl<'a> Path<'a> {
         Path::Index(self, index)
     }
 
+    /// `problem`, found in a value checked on its own (a user of a bulk
+    /// request, a route's identify body), placed at this path: `email`
+    /// under `users.3` is `users.3.email`, and `""` is the path itself.
+    pub(crate) fn place(&self, mut problem: Problem) -> Problem {
+        let mut field = self.render();
+        if !problem.field.is_empty() {
+            if !field.is_empty() {
+                field.push('.');
+            }
+            field.push_str(&problem.field);
+        }
+        problem.field = field;
+        problem
+    }
+
     pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         self.render_into(&mut out);
@@ -124,6 +139,24 @@ mod tests {
         let past = "é".repeat(QUOTED_CHARS + 1);
         let cut = root.key(&past).key("x").render();
         assert_eq!(cut, format!("{}….x", "é".repeat(QUOTED_CHARS - 1)));
+    }
+
+    #[test]
+    fn problems_found_apart_are_placed_under_a_path() {
+        let users = Path::Root.key("users");
+        let user = users.index(3);
+        let placed = |path: &Path<'_>, field: &str| path.place(FieldError::format("no").at(field)).field;
+        assert_eq!(placed(&user, "email"), "users.3.email");
+        assert_eq!(
+            placed(&user, "preferences.default.channel_types.push"),
+            "users.3.preferences.default.channel_types.push"
+        );
+        assert_eq!(placed(&user, ""), "users.3");
+        assert_eq!(placed(&Path::Root, "email"), "email");
+        assert_eq!(placed(&Path::Root, ""), "");
+        // The field was rendered (and cut) where it was found: it is not cut again.
+        let long = format!("{}.{}", "k".repeat(200), "v".repeat(200));
+        assert_eq!(placed(&user, &long), format!("users.3.{long}"));
     }
 
     #[test]
