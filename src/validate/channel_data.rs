@@ -1,7 +1,7 @@
 //! `channel_data`: channel id (a UUID) → that channel's data, in one of the
-//! shapes of the reference document (push tokens or devices, AWS SNS
-//! target ARNs or devices, OneSignal player ids, Slack / Microsoft Teams /
-//! Discord connections), or `null` to remove it.
+//! shapes of the contract's §2 (push tokens or devices, AWS SNS target ARNs
+//! or devices, OneSignal player ids, Slack / Microsoft Teams / Discord
+//! connections), or `null` to remove it.
 
 use super::{wrong_type, Path, Report};
 use crate::error::ProblemType;

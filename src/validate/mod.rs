@@ -48,7 +48,7 @@ impl<'a> IdentifyRequest<'a> {
         self.tape.text_len()
     }
 
-    /// The value sent for a standard field: `Some(None)` for `null`.
+    /// The value sent for a standard field (a string or `null`), if sent.
     pub(crate) fn standard(&self, field: StandardField) -> Option<Value<'_>> {
         self.standard[field as usize].map(|index| self.tape.value(index))
     }
@@ -197,12 +197,12 @@ fn check_section_sizes(request: &IdentifyRequest<'_>, report: &mut Report) {
     }
 }
 
-/// The parts of a user that have a size limit: the field of their problem
-/// and their name in its message.
+/// The sections of a user that have a size limit: the field of their
+/// problem and their name in its message.
 const SECTIONS: [(&str, &str); 3] =
     [("", "custom properties"), ("preferences", "preferences"), ("channel_data", "channel data")];
 
-/// The field and message of a `too_large` problem for each part of
+/// The field and message of a `too_large` problem for each section of
 /// [`SECTIONS`] whose size, as compact JSON, passes [`MAX_SECTION_BYTES`]:
 /// in a request, or (`merged`) in the user a merge would store.
 pub(crate) fn sections_too_large(sizes: [usize; 3], merged: bool) -> impl Iterator<Item = (&'static str, String)> {
