@@ -50,9 +50,9 @@ mod json;
 mod limits;
 mod merge;
 mod model;
-mod parts;
 mod quote;
 mod record;
+mod section_entry;
 mod timestamp;
 mod validate;
 #[cfg(feature = "worker")]
@@ -67,10 +67,10 @@ pub use limits::{
 };
 pub use merge::merge;
 pub use model::{time_zone_names, FieldError, StandardField, TZDB_VERSION};
-pub use parts::{
+pub use record::StoredUser;
+pub use section_entry::{
     channel_data_answer, channel_data_body, check_channel_id, check_set_id, preference_set_answer, preference_set_body,
     unset_channel_data_body,
 };
-pub use record::StoredUser;
 pub use timestamp::Timestamp;
 pub use validate::{check_user_id, user_id_from_utf8, IdentifyRequest};
