@@ -94,6 +94,15 @@ impl Report {
         }
     }
 
+    /// Adds `other`'s problems after these, as if each were added here:
+    /// at most [`MAX_PROBLEMS`] listed in all, the rest counted.
+    pub(crate) fn append(&mut self, other: Report) {
+        for problem in other.problems {
+            self.push(problem);
+        }
+        self.left_out += other.left_out;
+    }
+
     pub(crate) fn add_new(&mut self, path: &Path<'_>, kind: ProblemType, message: impl Into<String>) {
         self.add(path, FieldError::new(kind, message));
     }
@@ -157,6 +166,22 @@ mod tests {
         // The field was rendered (and cut) where it was found: it is not cut again.
         let long = format!("{}.{}", "k".repeat(200), "v".repeat(200));
         assert_eq!(placed(&user, &long), format!("users.3.{long}"));
+    }
+
+    #[test]
+    fn a_report_appended_lists_and_counts_as_one_report() {
+        for (first, then) in [(0, 0), (50, 60), (100, 1), (101, 5), (3, 200)] {
+            let (mut one, mut two, mut both) = (Report::default(), Report::default(), Report::default());
+            for index in 0..first + then {
+                let (report, path) =
+                    if index < first { (&mut one, Path::Root.key("a")) } else { (&mut two, Path::Root.key("b")) };
+                report.add(&path.index(index), FieldError::format("no"));
+                both.add(&path.index(index), FieldError::format("no"));
+            }
+            one.append(two);
+            assert_eq!(one.count(), both.count(), "{first} then {then}");
+            assert_eq!(one.into_problems(), both.into_problems(), "{first} then {then}");
+        }
     }
 
     #[test]
