@@ -163,11 +163,13 @@ fn entries(object: Option<Value<'_>>) -> Entries<'_> {
     }
 }
 
-fn no_key(_: &str) -> bool {
+/// Skips no key (as `merge_members`' `skip`).
+fn skip_none(_: &str) -> bool {
     false
 }
 
-fn is_marker(key: &str) -> bool {
+/// Skips a set's `__persistence_strategy__`, which is never stored.
+fn skip_strategy(key: &str) -> bool {
     key == PERSISTENCE_STRATEGY
 }
 
@@ -201,7 +203,7 @@ fn merge_members(
         match patch.take(key) {
             Some(new_value) if new_value.is_object() && stored_value.is_object() => {
                 out.raw("{");
-                merge_members(out, Some(stored_value), Some(new_value), no_key, &mut true);
+                merge_members(out, Some(stored_value), Some(new_value), skip_none, &mut true);
                 out.raw("}");
             }
             Some(new_value) => out.value(new_value),
@@ -219,7 +221,7 @@ fn merge_members(
 /// the marker itself is never written.
 fn merge_preferences(out: &mut JsonWriter, stored: Option<Value<'_>>, sent: Option<Value<'_>>) {
     let replaces = |set: Value<'_>| set.get(PERSISTENCE_STRATEGY).and_then(Value::as_str) == Some("replace");
-    let mut sent = PatchKeys::new(sent, no_key);
+    let mut sent = PatchKeys::new(sent, skip_none);
     let mut first = true;
     out.raw("{");
     for (set_id, stored_set) in entries(stored) {
@@ -228,7 +230,7 @@ fn merge_preferences(out: &mut JsonWriter, stored: Option<Value<'_>>, sent: Opti
             Some(set) => {
                 let base = (!replaces(set) && stored_set.is_object()).then_some(stored_set);
                 out.raw("{");
-                merge_members(out, base, Some(set), is_marker, &mut true);
+                merge_members(out, base, Some(set), skip_strategy, &mut true);
                 out.raw("}");
             }
             None => out.value(stored_set),
@@ -237,7 +239,7 @@ fn merge_preferences(out: &mut JsonWriter, stored: Option<Value<'_>>, sent: Opti
     sent.each_rest(|set_id, set| {
         member_key(out, &mut first, set_id);
         out.raw("{");
-        merge_members(out, None, Some(set), is_marker, &mut true);
+        merge_members(out, None, Some(set), skip_strategy, &mut true);
         out.raw("}");
     });
     out.raw("}");
@@ -245,7 +247,7 @@ fn merge_preferences(out: &mut JsonWriter, stored: Option<Value<'_>>, sent: Opti
 
 /// The channel data: each sent channel replaces the stored one; `null` removes it.
 fn merge_channel_data(out: &mut JsonWriter, stored: Option<Value<'_>>, sent: Option<Value<'_>>) {
-    let mut sent = PatchKeys::new(sent, no_key);
+    let mut sent = PatchKeys::new(sent, skip_none);
     let mut first = true;
     out.raw("{");
     for (channel_id, stored_data) in entries(stored) {
