@@ -1,15 +1,21 @@
-//! A document that [`check`](super::check) accepted, read one value at a
-//! time instead of into one tape: a cursor walks its containers and skips
-//! what it does not need, and a value wanted whole gets a tape of its own.
-//! So a caller can read a large document in the memory of its largest
-//! value (bulk identify: 10 MiB of users, one user at a time).
+//! A document checked without a tape, then read one value at a time: a
+//! cursor walks its containers and skips what it does not need, and a
+//! value wanted whole gets a tape of its own. So a caller can read a large
+//! document in the memory of its largest value (bulk identify: 10 MiB of
+//! users, one user at a time).
 
-use super::parse::{scan_plain, skip, skip_whitespace, tape_of};
+use super::parse::{self, scan_plain, skip_whitespace, tape_of};
 use super::{Kind, ParseError, Tape};
 use std::borrow::Cow;
 use std::ops::Range;
 
-/// The text of a document that [`check`](super::check) accepted.
+/// Checks `bytes` as [`parse`](super::parse) would, with the same errors,
+/// keeping only the open containers and their keys, not a tape.
+pub(crate) fn check(bytes: &[u8], max_depth: usize) -> Result<Checked<'_>, ParseError> {
+    parse::check(bytes, max_depth).map(|text| Checked { text })
+}
+
+/// The text of a document that [`check`] accepted.
 pub(crate) struct Checked<'a> {
     text: &'a str,
 }
@@ -23,10 +29,6 @@ pub(crate) struct Span {
 }
 
 impl<'a> Checked<'a> {
-    pub(super) fn new(text: &'a str) -> Self {
-        Checked { text }
-    }
-
     /// A cursor at the document's value.
     pub(crate) fn cursor(&self) -> Cursor<'a> {
         self.cursor_at(0)
@@ -71,8 +73,9 @@ impl<'a> Cursor<'a> {
     pub(crate) fn skip(&mut self) -> Span {
         // The document parsed whole, so each of its values parses alone;
         // were it ever not so, the rest of the text is the value.
-        let span = skip(self.text, self.at).unwrap_or(Span { range: self.at..self.text.len(), nodes: 0 });
-        self.at = span.range.end;
+        let (end, nodes) = parse::skip(self.text, self.at).unwrap_or((self.text.len(), 0));
+        let span = Span { range: self.at..end, nodes };
+        self.at = end;
         span
     }
 
@@ -136,7 +139,7 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::{check, parse};
+    use crate::json::parse;
     use proptest::prelude::*;
 
     /// The nodes of the value at `cursor`, counted by walking it with the

@@ -10,8 +10,8 @@ mod parse;
 mod scratch;
 mod write;
 
-pub(crate) use checked::{Checked, Cursor, Span};
-pub(crate) use parse::{check, parse, ParseError};
+pub(crate) use checked::{check, Checked, Cursor, Span};
+pub(crate) use parse::{parse, ParseError};
 
 pub(crate) use write::{canonical_len, string_len, JsonWriter};
 

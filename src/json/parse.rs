@@ -6,7 +6,6 @@
 //! The same reading, keeping no tape, checks a document ([`check`]) or
 //! finds where one of its values ends ([`skip`]).
 
-use super::checked::{Checked, Span};
 use super::scratch::{Pool, Pooled};
 use super::{Node, Tag, Tape, MAX_DOCUMENT_BYTES};
 
@@ -33,13 +32,14 @@ pub(crate) fn parse(bytes: &[u8], max_depth: usize) -> Result<Tape<'_>, ParseErr
 }
 
 /// Checks `bytes` as [`parse`] would, with the same errors, but keeps only
-/// what the check needs (the open containers and their keys), not a tape.
-pub(crate) fn check(bytes: &[u8], max_depth: usize) -> Result<Checked<'_>, ParseError> {
+/// what the check needs (the open containers and their keys), not a tape;
+/// returns the text.
+pub(super) fn check(bytes: &[u8], max_depth: usize) -> Result<&str, ParseError> {
     let text = document_text(bytes)?;
     let mut parser = Parser::new(text, max_depth, false, 64);
     let read = parser.run(0).and_then(|end| parser.end_of_document(end));
     parser.give_back();
-    read.map(|_| Checked::new(text)).map_err(|stop| stop.into_error(text.as_bytes()))
+    read.map(|()| text).map_err(|stop| stop.into_error(bytes))
 }
 
 /// The tape of `text`, valid UTF-8, with room for `nodes` nodes.
@@ -55,13 +55,13 @@ pub(super) fn tape_of(text: &str, max_depth: usize, nodes: usize) -> Result<Tape
 
 /// The value that starts at `at` in `text`, read and kept as [`check`]
 /// reads a document: where it ends, and how many nodes its tape would take.
-pub(super) fn skip(text: &str, at: usize) -> Result<Span, ParseError> {
+pub(super) fn skip(text: &str, at: usize) -> Result<(usize, usize), ParseError> {
     let mut parser = Parser::new(text, usize::MAX, false, 64);
     let read = parser.run(at);
     let nodes = parser.forgotten;
     parser.give_back();
     match read {
-        Ok(end) => Ok(Span { range: at..end, nodes }),
+        Ok(end) => Ok((end, nodes)),
         Err(stop) => Err(stop.into_error(text.as_bytes())),
     }
 }
