@@ -1,6 +1,7 @@
 //! The core's errors: malformed input (the body cannot be read as a request)
 //! versus invalid input (a report listing every problem at once).
 
+use crate::limits::MAX_BODY_BYTES;
 use serde::Serialize;
 use std::fmt;
 
@@ -101,6 +102,11 @@ pub enum IdentifyError {
 }
 
 impl IdentifyError {
+    /// An [`IdentifyError::InvalidParams`] of one problem.
+    pub(crate) fn one_problem(field: &str, kind: ProblemType, message: impl Into<String>) -> IdentifyError {
+        IdentifyError::InvalidParams(vec![Problem::new(field, kind, message)])
+    }
+
     /// The HTTP status the contract assigns to this error.
     pub fn status(&self) -> u16 {
         match self {
@@ -146,7 +152,7 @@ impl fmt::Display for IdentifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             IdentifyError::RequestTooLarge => {
-                write!(f, "the request body is larger than {} bytes (1 MiB)", crate::MAX_BODY_BYTES)
+                write!(f, "the request body is larger than {MAX_BODY_BYTES} bytes (1 MiB)")
             }
             IdentifyError::InvalidJson { message } => f.write_str(message),
             IdentifyError::InvalidParams(problems) => {

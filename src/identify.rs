@@ -1,44 +1,32 @@
 //! The entry points every edge calls: body bytes in, the new stored record
 //! (or every reason not to write one) out.
 
+use crate::body;
 use crate::error::{IdentifyError, Problem, ProblemType};
-use crate::json::{self, ParseError};
 use crate::merge::merge;
 use crate::record::StoredUser;
 use crate::timestamp::Timestamp;
 use crate::validate::{check_user_id, user_id_from_utf8, validate_request, IdentifyRequest};
 
-/// The largest body accepted: 1 MiB.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// The deepest nesting accepted; the body object itself is level 1.
-pub const MAX_DEPTH: usize = 64;
-
 /// Parses and validates an identify request for `user_id`: at most
-/// [`MAX_BODY_BYTES`], JSON without duplicated keys, nested at most
-/// [`MAX_DEPTH`] levels, an object, and every field as §1–§2 say.
+/// [`crate::MAX_BODY_BYTES`], JSON without duplicated keys, nested at most
+/// [`crate::MAX_DEPTH`] levels, an object, and every field as §1–§2 say.
 pub fn parse_request<'a>(user_id: &'a str, body: &'a [u8]) -> Result<IdentifyRequest<'a>, IdentifyError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(IdentifyError::RequestTooLarge);
-    }
-    let whole_body_problem = match json::parse(body, MAX_DEPTH) {
+    let whole_body_problems = match body::read(body) {
         Ok(tape) if tape.root().is_object() => {
             return validate_request(user_id, tape, body.len()).map_err(IdentifyError::InvalidParams)
         }
-        Ok(tape) => Problem::new(
+        Ok(tape) => vec![Problem::new(
             "",
             ProblemType::Type,
             format!("expected the body to be a JSON object, got {}", tape.root().type_phrase()),
-        ),
-        Err(ParseError::TooDeep) => {
-            Problem::new("", ProblemType::TooDeep, format!("the body is nested deeper than {MAX_DEPTH} levels"))
-        }
-        Err(ParseError::Syntax(message)) => {
-            return Err(IdentifyError::InvalidJson { message: format!("the body is not valid JSON: {message}") })
-        }
+        )],
+        // Nested too deep.
+        Err(IdentifyError::InvalidParams(problems)) => problems,
+        Err(other) => return Err(other),
     };
     // A body that is JSON but not acceptable as a whole: a bad user id beside it, as validation would.
-    let problems = check_user_id(user_id).err().into_iter().chain([whole_body_problem]).collect();
+    let problems = check_user_id(user_id).err().into_iter().chain(whole_body_problems).collect();
     Err(IdentifyError::InvalidParams(problems))
 }
 

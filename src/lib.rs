@@ -40,33 +40,37 @@
 //! (`json/`) reads a document into a flat tape once and writes canonical
 //! JSON: no value is built in between, and no number goes through `f64`.
 
+mod body;
 mod bulk;
 mod error;
 mod identify;
 #[cfg(feature = "js")]
 pub mod js;
 mod json;
+mod limits;
 mod merge;
 mod model;
-mod parts;
+mod quote;
 mod record;
+mod section_entry;
 mod timestamp;
 mod validate;
 #[cfg(feature = "worker")]
 mod worker;
 
-pub use bulk::{bulk_identify_users, BulkUser, MAX_BULK_BODY_BYTES, MAX_BULK_USERS};
+pub use bulk::{bulk_identify_users, BulkUser};
 pub use error::{IdentifyError, Problem, ProblemType};
-pub use identify::{identify, parse_request, parse_request_bytes, validate, MAX_BODY_BYTES, MAX_DEPTH};
+pub use identify::{identify, parse_request, parse_request_bytes, validate};
+pub use limits::{
+    MAX_BODY_BYTES, MAX_BULK_BODY_BYTES, MAX_BULK_USERS, MAX_DEPTH, MAX_KEY_CHARS, MAX_NAME_CHARS, MAX_PROBLEMS,
+    MAX_SECTION_BYTES, MAX_USER_ID_CHARS,
+};
 pub use merge::merge;
 pub use model::{time_zone_names, FieldError, StandardField, TZDB_VERSION};
-pub use parts::{
+pub use record::StoredUser;
+pub use section_entry::{
     channel_data_answer, channel_data_body, check_channel_id, check_set_id, preference_set_answer, preference_set_body,
     unset_channel_data_body,
 };
-pub use record::StoredUser;
 pub use timestamp::Timestamp;
-pub use validate::{
-    check_user_id, user_id_from_utf8, IdentifyRequest, MAX_KEY_CHARS, MAX_NAME_CHARS, MAX_PROBLEMS, MAX_SECTION_BYTES,
-    MAX_USER_ID_CHARS,
-};
+pub use validate::{check_user_id, user_id_from_utf8, IdentifyRequest};

@@ -4,10 +4,11 @@
 
 use crate::error::{IdentifyError, Problem, ProblemType};
 use crate::json::{Entries, JsonWriter, Value};
+use crate::limits::MAX_SECTION_BYTES;
 use crate::model::StandardField;
-use crate::record::{Parts, Stored, StoredUser};
+use crate::record::{Offsets, ParsedRecord, StoredUser};
 use crate::timestamp::Timestamp;
-use crate::validate::{is_request_field, sections_too_large, IdentifyRequest, MAX_SECTION_BYTES, PERSISTENCE_STRATEGY};
+use crate::validate::{is_request_field, sections_too_large, IdentifyRequest, PERSISTENCE_STRATEGY};
 
 /// Applies a validated request to the stored record (`None` for a new
 /// user): standard fields replaced (`null` stored), custom properties
@@ -19,23 +20,22 @@ use crate::validate::{is_request_field, sections_too_large, IdentifyRequest, MAX
 /// Refused, with nothing to write, when the stored record cannot be read
 /// ([`IdentifyError::InvalidStoredRecord`]) or when the merged user's custom
 /// properties, preferences or channel data would grow past
-/// [`crate::MAX_SECTION_BYTES`] (a `too_large` problem each; a part stored
-/// past it before the limits may stay or shrink).
+/// [`crate::MAX_SECTION_BYTES`] (a `too_large` problem each; a section
+/// stored past it before the limits may stay or shrink).
 pub fn merge(
     stored: Option<&[u8]>,
     request: &IdentifyRequest<'_>,
     now: Timestamp,
 ) -> Result<StoredUser, IdentifyError> {
-    let stored = stored.map(Stored::read).transpose()?;
+    let stored = stored.map(ParsedRecord::read).transpose()?;
     let updated_at = now.rfc3339_bytes();
     // Digits and punctuation: ASCII.
     let updated_at = std::str::from_utf8(&updated_at).unwrap_or_default();
-    let written = write_record(stored.as_ref(), Some(request), request.user_id(), updated_at);
-    let mut sizes = written.part_sizes();
+    let (record, mut sizes) = write_record(stored.as_ref(), Some(request), request.user_id(), updated_at);
     if let Some(stored) = stored.as_ref().filter(|_| sizes.iter().any(|&bytes| bytes > MAX_SECTION_BYTES)) {
-        // A part that a user stored before the limits already passes may
-        // stay or shrink (contract §3): only a part that grows is checked.
-        let before = write_record(Some(stored), None, request.user_id(), updated_at).part_sizes();
+        // A section that a user stored before the limits already passes may
+        // stay or shrink (contract §3): only a section that grows is checked.
+        let (_, before) = write_record(Some(stored), None, request.user_id(), updated_at);
         for (size, before) in sizes.iter_mut().zip(before) {
             if *size <= before {
                 *size = 0;
@@ -46,25 +46,30 @@ pub fn merge(
         .map(|(field, message)| Problem::new(field, ProblemType::TooLarge, message))
         .collect();
     if problems.is_empty() {
-        Ok(written.record)
+        Ok(record)
     } else {
         Err(IdentifyError::InvalidParams(problems))
     }
 }
 
-/// A record just written, with the sizes the limits apply to.
-pub(crate) struct Written {
-    pub(crate) record: StoredUser,
-    /// The custom properties as one compact JSON object.
-    pub(crate) properties_bytes: usize,
-    pub(crate) preferences_bytes: usize,
-    pub(crate) channel_data_bytes: usize,
-}
-
-impl Written {
-    /// The sizes of the custom properties, preferences and channel data.
-    fn part_sizes(&self) -> [usize; 3] {
-        [self.properties_bytes, self.preferences_bytes, self.channel_data_bytes]
+impl StoredUser {
+    /// Reads a record as storage keeps it (what [`StoredUser::as_json`]
+    /// gave, or any JSON of the same shape) and writes it in canonical
+    /// form. Anything else is [`IdentifyError::InvalidStoredRecord`].
+    ///
+    /// ```
+    /// use knock_identify::{identify, StoredUser, Timestamp};
+    ///
+    /// let record = identify(None, "user-1", br#"{"name": "Jane", "n": 1.50}"#, Timestamp::from_millis(0))?;
+    /// let read = StoredUser::from_json(record.as_json().as_bytes())?;
+    /// assert_eq!(read, record);
+    /// assert_eq!(read.user_json(), r#"{"__typename":"User","id":"user-1","avatar":null,"created_at":null,"email":null,"locale":null,"name":"Jane","phone_number":null,"timezone":null,"updated_at":"1970-01-01T00:00:00.000Z","n":1.50}"#);
+    /// # Ok::<(), knock_identify::IdentifyError>(())
+    /// ```
+    pub fn from_json(bytes: &[u8]) -> Result<StoredUser, IdentifyError> {
+        let stored = ParsedRecord::read(bytes)?;
+        // Written again by the one code that writes records: canonical.
+        Ok(write_record(Some(&stored), None, stored.user_id(), stored.updated_at()).0)
     }
 }
 
@@ -83,14 +88,16 @@ const FIELD_KEYS: [&str; StandardField::ALL.len()] = [
 /// absent): the user in its response shape (`__typename`, `id`, the
 /// standard fields, `updated_at`, then the custom properties, stored ones
 /// first in their order, new ones after in the request's), then the
-/// preference sets and the channel data.
+/// preference sets and the channel data. With it, the sizes the limits
+/// apply to: the custom properties (as one object), the preferences and
+/// the channel data, as compact JSON.
 pub(crate) fn write_record(
-    stored: Option<&Stored<'_>>,
+    stored: Option<&ParsedRecord<'_>>,
     request: Option<&IdentifyRequest<'_>>,
     user_id: &str,
     updated_at: &str,
-) -> Written {
-    let capacity = stored.map_or(0, Stored::text_len) + request.map_or(0, IdentifyRequest::body_len) + 256;
+) -> (StoredUser, [usize; 3]) {
+    let capacity = stored.map_or(0, ParsedRecord::text_len) + request.map_or(0, IdentifyRequest::body_len) + 256;
     let mut out = JsonWriter::with_capacity(capacity);
     out.raw("{\"user\":{\"__typename\":\"User\",\"id\":");
     let id_from = out.len();
@@ -111,7 +118,13 @@ pub(crate) fn write_record(
 
     let properties_from = out.len();
     let mut first = false;
-    merge_members(&mut out, stored.map(Stored::user), request.map(IdentifyRequest::body), is_request_field, &mut first);
+    merge_members(
+        &mut out,
+        stored.map(ParsedRecord::user),
+        request.map(IdentifyRequest::body),
+        is_request_field,
+        &mut first,
+    );
     // Written as `,"k":v` each: as one object, `{"k":v}`.
     let properties_bytes = match out.len() - properties_from {
         0 => 2,
@@ -122,23 +135,24 @@ pub(crate) fn write_record(
 
     out.raw(",\"preferences\":");
     let preferences_from = out.len();
-    merge_preferences(&mut out, stored.and_then(Stored::preferences), request.and_then(IdentifyRequest::preferences));
+    merge_preferences(
+        &mut out,
+        stored.and_then(ParsedRecord::preferences),
+        request.and_then(IdentifyRequest::preferences),
+    );
     let preferences = preferences_from..out.len();
     out.raw(",\"channel_data\":");
     let channel_data_from = out.len();
     merge_channel_data(
         &mut out,
-        stored.and_then(Stored::channel_data),
+        stored.and_then(ParsedRecord::channel_data),
         request.and_then(IdentifyRequest::channel_data),
     );
     let channel_data = channel_data_from..out.len();
     out.raw("}");
-    Written {
-        properties_bytes,
-        preferences_bytes: preferences.len(),
-        channel_data_bytes: channel_data.len(),
-        record: StoredUser::new(out.into_string(), Parts { user_end, id, updated_at, preferences, channel_data }),
-    }
+    let sizes = [properties_bytes, preferences.len(), channel_data.len()];
+    let offsets = Offsets { user_end, id, updated_at, preferences, channel_data };
+    (StoredUser::new(out.into_string(), offsets), sizes)
 }
 
 /// The entries of an object that may be absent.
@@ -149,11 +163,13 @@ fn entries(object: Option<Value<'_>>) -> Entries<'_> {
     }
 }
 
-fn no_key(_: &str) -> bool {
+/// Skips no key (as `merge_members`' `skip`).
+fn skip_none(_: &str) -> bool {
     false
 }
 
-fn is_marker(key: &str) -> bool {
+/// Skips a set's `__persistence_strategy__`, which is never stored.
+fn skip_strategy(key: &str) -> bool {
     key == PERSISTENCE_STRATEGY
 }
 
@@ -187,7 +203,7 @@ fn merge_members(
         match patch.take(key) {
             Some(new_value) if new_value.is_object() && stored_value.is_object() => {
                 out.raw("{");
-                merge_members(out, Some(stored_value), Some(new_value), no_key, &mut true);
+                merge_members(out, Some(stored_value), Some(new_value), skip_none, &mut true);
                 out.raw("}");
             }
             Some(new_value) => out.value(new_value),
@@ -205,7 +221,7 @@ fn merge_members(
 /// the marker itself is never written.
 fn merge_preferences(out: &mut JsonWriter, stored: Option<Value<'_>>, sent: Option<Value<'_>>) {
     let replaces = |set: Value<'_>| set.get(PERSISTENCE_STRATEGY).and_then(Value::as_str) == Some("replace");
-    let mut sent = PatchKeys::new(sent, no_key);
+    let mut sent = PatchKeys::new(sent, skip_none);
     let mut first = true;
     out.raw("{");
     for (set_id, stored_set) in entries(stored) {
@@ -214,7 +230,7 @@ fn merge_preferences(out: &mut JsonWriter, stored: Option<Value<'_>>, sent: Opti
             Some(set) => {
                 let base = (!replaces(set) && stored_set.is_object()).then_some(stored_set);
                 out.raw("{");
-                merge_members(out, base, Some(set), is_marker, &mut true);
+                merge_members(out, base, Some(set), skip_strategy, &mut true);
                 out.raw("}");
             }
             None => out.value(stored_set),
@@ -223,7 +239,7 @@ fn merge_preferences(out: &mut JsonWriter, stored: Option<Value<'_>>, sent: Opti
     sent.each_rest(|set_id, set| {
         member_key(out, &mut first, set_id);
         out.raw("{");
-        merge_members(out, None, Some(set), is_marker, &mut true);
+        merge_members(out, None, Some(set), skip_strategy, &mut true);
         out.raw("}");
     });
     out.raw("}");
@@ -231,7 +247,7 @@ fn merge_preferences(out: &mut JsonWriter, stored: Option<Value<'_>>, sent: Opti
 
 /// The channel data: each sent channel replaces the stored one; `null` removes it.
 fn merge_channel_data(out: &mut JsonWriter, stored: Option<Value<'_>>, sent: Option<Value<'_>>) {
-    let mut sent = PatchKeys::new(sent, no_key);
+    let mut sent = PatchKeys::new(sent, skip_none);
     let mut first = true;
     out.raw("{");
     for (channel_id, stored_data) in entries(stored) {

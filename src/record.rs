@@ -1,13 +1,14 @@
 //! The stored record of one user (§7): one JSON document,
 //! `{"user": {...}, "preferences": {...}, "channel_data": {...}}`, whose
-//! `user` is the response of §4. The core writes records in canonical
-//! compact JSON only, so a record read and written again is the same bytes.
+//! `user` is the response of §4. This module reads records and holds
+//! them; `merge.rs` writes them, in canonical compact JSON only, so a
+//! record read and written again is the same bytes.
 
 use crate::error::IdentifyError;
-use crate::identify::MAX_DEPTH;
 use crate::json::{self, Kind, ParseError, Tape, Value};
-use crate::merge::write_record;
+use crate::limits::MAX_DEPTH;
 use crate::model::StandardField;
+use crate::quote::quoted;
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
@@ -16,12 +17,12 @@ use std::ops::Range;
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredUser {
     json: String,
-    parts: Parts,
+    offsets: Offsets,
 }
 
-/// Where the parts of a record are in its JSON, as the core wrote it.
+/// Where the pieces of a record lie in its JSON, as the core wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Parts {
+pub(crate) struct Offsets {
     /// Where the `user` object ends (it starts after `{"user":`).
     pub(crate) user_end: usize,
     /// The JSON string of the user id.
@@ -38,26 +39,8 @@ pub(crate) struct Parts {
 const USER_START: usize = "{\"user\":".len();
 
 impl StoredUser {
-    pub(crate) fn new(json: String, parts: Parts) -> Self {
-        StoredUser { json, parts }
-    }
-
-    /// Reads a record as storage keeps it (what [`StoredUser::as_json`]
-    /// gave, or any JSON of the same shape) and writes it in canonical
-    /// form. Anything else is [`IdentifyError::InvalidStoredRecord`].
-    ///
-    /// ```
-    /// use knock_identify::{identify, StoredUser, Timestamp};
-    ///
-    /// let record = identify(None, "user-1", br#"{"name": "Jane", "n": 1.50}"#, Timestamp::from_millis(0))?;
-    /// let read = StoredUser::from_json(record.as_json().as_bytes())?;
-    /// assert_eq!(read, record);
-    /// assert_eq!(read.user_json(), r#"{"__typename":"User","id":"user-1","avatar":null,"created_at":null,"email":null,"locale":null,"name":"Jane","phone_number":null,"timezone":null,"updated_at":"1970-01-01T00:00:00.000Z","n":1.50}"#);
-    /// # Ok::<(), knock_identify::IdentifyError>(())
-    /// ```
-    pub fn from_json(bytes: &[u8]) -> Result<StoredUser, IdentifyError> {
-        let stored = Stored::read(bytes)?;
-        Ok(write_record(Some(&stored), None, stored.user_id(), stored.updated_at()).record)
+    pub(crate) fn new(json: String, offsets: Offsets) -> Self {
+        StoredUser { json, offsets }
     }
 
     /// The record as storage keeps it: one JSON document.
@@ -72,22 +55,22 @@ impl StoredUser {
 
     /// The user in the response shape of §4, as JSON: a slice of the record.
     pub fn user_json(&self) -> &str {
-        &self.json[USER_START..self.parts.user_end]
+        &self.json[USER_START..self.offsets.user_end]
     }
 
     /// The preference sets, as one JSON object: a slice of the record.
     pub fn preferences_json(&self) -> &str {
-        &self.json[self.parts.preferences.clone()]
+        &self.json[self.offsets.preferences.clone()]
     }
 
     /// The channel data, as one JSON object: a slice of the record.
     pub fn channel_data_json(&self) -> &str {
-        &self.json[self.parts.channel_data.clone()]
+        &self.json[self.offsets.channel_data.clone()]
     }
 
     /// The user id.
     pub fn user_id(&self) -> Cow<'_, str> {
-        let token = &self.json[self.parts.id.clone()];
+        let token = &self.json[self.offsets.id.clone()];
         match token.strip_prefix('"').and_then(|text| text.strip_suffix('"')) {
             Some(plain) if !plain.contains('\\') => Cow::Borrowed(plain),
             _ => json::parse(token.as_bytes(), 1)
@@ -99,7 +82,7 @@ impl StoredUser {
 
     /// When the user was last identified: RFC 3339, UTC, milliseconds.
     pub fn updated_at(&self) -> &str {
-        &self.json[self.parts.updated_at.clone()]
+        &self.json[self.offsets.updated_at.clone()]
     }
 }
 
@@ -109,8 +92,9 @@ impl fmt::Debug for StoredUser {
     }
 }
 
-/// A stored record read for a merge: its tape and where its parts are.
-pub(crate) struct Stored<'a> {
+/// A stored record parsed for a merge: its tape, and the nodes of its
+/// user, id, `updated_at`, standard fields and sections.
+pub(crate) struct ParsedRecord<'a> {
     tape: Tape<'a>,
     user: usize,
     id: usize,
@@ -120,15 +104,15 @@ pub(crate) struct Stored<'a> {
     channel_data: Option<usize>,
 }
 
-impl<'a> Stored<'a> {
+impl<'a> ParsedRecord<'a> {
     /// Reads and checks a stored record. A record holds what requests
     /// (nested at most [`MAX_DEPTH`]) put in it, one level down.
-    pub(crate) fn read(bytes: &'a [u8]) -> Result<Stored<'a>, IdentifyError> {
+    pub(crate) fn read(bytes: &'a [u8]) -> Result<ParsedRecord<'a>, IdentifyError> {
         let tape = json::parse(bytes, MAX_DEPTH + 1).map_err(|error| match error {
             ParseError::Syntax(message) => unreadable(&message),
             ParseError::TooDeep => unreadable(&format!("nested deeper than {} levels", MAX_DEPTH + 1)),
         })?;
-        let mut parts = Stored {
+        let mut record = ParsedRecord {
             user: 0,
             id: 0,
             updated_at: 0,
@@ -137,7 +121,7 @@ impl<'a> Stored<'a> {
             channel_data: None,
             tape,
         };
-        let root = parts.tape.root();
+        let root = record.tape.root();
         if !root.is_object() {
             return Err(unreadable(&format!("expected an object, got {}", root.type_phrase())));
         }
@@ -145,9 +129,9 @@ impl<'a> Stored<'a> {
         for (key, value) in root.entries() {
             let slot = match key {
                 "user" => &mut user,
-                "preferences" => &mut parts.preferences,
-                "channel_data" => &mut parts.channel_data,
-                _ => return Err(unreadable(&format!("unknown field {}", crate::validate::quoted(key)))),
+                "preferences" => &mut record.preferences,
+                "channel_data" => &mut record.channel_data,
+                _ => return Err(unreadable(&format!("unknown field {}", quoted(key)))),
             };
             if !value.is_object() {
                 return Err(unreadable(&format!("`{key}` is {}, not an object", value.type_phrase())));
@@ -155,9 +139,9 @@ impl<'a> Stored<'a> {
             *slot = Some(value.index());
         }
         let user = user.ok_or_else(|| unreadable("no `user`"))?;
-        parts.user = user;
+        record.user = user;
         let (mut id, mut updated_at) = (None, None);
-        for (key, value) in parts.tape.value(user).entries() {
+        for (key, value) in record.tape.value(user).entries() {
             let is_string = value.kind() == Kind::String;
             match key {
                 "__typename" => {}
@@ -169,14 +153,14 @@ impl<'a> Stored<'a> {
                         if !is_string && !value.is_null() {
                             return Err(unreadable(&format!("`user.{key}` is neither a string nor null")));
                         }
-                        parts.standard[field as usize] = Some(value.index());
+                        record.standard[field as usize] = Some(value.index());
                     }
                 }
             }
         }
-        parts.id = id.ok_or_else(|| unreadable("no `user.id`"))?;
-        parts.updated_at = updated_at.ok_or_else(|| unreadable("no `user.updated_at`"))?;
-        Ok(parts)
+        record.id = id.ok_or_else(|| unreadable("no `user.id`"))?;
+        record.updated_at = updated_at.ok_or_else(|| unreadable("no `user.updated_at`"))?;
+        Ok(record)
     }
 
     pub(crate) fn text_len(&self) -> usize {
@@ -200,11 +184,11 @@ impl<'a> Stored<'a> {
         self.channel_data.map(|index| self.tape.value(index))
     }
 
-    fn user_id(&self) -> &str {
+    pub(crate) fn user_id(&self) -> &str {
         self.tape.value(self.id).as_str().unwrap_or_default()
     }
 
-    fn updated_at(&self) -> &str {
+    pub(crate) fn updated_at(&self) -> &str {
         self.tape.value(self.updated_at).as_str().unwrap_or_default()
     }
 }

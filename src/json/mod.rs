@@ -5,10 +5,12 @@
 //! into one side buffer. Nothing is allocated per value. [`Value`] walks a
 //! tape; [`JsonWriter`] writes canonical compact JSON.
 
+mod checked;
 mod parse;
 mod scratch;
 mod write;
 
+pub(crate) use checked::{check, Checked, Cursor, Span};
 pub(crate) use parse::{parse, ParseError};
 
 pub(crate) use write::{canonical_len, string_len, JsonWriter};

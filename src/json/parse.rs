@@ -3,6 +3,8 @@
 //! keys (JSON leaves them undefined; this API treats them as a mistake)
 //! and unpaired surrogates in `\u` escapes (not text). Stops as soon as the
 //! nesting passes the caller's limit, so depth never costs more than that.
+//! The same reading, keeping no tape, checks a document ([`check`]) or
+//! finds where one of its values ends ([`skip`]).
 
 use super::scratch::{Pool, Pooled};
 use super::{Node, Tag, Tape, MAX_DOCUMENT_BYTES};
@@ -24,30 +26,53 @@ const SCANNED_KEYS: usize = 16;
 /// Parses `bytes` as one JSON document nested at most `max_depth` levels
 /// (the outermost container is level 1).
 pub(crate) fn parse(bytes: &[u8], max_depth: usize) -> Result<Tape<'_>, ParseError> {
+    let text = document_text(bytes)?;
+    // A node takes at least two bytes of text (`0,`), but for the last.
+    tape_of(text, max_depth, bytes.len() / 2 + 2)
+}
+
+/// Checks `bytes` as [`parse`] would, with the same errors, but keeps only
+/// what the check needs (the open containers and their keys), not a tape;
+/// returns the text.
+pub(super) fn check(bytes: &[u8], max_depth: usize) -> Result<&str, ParseError> {
+    let text = document_text(bytes)?;
+    let mut parser = Parser::new(text, max_depth, false, 64);
+    let read = parser.run(0).and_then(|end| parser.end_of_document(end));
+    parser.give_back();
+    read.map(|()| text).map_err(|stop| stop.into_error(bytes))
+}
+
+/// The tape of `text`, valid UTF-8, with room for `nodes` nodes.
+pub(super) fn tape_of(text: &str, max_depth: usize, nodes: usize) -> Result<Tape<'_>, ParseError> {
+    let mut parser = Parser::new(text, max_depth, true, nodes);
+    let read = parser.run(0).and_then(|end| parser.end_of_document(end));
+    let tape = parser.give_back();
+    match read {
+        Ok(()) => Ok(tape),
+        Err(stop) => Err(stop.into_error(text.as_bytes())),
+    }
+}
+
+/// The value that starts at `at` in `text`, read and kept as [`check`]
+/// reads a document: where it ends, and how many nodes its tape would take.
+pub(super) fn skip(text: &str, at: usize) -> Result<(usize, usize), ParseError> {
+    let mut parser = Parser::new(text, usize::MAX, false, 64);
+    let read = parser.run(at);
+    let nodes = parser.forgotten;
+    parser.give_back();
+    match read {
+        Ok(end) => Ok((end, nodes)),
+        Err(stop) => Err(stop.into_error(text.as_bytes())),
+    }
+}
+
+/// `bytes` as text: a document is UTF-8 (checked once, here; strings are
+/// then cut at ASCII bytes only), and at most [`MAX_DOCUMENT_BYTES`].
+fn document_text(bytes: &[u8]) -> Result<&str, ParseError> {
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return Err(ParseError::Syntax(format!("the document is larger than {MAX_DOCUMENT_BYTES} bytes")));
     }
-    // One UTF-8 check of the whole text; strings are then cut at ASCII bytes only.
-    let text = std::str::from_utf8(bytes).map_err(|error| syntax(bytes, error.valid_up_to(), "invalid UTF-8"))?;
-    let mut parser = Parser {
-        bytes,
-        text,
-        // A node takes at least two bytes of text (`0,`), but for the last.
-        nodes: super::NODES.take(bytes.len() / 2 + 2),
-        unescaped: String::new(),
-        open: OPEN.take(max_depth.min(16)),
-        keys: KEYS.take(32),
-        max_depth,
-    };
-    let parsed = parser.run();
-    OPEN.give(std::mem::take(&mut parser.open));
-    KEYS.give(std::mem::take(&mut parser.keys));
-    let tape =
-        Tape { text, nodes: std::mem::take(&mut parser.nodes), unescaped: std::mem::take(&mut parser.unescaped) };
-    match parsed {
-        Ok(()) => Ok(tape),
-        Err(stop) => Err(stop.into_error(bytes)),
-    }
+    std::str::from_utf8(bytes).map_err(|error| syntax(bytes, error.valid_up_to(), "invalid UTF-8"))
 }
 
 thread_local! {
@@ -126,7 +151,7 @@ impl Stop {
                 }
                 let key = parse(&bytes[offset..(end + 1).min(bytes.len())], 1).ok();
                 let key = key.as_ref().and_then(|tape| tape.root().as_str()).unwrap_or_default();
-                syntax(bytes, offset, &format!("duplicate key {}", crate::validate::quoted(key)))
+                syntax(bytes, offset, &format!("duplicate key {}", crate::quote::quoted(key)))
             }
             Stop::TooDeep => ParseError::TooDeep,
         }
@@ -180,12 +205,50 @@ struct Parser<'a> {
     /// The keys of every open object, innermost last.
     keys: Vec<Key>,
     max_depth: usize,
+    /// Whether the nodes make a tape; if not, a finished value's nodes are
+    /// forgotten (counted in `forgotten`), and only open containers and
+    /// their keys stay.
+    keep: bool,
+    forgotten: usize,
 }
 
 impl<'a> Parser<'a> {
-    fn run(&mut self) -> Result<(), Stop> {
+    fn new(text: &'a str, max_depth: usize, keep: bool, nodes: usize) -> Parser<'a> {
+        Parser {
+            bytes: text.as_bytes(),
+            text,
+            nodes: super::NODES.take(nodes),
+            unescaped: String::new(),
+            open: OPEN.take(max_depth.min(16)),
+            keys: KEYS.take(32),
+            max_depth,
+            keep,
+            forgotten: 0,
+        }
+    }
+
+    /// Returns the buffers to their pools, and the tape read.
+    fn give_back(mut self) -> Tape<'a> {
+        OPEN.give(std::mem::take(&mut self.open));
+        KEYS.give(std::mem::take(&mut self.keys));
+        Tape { text: self.text, nodes: std::mem::take(&mut self.nodes), unescaped: std::mem::take(&mut self.unescaped) }
+    }
+
+    /// After the document's value, which ends at `at`: only whitespace.
+    fn end_of_document(&self, at: usize) -> Result<(), Stop> {
+        let at = skip_whitespace(self.bytes, at);
+        if at < self.bytes.len() {
+            return Err(Stop::At(at, Wrong::TrailingCharacters));
+        }
+        Ok(())
+    }
+
+    /// Reads the value that starts at `at` (after whitespace); returns
+    /// where it ends.
+    fn run(&mut self, at: usize) -> Result<usize, Stop> {
         let bytes = self.bytes;
-        let mut at = 0;
+        let mut at = at;
+        let keep = self.keep;
         // The innermost open container (the others wait in `self.open`);
         // `None` at the top level.
         let mut current: Option<Open> = None;
@@ -222,6 +285,9 @@ impl<'a> Parser<'a> {
                 b'n' => at = self.literal(at, b"null", Tag::Null)?,
                 _ => return Err(Stop::At(at, Wrong::ExpectedValue)),
             }
+            if !keep {
+                self.forget_from(self.nodes.len() - 1);
+            }
             // A value is complete: what follows it in its container. A
             // container that closes here is a value of the one around it.
             while let Some(container) = current.as_mut() {
@@ -241,6 +307,9 @@ impl<'a> Parser<'a> {
                         at += 1;
                         let closed = *container;
                         self.close(closed)?;
+                        if !keep {
+                            self.forget_from(closed.node as usize);
+                        }
                         current = self.open.pop();
                     }
                     Some(_) if container.object => return Err(Stop::At(at, Wrong::ExpectedCommaOrBrace)),
@@ -250,11 +319,18 @@ impl<'a> Parser<'a> {
             }
             break;
         }
-        at = skip_whitespace(bytes, at);
-        if at < bytes.len() {
-            return Err(Stop::At(at, Wrong::TrailingCharacters));
+        Ok(at)
+    }
+
+    /// Forgets the nodes of a finished value (`from` on: a scalar, or a
+    /// container with its keys) and the decoded text of its strings.
+    fn forget_from(&mut self, from: usize) {
+        let forgotten = &self.nodes[from..];
+        if let Some(first) = forgotten.iter().find(|node| node.tag() == Tag::EscapedString) {
+            self.unescaped.truncate(first.at());
         }
-        Ok(())
+        self.forgotten += forgotten.len();
+        self.nodes.truncate(from);
     }
 
     /// Ends a container: its count and end, and for a large object the
@@ -488,7 +564,7 @@ pub(super) fn str_of<'t>(text: &'t str, unescaped: &'t str, node: Node) -> &'t s
 }
 
 #[inline(always)]
-fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
+pub(super) fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
     while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(at) {
         at += 1;
     }

@@ -1,7 +1,7 @@
 //! `locale`: a well-formed BCP 47 language tag: `en`, `en-US`, `zh-Hant-TW`, `es-419`.
 
 use super::FieldError;
-use crate::validate::quoted;
+use crate::quote::quoted;
 use oxilangtag::LanguageTag;
 
 const EXPECTED: &str = "expected a BCP 47 language tag, like `en-US`";

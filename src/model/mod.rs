@@ -13,6 +13,7 @@ mod url;
 pub use timezone::{time_zone_names, TZDB_VERSION};
 
 use crate::error::{Problem, ProblemType};
+use crate::limits::MAX_NAME_CHARS;
 
 /// Why a single value is invalid, before it is placed at a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +116,7 @@ impl StandardField {
             StandardField::CreatedAt => created_at::check(value),
             StandardField::Email => email::check(value),
             StandardField::Locale => locale::check(value),
-            StandardField::Name => check_chars(value, crate::MAX_NAME_CHARS),
+            StandardField::Name => check_chars(value, MAX_NAME_CHARS),
             StandardField::PhoneNumber => phone::check(value),
             StandardField::Timezone => timezone::check(value),
         }

@@ -4,7 +4,7 @@
 use super::timezones::TIME_ZONES;
 use super::FieldError;
 use crate::error::ProblemType;
-use crate::validate::quoted;
+use crate::quote::quoted;
 
 pub use super::timezones::TZDB_VERSION;
 

@@ -1,11 +1,13 @@
 //! `channel_data`: channel id (a UUID) → that channel's data, in one of the
-//! shapes of the reference document (push tokens or devices, AWS SNS
-//! target ARNs or devices, OneSignal player ids, Slack / Microsoft Teams /
-//! Discord connections), or `null` to remove it.
+//! shapes of the contract's §2 (push tokens or devices, AWS SNS target ARNs
+//! or devices, OneSignal player ids, Slack / Microsoft Teams / Discord
+//! connections), or `null` to remove it.
 
-use super::{quoted, wrong_type, Path, Report};
+use super::{wrong_type, Path, Report};
 use crate::error::ProblemType;
 use crate::json::{Kind, Value};
+use crate::model::FieldError;
+use crate::quote::quoted;
 
 /// The keys that carry a channel's data; one of them must be present.
 const DATA_KEYS: [&str; 5] = ["tokens", "devices", "target_arns", "player_ids", "connections"];
@@ -30,15 +32,8 @@ pub(crate) fn check(value: Value<'_>, path: &Path<'_>, report: &mut Report) -> b
         Kind::Object => {
             for (channel_id, data) in value.entries() {
                 let path = path.key(channel_id);
-                if !is_uuid(channel_id) {
-                    report.add_new(
-                        &path,
-                        ProblemType::Format,
-                        format!(
-                            "expected a channel id (a UUID) like `97c5837d-c65c-4d54-aa39-080eeb81c69d`, got {}",
-                            quoted(channel_id)
-                        ),
-                    );
+                if let Err(error) = channel_id_error(channel_id) {
+                    report.add(&path, error);
                 }
                 match data.kind() {
                     Kind::Null => {}
@@ -153,8 +148,20 @@ fn check_text_or_null(value: Option<Value<'_>>, path: &Path<'_>, report: &mut Re
     }
 }
 
+/// A channel id: a UUID, as `channel_data`'s keys and the channel data
+/// routes' path take it.
+pub(crate) fn channel_id_error(channel_id: &str) -> Result<(), FieldError> {
+    if is_uuid(channel_id) {
+        return Ok(());
+    }
+    Err(FieldError::format(format!(
+        "expected a channel id (a UUID) like `97c5837d-c65c-4d54-aa39-080eeb81c69d`, got {}",
+        quoted(channel_id)
+    )))
+}
+
 /// `8-4-4-4-12` hexadecimal digits, either case.
-pub(crate) fn is_uuid(text: &str) -> bool {
+fn is_uuid(text: &str) -> bool {
     let bytes = text.as_bytes();
     bytes.len() == 36
         && bytes.iter().enumerate().all(|(index, byte)| match index {

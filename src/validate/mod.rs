@@ -1,33 +1,26 @@
 //! The checks of the contract's §1–§2: the user id and every field of the
-//! body, each problem reported at its dotted path, all of them at once, up
-//! to [`MAX_PROBLEMS`]. Every check reads the parsed body without copying
-//! it; whatever the body, the work is linear in its size.
+//! body, all of them at once, each problem placed in the [`Report`] at its
+//! path. Every check reads the parsed body without copying it; whatever
+//! the body, the work is linear in its size.
 
 mod channel_data;
 mod preferences;
+mod report;
+mod user_id;
 
-pub(crate) use channel_data::is_uuid;
+pub(crate) use channel_data::channel_id_error;
 #[cfg(all(test, feature = "js"))]
 pub(crate) use preferences::CHANNEL_TYPES;
 pub(crate) use preferences::PERSISTENCE_STRATEGY;
+pub(crate) use report::{Path, Report};
+pub(crate) use user_id::user_id_error;
+pub use user_id::{check_user_id, user_id_from_utf8};
 
 use crate::error::{Problem, ProblemType};
 use crate::json::{canonical_len, string_len, Tape, Value};
+use crate::limits::{MAX_KEY_CHARS, MAX_SECTION_BYTES};
 use crate::model::{check_chars, FieldError, StandardField};
-
-/// The longest user id, in characters (Unicode scalar values).
-pub const MAX_USER_ID_CHARS: usize = 256;
-/// The longest `name`, in characters.
-pub const MAX_NAME_CHARS: usize = 1024;
-/// The longest custom property key, preference set id, workflow key or
-/// category key, in characters.
-pub const MAX_KEY_CHARS: usize = 256;
-/// The largest custom properties, preferences or channel data, as compact
-/// JSON: in a request, and in the stored user after a merge.
-pub const MAX_SECTION_BYTES: usize = 256 * 1024;
-/// The most problems one answer lists; more are counted in one last
-/// `too_many_problems` problem.
-pub const MAX_PROBLEMS: usize = 100;
+use crate::quote::quoted;
 
 /// A request that passed validation, for [`crate::merge`]: only
 /// [`crate::parse_request`] makes one. It borrows the body.
@@ -55,7 +48,7 @@ impl<'a> IdentifyRequest<'a> {
         self.tape.text_len()
     }
 
-    /// The value sent for a standard field: `Some(None)` for `null`.
+    /// The value sent for a standard field (a string or `null`), if sent.
     pub(crate) fn standard(&self, field: StandardField) -> Option<Value<'_>> {
         self.standard[field as usize].map(|index| self.tape.value(index))
     }
@@ -90,176 +83,6 @@ pub(crate) fn is_request_field(key: &str) -> bool {
             | "phone_number"
             | "timezone"
     )
-}
-
-/// Checks a user id (§1): 1 to 256 characters, no `/`, `#` or control
-/// character, not `.` or `..`. A bad id is a problem on the field `user_id`.
-///
-/// ```
-/// use knock_identify::check_user_id;
-/// assert!(check_user_id("jane@example.com").is_ok());
-/// assert_eq!(check_user_id("a/b").unwrap_err().field, "user_id");
-/// ```
-pub fn check_user_id(user_id: &str) -> Result<(), Problem> {
-    user_id_error(user_id).map_err(|error| error.at("user_id"))
-}
-
-/// A user id given as bytes (a percent-decoded URL segment) as text: bytes
-/// that are not UTF-8 are a problem on `user_id`. The rules of §1 are
-/// checked by [`check_user_id`] (and by [`crate::parse_request`]).
-pub fn user_id_from_utf8(user_id: &[u8]) -> Result<&str, Problem> {
-    std::str::from_utf8(user_id)
-        .map_err(|_| FieldError::format("the user id is not valid UTF-8 once percent-decoded").at("user_id"))
-}
-
-fn user_id_error(user_id: &str) -> Result<(), FieldError> {
-    if user_id.is_empty() {
-        return Err(FieldError::format("the user id must not be empty"));
-    }
-    check_chars(user_id, MAX_USER_ID_CHARS)?;
-    if user_id == "." || user_id == ".." {
-        return Err(FieldError::format(format!("the user id must not be `{user_id}`")));
-    }
-    if let Some(bad) = user_id.chars().find(|&c| c == '/' || c == '#' || c.is_ascii_control()) {
-        let shown = if bad.is_ascii_control() { unicode_name(bad) } else { format!("`{bad}`") };
-        return Err(FieldError::format(format!(
-            "the user id must not contain {shown}: no `/`, `#` or control characters"
-        )));
-    }
-    Ok(())
-}
-
-/// `U+001F`: a character by its code point.
-fn unicode_name(c: char) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let code = c as u32;
-    let digits: String = (0..4).rev().map(|shift| char::from(HEX[(code >> (shift * 4) & 0xf) as usize])).collect();
-    format!("U+{digits}")
-}
-
-/// A place in the body, built on the stack while walking it and rendered as
-/// a dotted path only when a problem is reported there.
-#[derive(Clone, Copy)]
-pub(crate) enum Path<'a> {
-    Root,
-    Key(&'a Path<'a>, &'a str),
-    Index(&'a Path<'a>, usize),
-}
-
-impl<'a> Path<'a> {
-    pub(crate) fn key(&'a self, key: &'a str) -> Path<'a> {
-        Path::Key(self, key)
-    }
-
-    pub(crate) fn index(&'a self, index: usize) -> Path<'a> {
-        Path::Index(self, index)
-    }
-
-    pub(crate) fn render(&self) -> String {
-        let mut out = String::new();
-        self.render_into(&mut out);
-        out
-    }
-
-    fn render_into(&self, out: &mut String) {
-        match self {
-            Path::Root => {}
-            Path::Key(parent, key) => {
-                parent.render_parent(out);
-                push_cut(out, key);
-            }
-            Path::Index(parent, index) => {
-                parent.render_parent(out);
-                out.push_str(&index.to_string());
-            }
-        }
-    }
-
-    /// This path followed by the separator of a child segment.
-    fn render_parent(&self, out: &mut String) {
-        if !matches!(self, Path::Root) {
-            self.render_into(out);
-            out.push('.');
-        }
-    }
-}
-
-/// The longest piece of caller text (a key in a path, a value in a message)
-/// a problem quotes, in characters; longer text is cut, ending in `…`.
-const QUOTED_CHARS: usize = 256;
-
-/// Appends `text`, cut to [`QUOTED_CHARS`] characters. Looks at no more
-/// than that many, however long the text.
-fn push_cut(out: &mut String, text: &str) {
-    match text.char_indices().nth(QUOTED_CHARS) {
-        None => out.push_str(text),
-        Some(_) => {
-            let cut = text.char_indices().nth(QUOTED_CHARS - 1).map_or(text.len(), |(at, _)| at);
-            out.push_str(&text[..cut]);
-            out.push('…');
-        }
-    }
-}
-
-/// `` `text` `` for a message, cut as paths are.
-pub(crate) fn quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(4 * QUOTED_CHARS) + 2);
-    out.push('`');
-    push_cut(&mut out, text);
-    out.push('`');
-    out
-}
-
-/// Every problem found so far: the first [`MAX_PROBLEMS`], and a count of
-/// the rest.
-#[derive(Default)]
-pub(crate) struct Report {
-    problems: Vec<Problem>,
-    left_out: usize,
-}
-
-impl Report {
-    pub(crate) fn add(&mut self, path: &Path<'_>, error: FieldError) {
-        if self.problems.len() < MAX_PROBLEMS {
-            self.problems.push(error.at(path.render()));
-        } else {
-            self.left_out += 1;
-        }
-    }
-
-    /// Adds a problem already placed (a bulk request's, under `users.N`).
-    pub(crate) fn push(&mut self, problem: Problem) {
-        if self.problems.len() < MAX_PROBLEMS {
-            self.problems.push(problem);
-        } else {
-            self.left_out += 1;
-        }
-    }
-
-    pub(crate) fn add_new(&mut self, path: &Path<'_>, kind: ProblemType, message: impl Into<String>) {
-        self.add(path, FieldError::new(kind, message));
-    }
-
-    /// Problems found so far, listed or not.
-    pub(crate) fn count(&self) -> usize {
-        self.problems.len() + self.left_out
-    }
-
-    /// The list: at most [`MAX_PROBLEMS`], then one saying how many more there were.
-    pub(crate) fn into_problems(mut self) -> Vec<Problem> {
-        if self.left_out > 0 {
-            let plural = if self.left_out == 1 { "" } else { "s" };
-            self.problems.push(Problem::new(
-                "",
-                ProblemType::TooManyProblems,
-                format!(
-                    "{} more problem{plural} not listed: an answer lists at most {MAX_PROBLEMS}; fix these and send the request again",
-                    self.left_out
-                ),
-            ));
-        }
-        self.problems
-    }
 }
 
 /// A `type` error: "expected {expected}, got a number".
@@ -374,12 +197,12 @@ fn check_section_sizes(request: &IdentifyRequest<'_>, report: &mut Report) {
     }
 }
 
-/// The parts of a user that have a size limit: the field of their problem
-/// and their name in its message.
+/// The sections of a user that have a size limit: the field of their
+/// problem and their name in its message.
 const SECTIONS: [(&str, &str); 3] =
     [("", "custom properties"), ("preferences", "preferences"), ("channel_data", "channel data")];
 
-/// The field and message of a `too_large` problem for each part of
+/// The field and message of a `too_large` problem for each section of
 /// [`SECTIONS`] whose size, as compact JSON, passes [`MAX_SECTION_BYTES`]:
 /// in a request, or (`merged`) in the user a merge would store.
 pub(crate) fn sections_too_large(sizes: [usize; 3], merged: bool) -> impl Iterator<Item = (&'static str, String)> {
@@ -401,51 +224,5 @@ fn check_standard(field: StandardField, value: Value<'_>) -> Result<(), FieldErr
         Some(text) => field.check(text),
         None if value.is_null() => Ok(()),
         None => Err(wrong_type("a string or null", value)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_render_dotted_with_long_keys_cut() {
-        let root = Path::Root;
-        let channel = root.key("channel_data");
-        let id = channel.key("97c5837d-c65c-4d54-aa39-080eeb81c69d");
-        let tokens = id.key("tokens");
-        assert_eq!(tokens.index(2).render(), "channel_data.97c5837d-c65c-4d54-aa39-080eeb81c69d.tokens.2");
-        assert_eq!(root.key("phone_number").render(), "phone_number");
-        assert_eq!(root.render(), "");
-        let at_limit = "é".repeat(QUOTED_CHARS);
-        assert_eq!(root.key(&at_limit).render(), at_limit);
-        let past = "é".repeat(QUOTED_CHARS + 1);
-        let cut = root.key(&past).key("x").render();
-        assert_eq!(cut, format!("{}….x", "é".repeat(QUOTED_CHARS - 1)));
-        assert_eq!(quoted(&past).chars().count(), QUOTED_CHARS + 2);
-    }
-
-    #[test]
-    fn the_report_keeps_the_first_hundred_and_counts_the_rest() {
-        for (added, listed) in
-            [(MAX_PROBLEMS, MAX_PROBLEMS), (MAX_PROBLEMS + 1, MAX_PROBLEMS + 1), (1000, MAX_PROBLEMS + 1)]
-        {
-            let mut report = Report::default();
-            for index in 0..added {
-                report.add(&Path::Root.index(index), FieldError::format("no"));
-            }
-            assert_eq!(report.count(), added);
-            let problems = report.into_problems();
-            assert_eq!(problems.len(), listed, "{added}");
-            if added > MAX_PROBLEMS {
-                let last = problems.last().unwrap();
-                assert_eq!((last.field.as_str(), last.kind), ("", ProblemType::TooManyProblems));
-                assert!(
-                    last.message.starts_with(&format!("{} more problem", added - MAX_PROBLEMS)),
-                    "{}",
-                    last.message
-                );
-            }
-        }
     }
 }

@@ -1,14 +1,15 @@
-//! `preferences`: preference set id → preference set (§2 and the reference
-//! document's `PreferenceSetRequest`).
+//! `preferences`: preference set id → preference set, with the keys and
+//! condition operators of the contract's §2.
 
-use super::{check_key, quoted, wrong_type, Path, Report};
+use super::{check_key, wrong_type, Path, Report};
 use crate::error::ProblemType;
 use crate::json::{Kind, Value};
+use crate::quote::quoted;
 
 /// The channel types a preference set can name.
 pub(crate) const CHANNEL_TYPES: [&str; 6] = ["chat", "email", "http", "in_app_feed", "push", "sms"];
 
-/// Condition operators of the reference document.
+/// The condition operators a preference set may use: Knock's 24.
 const OPERATORS: [&str; 24] = [
     "equal_to",
     "not_equal_to",
