@@ -85,7 +85,7 @@ pub struct TokenRules<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Refusal {
     TooLong,
-    NotThreeParts,
+    NotThreeSegments,
     NotBase64Url,
     NotAHeader,
     NotRs256,
@@ -100,8 +100,8 @@ impl Refusal {
     fn reason(self) -> &'static str {
         match self {
             Refusal::TooLong => "it is longer than 4 KiB",
-            Refusal::NotThreeParts => "it is not a JWT of three dot-separated parts",
-            Refusal::NotBase64Url => "a part is not base64url",
+            Refusal::NotThreeSegments => "it is not a JWT of three dot-separated segments",
+            Refusal::NotBase64Url => "a segment is not base64url",
             Refusal::NotAHeader => "its header is not a JWT header",
             Refusal::NotRs256 => "it is not signed with RS256",
             Refusal::BadClaims => "its claims are not a JSON object with a string `sub` and a numeric `exp`",
@@ -138,7 +138,7 @@ pub async fn check_for_user(
     }
 }
 
-/// The parts of a token, decoded but not yet verified.
+/// The segments of a token, decoded but not yet verified.
 struct Decoded<'a> {
     /// `header.payload`, the bytes the signature covers.
     signed: &'a str,
@@ -186,18 +186,19 @@ fn decode(token: &str) -> Result<Decoded<'_>, Refusal> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(Refusal::TooLong);
     }
-    let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let mut segments = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (segments.next(), segments.next(), segments.next(), segments.next())
     else {
-        return Err(Refusal::NotThreeParts);
+        return Err(Refusal::NotThreeSegments);
     };
-    let part = |text: &str| URL_SAFE_NO_PAD.decode(text).map_err(|_| Refusal::NotBase64Url);
-    let header: Header = serde_json::from_slice(&part(header)?).map_err(|_| Refusal::NotAHeader)?;
+    let decoded = |segment: &str| URL_SAFE_NO_PAD.decode(segment).map_err(|_| Refusal::NotBase64Url);
+    let header: Header = serde_json::from_slice(&decoded(header)?).map_err(|_| Refusal::NotAHeader)?;
     if header.alg != "RS256" {
         return Err(Refusal::NotRs256);
     }
-    let claims: Claims = serde_json::from_slice(&part(payload)?).map_err(|_| Refusal::BadClaims)?;
-    let signature = part(signature)?;
+    let claims: Claims = serde_json::from_slice(&decoded(payload)?).map_err(|_| Refusal::BadClaims)?;
+    let signature = decoded(signature)?;
     let signed = &token[..token.rfind('.').unwrap_or_default()];
     Ok(Decoded { signed, signature, claims })
 }
@@ -296,13 +297,13 @@ mod tests {
                 token(r#"{"alg":"RS256"}"#, r#"{"sub":"jane"}"#, b"sig"),
                 "its claims are not a JSON object with a string `sub` and a numeric `exp`",
             ),
-            ("a.b".to_owned(), "it is not a JWT of three dot-separated parts"),
-            ("a.b.c.d".to_owned(), "it is not a JWT of three dot-separated parts"),
+            ("a.b".to_owned(), "it is not a JWT of three dot-separated segments"),
+            ("a.b.c.d".to_owned(), "it is not a JWT of three dot-separated segments"),
             (
                 format!("{}.***", &token(r#"{"alg":"RS256"}"#, claims, b"")[..].trim_end_matches('.')),
-                "a part is not base64url",
+                "a segment is not base64url",
             ),
-            ("e30=.e30.c2ln".to_owned(), "a part is not base64url"),
+            ("e30=.e30.c2ln".to_owned(), "a segment is not base64url"),
             ("x".repeat(MAX_TOKEN_BYTES + 1), "it is longer than 4 KiB"),
         ] {
             assert_eq!(decode(&text).err().map(Refusal::reason), Some(reason), "{}", &text[..text.len().min(60)]);

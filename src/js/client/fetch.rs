@@ -1,7 +1,7 @@
 //! One attempt: a request built with gloo-net, sent with the global `fetch`
 //! (so it runs in pages, workers, Node and workerd), bounded by a deadline.
 //! gloo-net's own `send` panics when `fetch` rejects with a non-`Error`
-//! value; here every rejection becomes an [`Outcome`].
+//! value; here every rejection becomes an [`AttemptOutcome`].
 
 use crate::js::convert::message_of;
 use gloo_net::http::{Method, RequestBuilder};
@@ -36,7 +36,7 @@ extern "C" {
 }
 
 /// What one attempt got.
-pub(crate) enum Outcome {
+pub(crate) enum AttemptOutcome {
     /// An answer, its body read in full.
     Answer { status: u16, headers: web_sys::Headers, body: JsValue },
     /// No answer within the deadline.
@@ -61,19 +61,19 @@ pub(crate) struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
-    pub(crate) async fn send(&self) -> Outcome {
+    pub(crate) async fn send(&self) -> AttemptOutcome {
         let deadline = Deadline::new(self.timeout_ms, self.signal);
         let result = self.exchange(&deadline.signal()).await;
         deadline.dispose();
         match result {
             Ok(outcome) => outcome,
-            Err(_) if self.signal.is_some_and(AbortSignal::aborted) => Outcome::Aborted,
-            Err(_) if deadline.timed_out() => Outcome::TimedOut,
-            Err(cause) => Outcome::Failed { message: failure_message(&cause), cause },
+            Err(_) if self.signal.is_some_and(AbortSignal::aborted) => AttemptOutcome::Aborted,
+            Err(_) if deadline.timed_out() => AttemptOutcome::TimedOut,
+            Err(cause) => AttemptOutcome::Failed { message: failure_message(&cause), cause },
         }
     }
 
-    async fn exchange(&self, signal: &AbortSignal) -> Result<Outcome, JsValue> {
+    async fn exchange(&self, signal: &AbortSignal) -> Result<AttemptOutcome, JsValue> {
         let headers = web_sys::Headers::new()?;
         headers.set("Authorization", &format!("Bearer {}", self.key))?;
         if let Some(token) = self.user_token {
@@ -98,7 +98,7 @@ impl Attempt<'_> {
             JsValue::from(js_sys::TypeError::new("`fetch` resolved to something that is not a Response"))
         })?;
         let body = JsFuture::from(response.text()?).await?;
-        Ok(Outcome::Answer { status: response.status(), headers: response.headers(), body })
+        Ok(AttemptOutcome::Answer { status: response.status(), headers: response.headers(), body })
     }
 }
 

@@ -3,7 +3,7 @@
 //! the successful answer's body or the typed error.
 
 use super::answer::error_fields;
-use super::fetch::{sleep, Attempt, Outcome};
+use super::fetch::{sleep, Attempt, AttemptOutcome};
 use super::options::Config;
 use super::retry;
 use super::token::{self, TokenError};
@@ -69,8 +69,8 @@ pub(super) async fn send_with_retries(
         };
         let outcome = attempt.send().await;
         let (wait, error) = match outcome {
-            Outcome::Answer { status, body, .. } if (200..300).contains(&status) => return Ok(body),
-            Outcome::Answer { status, headers, body } => {
+            AttemptOutcome::Answer { status, body, .. } if (200..300).contains(&status) => return Ok(body),
+            AttemptOutcome::Answer { status, headers, body } => {
                 let request_id = headers.get("x-request-id").ok().flatten();
                 let fields = error_fields(status, &body, request_id);
                 if token::should_refresh(status, &fields.code, refreshable, refreshed) {
@@ -88,14 +88,14 @@ pub(super) async fn send_with_retries(
                 );
                 (retry::retryable_status(status).then_some(asked), api_error(fields, asked))
             }
-            Outcome::TimedOut => (
+            AttemptOutcome::TimedOut => (
                 Some(None),
                 timeout_error(&format!("no answer within {} ms from {url}", config.timeout_ms.ceil() as u64)),
             ),
-            Outcome::Failed { message, cause } => {
+            AttemptOutcome::Failed { message, cause } => {
                 (Some(None), connection_error(&format!("could not reach {url}: {message}"), cause))
             }
-            Outcome::Aborted => return Err(aborted(signal)),
+            AttemptOutcome::Aborted => return Err(aborted(signal)),
         };
         match wait {
             Some(asked) if retry < config.max_retries => {
