@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { DEV_KEY, PUBLIC_KEY, ROOT, freePort, launchChromium, startPage, startWorker, storedUser } from "./servers.mjs";
+import { PUBLIC_KEY, ROOT, freePort, launchChromium, startPage, startWorker, storedUser } from "./servers.mjs";
 
 /** Where the screenshot after a merge goes (scripts/test-www --screenshot: docs/). */
 const SCREENSHOT = resolve(ROOT, process.env.WWW_SCREENSHOT ?? "target/www/screenshot.png");
@@ -399,7 +399,8 @@ describe("refusals of the user token", () => {
   });
 });
 
-// Last: it spends the development environment's identify limit (600 per 10 s).
+// It spends one user's public-key limit (50 per 10 s, contract §6), the
+// limit the page's requests count against.
 describe("rate limit", () => {
   test("a 429 says how long to wait", { timeout: 120_000 }, async () => {
     const { tab, close } = await openPage();
@@ -410,15 +411,17 @@ describe("rate limit", () => {
     const windowOf = (time) => Math.floor(time / PERIOD_MS);
     let flooding = true;
     let limitedWindow = null;
-    // A body the core refuses counts against the identify limit like any
-    // other (the limit is checked first) and is answered without the
-    // user's object, so the flood spends a window quickly.
+    // The page's user, with the public key and a token for that user from
+    // the page's stand-in backend, as the page sends. A body the core
+    // refuses counts like any other (the limit is checked first) and is
+    // answered without the user's object, so the flood spends a window quickly.
+    const { token } = await (await fetch(new URL("/backend/user-token?user_id=limited-user", page.url))).json();
     const flood = async () => {
       while (flooding) {
         const sent = Date.now();
-        const answer = await fetch(`${worker.url}/v1/users/flood`, {
+        const answer = await fetch(`${worker.url}/v1/users/limited-user`, {
           method: "PUT",
-          headers: { Authorization: `Bearer ${DEV_KEY}`, "Content-Type": "application/json" },
+          headers: { Authorization: `Bearer ${PUBLIC_KEY}`, "X-Knock-User-Token": token, "Content-Type": "application/json" },
           body: "[]",
         });
         await answer.arrayBuffer();
