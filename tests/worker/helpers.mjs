@@ -4,6 +4,7 @@
 // `wrangler dev` with the repository's wrangler.toml and .dev.vars; send
 // requests over loopback; read the fixture corpus.
 import { spawn } from "node:child_process";
+import { createSign, generateKeyPairSync } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
@@ -365,4 +366,32 @@ export async function waitFor(condition, what, timeoutMs = 15_000) {
     if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** A fresh RSA-2048 signing key pair, PEM: { publicKey, privateKey }. */
+export function signingKeyPair() {
+  return generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+}
+
+/** Seconds since the epoch, as JWT times are written. */
+export const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** JSON (or text) as one base64url segment of a JWT. */
+export const base64url = (value) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+
+/** A user token for `sub`: RS256, valid for an hour, signed by `privateKey`, with `claims` added. */
+export function rs256Token(sub, privateKey, claims = {}) {
+  const signed = `${base64url({ alg: "RS256", typ: "JWT" })}.${base64url({ sub, iat: nowSeconds(), exp: nowSeconds() + 3600, ...claims })}`;
+  return `${signed}.${createSign("RSA-SHA256").update(signed).sign(privateKey).toString("base64url")}`;
+}
+
+/**
+ * Waits, if needed, so that the next 5 s stay inside one window of the
+ * rate limiters (workerd's local limiter counts in fixed windows aligned
+ * to multiples of their 10 s period): a test's requests count together.
+ */
+export async function freshLimiterWindow() {
+  const periodMs = 10_000;
+  const left = periodMs - (Date.now() % periodMs);
+  if (left < 5_000) await new Promise((resolve) => setTimeout(resolve, left + 50));
 }

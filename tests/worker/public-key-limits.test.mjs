@@ -8,17 +8,14 @@
 // environment's public ceiling every further user is a 429, and the backend
 // still goes on. The limits here are small (production: wrangler.toml).
 import assert from "node:assert/strict";
-import { createSign, generateKeyPairSync } from "node:crypto";
 import { after, before, test } from "node:test";
-import { KEY, OTHER_KEY, send, startMiniflare } from "./helpers.mjs";
+import { freshLimiterWindow as freshWindow, KEY, OTHER_KEY, rs256Token as tokenFor, send, signingKeyPair as pair, startMiniflare } from "./helpers.mjs";
 
 /** Per 10 s: the secret keys' routes, one user of a public key, all of an environment's public keys. */
 const LIMITS = { identify: 20, get: 20, delete: 20, publicUser: 5, public: 12 };
-const PERIOD_MS = 10_000;
 /** The public keys of env-a and env-b (helpers' secret keys: KEY → env-a, OTHER_KEY → env-b). */
 const PUBLIC_A = "pk_test_a";
 const PUBLIC_B = "pk_test_b";
-const pair = () => generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
 /** Each environment's signing key, and one never configured. */
 const signerA = pair();
 const signerB = pair();
@@ -37,22 +34,6 @@ before(async () => {
   });
 });
 after(() => server?.stop());
-
-/** Waits, if needed, so that the next 5 s stay inside one limiter window
- * (workerd's local limiter counts in windows aligned to multiples of the
- * period): each test's requests are counted together. */
-async function freshWindow() {
-  const left = PERIOD_MS - (Date.now() % PERIOD_MS);
-  if (left < 5_000) await new Promise((resolve) => setTimeout(resolve, left + 50));
-}
-
-const nowSeconds = () => Math.floor(Date.now() / 1000);
-const base64url = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
-/** An RS256 token for `sub`, valid for an hour, signed by `privateKey`. */
-function tokenFor(sub, privateKey) {
-  const signed = `${base64url({ alg: "RS256", typ: "JWT" })}.${base64url({ sub, iat: nowSeconds(), exp: nowSeconds() + 3600 })}`;
-  return `${signed}.${createSign("RSA-SHA256").update(signed).sign(privateKey).toString("base64url")}`;
-}
 
 /** A request with `publicKey` and `token` (none when null). */
 const asUser = (publicKey, method, id, token, options = {}) =>

@@ -4,19 +4,11 @@
 // Retry-After; another environment keeps its own budget.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { KEY, OTHER_KEY, send, startMiniflare } from "./helpers.mjs";
+import { freshLimiterWindow as freshWindow, KEY, OTHER_KEY, send, startMiniflare } from "./helpers.mjs";
 
 const LIMIT = 20;
-const PERIOD_MS = 10_000;
 let server;
 
-/** Waits, if needed, so that the next 5 s stay inside one limiter window
- * (workerd's local limiter counts in windows aligned to multiples of the
- * period); both tests below run inside that window. */
-async function freshWindow() {
-  const left = PERIOD_MS - (Date.now() % PERIOD_MS);
-  if (left < 5_000) await new Promise((resolve) => setTimeout(resolve, left + 50));
-}
 before(async () => {
   server = await startMiniflare({ limits: { identify: LIMIT, get: LIMIT, delete: LIMIT } });
 });

@@ -7,15 +7,15 @@
 // refused in another that shares its signing key. Tokens are made here
 // with Node's crypto, so each attack is exactly the token it names.
 import assert from "node:assert/strict";
-import { createHmac, createSign, generateKeyPairSync } from "node:crypto";
+import { createHmac } from "node:crypto";
 import { after, before, test } from "node:test";
 import { signUserToken } from "@knocklabs/node";
-import { KEY, OTHER_KEY, send, startMiniflare, userUrl } from "./helpers.mjs";
+import { base64url, KEY, nowSeconds, OTHER_KEY, rs256Token, send, signingKeyPair, startMiniflare, userUrl } from "./helpers.mjs";
 
 const PUBLIC_KEY = "pk_test_a";
 /** env-b's public key: the same signing key as env-a's, but its tokens must name env-b in `aud`. */
 const AUDIENCE_KEY = "pk_test_b";
-const pair = () => generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+const pair = signingKeyPair;
 /** The environment's current signing key, the one before it (rotation), and one never configured. */
 const current = pair();
 const previous = pair();
@@ -35,17 +35,13 @@ before(async () => {
 });
 after(() => server?.stop());
 
-const base64url = (value) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
-const nowSeconds = () => Math.floor(Date.now() / 1000);
 /** A JWT of `header` and `claims`, its signature made by `sign` over `header.claims`. */
 function jwt(header, claims, sign) {
   const signed = `${base64url(header)}.${base64url(claims)}`;
   return `${signed}.${sign(signed)}`;
 }
-const rs256 = (privateKey) => (signed) => createSign("RSA-SHA256").update(signed).sign(privateKey).toString("base64url");
 /** A well-formed RS256 token for `sub`, valid for an hour, signed by `privateKey`. */
-const tokenFor = (sub, privateKey = current.privateKey, claims = {}) =>
-  jwt({ alg: "RS256", typ: "JWT" }, { sub, iat: nowSeconds(), exp: nowSeconds() + 3600, ...claims }, rs256(privateKey));
+const tokenFor = (sub, privateKey = current.privateKey, claims = {}) => rs256Token(sub, privateKey, claims);
 
 /** A request with the public key (`options.key`, env-a's by default) and `token` (none when null). */
 const asUser = (method, id, token, options = {}) =>
