@@ -62,8 +62,8 @@ pub use bulk::{bulk_identify_users, BulkUser};
 pub use error::{IdentifyError, Problem, ProblemType};
 pub use identify::{identify, parse_request, parse_request_bytes, validate};
 pub use limits::{
-    MAX_BODY_BYTES, MAX_BULK_BODY_BYTES, MAX_BULK_USERS, MAX_DEPTH, MAX_KEY_CHARS, MAX_NAME_CHARS, MAX_PROBLEMS,
-    MAX_SECTION_BYTES, MAX_USER_ID_CHARS,
+    MAX_BODY_BYTES, MAX_BULK_BODY_BYTES, MAX_BULK_USERS, MAX_DEPTH, MAX_IDEMPOTENCY_KEY_BYTES, MAX_KEY_CHARS,
+    MAX_NAME_CHARS, MAX_PAGE_SIZE, MAX_PROBLEMS, MAX_SECTION_BYTES, MAX_USER_ID_CHARS,
 };
 pub use merge::merge;
 pub use model::{time_zone_names, FieldError, StandardField, TZDB_VERSION};
@@ -73,4 +73,4 @@ pub use section_entry::{
     unset_channel_data_body,
 };
 pub use timestamp::Timestamp;
-pub use validate::{check_user_id, user_id_from_utf8, IdentifyRequest};
+pub use validate::{check_idempotency_key, check_page_size, check_user_id, user_id_from_utf8, IdentifyRequest};

@@ -31,3 +31,10 @@ pub const MAX_BULK_BODY_BYTES: usize = 10 * 1024 * 1024;
 
 /// The most users in one bulk request.
 pub const MAX_BULK_USERS: usize = 1000;
+
+/// The most items one page of a list route holds, and the number it holds
+/// when `page_size` is not given (Knock's default is its maximum).
+pub const MAX_PAGE_SIZE: u8 = 50;
+
+/// The longest `Idempotency-Key` header value, in bytes.
+pub const MAX_IDEMPOTENCY_KEY_BYTES: usize = 255;

@@ -4,11 +4,15 @@
 //! the body, the work is linear in its size.
 
 mod channel_data;
+mod idempotency_key;
+mod page_size;
 mod preferences;
 mod report;
 mod user_id;
 
 pub(crate) use channel_data::channel_id_error;
+pub use idempotency_key::check_idempotency_key;
+pub use page_size::check_page_size;
 #[cfg(all(test, feature = "js"))]
 pub(crate) use preferences::CHANNEL_TYPES;
 pub(crate) use preferences::PERSISTENCE_STRATEGY;
