@@ -42,6 +42,7 @@
 
 mod body;
 mod bulk;
+mod changed;
 mod error;
 mod identify;
 #[cfg(feature = "js")]
@@ -59,6 +60,7 @@ mod validate;
 mod worker;
 
 pub use bulk::{bulk_identify_users, BulkUser};
+pub use changed::changed_names;
 pub use error::{IdentifyError, Problem, ProblemType};
 pub use identify::{identify, parse_request, parse_request_bytes, validate};
 pub use limits::{

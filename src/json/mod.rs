@@ -231,6 +231,29 @@ impl<'t> Value<'t> {
     pub(crate) fn get(self, key: &str) -> Option<Value<'t>> {
         self.entries().find(|(k, _)| *k == key).map(|(_, value)| value)
     }
+
+    /// Whether the two values are the same canonical JSON text: the same
+    /// structure, keys in the same order, strings of the same text and
+    /// numbers written alike (`1.0` is not `1`). One pass over their
+    /// nodes, which a tape holds in document order with each container's
+    /// count, so equal node runs are equal values.
+    pub(crate) fn written_alike(self, other: Value<'_>) -> bool {
+        let (these, those) = (self.index..self.end(), other.index..other.end());
+        these.len() == those.len()
+            && these.zip(those).all(|(this, that)| {
+                let (a, b) = (self.tape.nodes[this], other.tape.nodes[that]);
+                match (a.tag(), b.tag()) {
+                    (Tag::String | Tag::EscapedString, Tag::String | Tag::EscapedString) => {
+                        self.tape.str_of(a) == other.tape.str_of(b)
+                    }
+                    (Tag::Number, Tag::Number) => {
+                        self.tape.text[a.at()..a.at() + a.len()] == other.tape.text[b.at()..b.at() + b.len()]
+                    }
+                    (Tag::Array, Tag::Array) | (Tag::Object, Tag::Object) => a.len() == b.len(),
+                    (this_tag, that_tag) => this_tag == that_tag,
+                }
+            })
+    }
 }
 
 /// The entries of an object: `(key, value)`.
@@ -313,7 +336,41 @@ pub(crate) fn sort_by<T>(items: &mut [T], less: impl Fn(&T, &T) -> bool) {
 
 #[cfg(test)]
 mod tests {
-    use super::sort_by;
+    use super::{parse, sort_by};
+
+    #[test]
+    fn values_written_alike_are_the_same_canonical_text() {
+        for (a, b, alike) in [
+            ("null", "null", true),
+            ("null", "false", false),
+            ("true", "false", false),
+            ("1", "1", true),
+            ("1", "1.0", false),
+            ("1", "\"1\"", false),
+            ("\"é\"", "\"\\u00e9\"", true),
+            ("\"a\\nb\"", "\"a\\u000ab\"", true),
+            ("\"ab\"", "\"abc\"", false),
+            ("[]", "{}", false),
+            ("[1,2]", "[1,2]", true),
+            ("[1,2]", "[2,1]", false),
+            ("[1,[2]]", "[[1],2]", false),
+            ("[[1,2]]", "[[1],2]", false),
+            (r#"{"a":1,"b":2}"#, r#"{"a":1,"b":2}"#, true),
+            (r#"{"a":1,"b":2}"#, r#"{"b":2,"a":1}"#, false),
+            (r#"{"a":1}"#, r#"{"b":1}"#, false),
+            (r#"{"a":{"b":[null]}}"#, r#"{"a":{"b":[null]}}"#, true),
+            (r#"{"a":{"b":[null]}}"#, r#"{"a":{"b":[]}}"#, false),
+        ] {
+            let (a_tape, b_tape) = (parse(a.as_bytes(), 8).unwrap(), parse(b.as_bytes(), 8).unwrap());
+            assert_eq!(a_tape.root().written_alike(b_tape.root()), alike, "{a} {b}");
+            assert_eq!(b_tape.root().written_alike(a_tape.root()), alike, "{b} {a}");
+        }
+        // Values inside a document compare as themselves.
+        let tape = parse(br#"{"x":[1,{"k":"v"}],"y":[1,{"k":"v"}],"z":[1,{"k":"w"}]}"#, 8).unwrap();
+        let [x, y, z] = ["x", "y", "z"].map(|key| tape.root().get(key).unwrap());
+        assert!(x.written_alike(y));
+        assert!(!x.written_alike(z));
+    }
 
     #[test]
     fn heapsort_sorts() {
