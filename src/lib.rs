@@ -72,7 +72,7 @@ pub use model::{time_zone_names, FieldError, StandardField, TZDB_VERSION};
 pub use record::StoredUser;
 pub use section_entry::{
     channel_data_answer, channel_data_body, check_channel_id, check_set_id, preference_set_answer, preference_set_body,
-    unset_channel_data_body,
+    push_token_body, unset_channel_data_body, TokenChange,
 };
 pub use timestamp::Timestamp;
 pub use validate::{check_idempotency_key, check_page_size, check_user_id, user_id_from_utf8, IdentifyRequest};

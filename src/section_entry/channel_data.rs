@@ -45,7 +45,7 @@ pub fn channel_data_body(user_id: &str, channel_id: &str, body: &[u8]) -> Result
     }
     let checked_id = channel_id_or_stand_in(channel_id, &mut problems);
     let write_data = |writer: &mut JsonWriter| writer.value(data);
-    entry_as_identify(user_id, ["channel_data", checked_id], write_data, &Path::Root.key("data"), problems)
+    entry_as_identify(user_id, ["channel_data", checked_id], write_data, under_data, problems)
 }
 
 /// The identify body of `DELETE /v1/users/{user_id}/channel_data/{channel_id}`.
@@ -53,7 +53,7 @@ pub fn unset_channel_data_body(user_id: &str, channel_id: &str) -> Result<Vec<u8
     let mut problems = Vec::new();
     let checked_id = channel_id_or_stand_in(channel_id, &mut problems);
     let write_null = |writer: &mut JsonWriter| writer.raw("null");
-    entry_as_identify(user_id, ["channel_data", checked_id], write_null, &Path::Root.key("data"), problems)
+    entry_as_identify(user_id, ["channel_data", checked_id], write_null, under_data, problems)
 }
 
 /// `GET .../channel_data/{channel_id}`: `{"__typename": "ChannelData",
@@ -69,6 +69,11 @@ pub fn channel_data_answer(stored: &StoredUser, channel_id: &str) -> Option<Stri
     writer.value(data);
     writer.raw("}");
     Some(writer.into_string())
+}
+
+/// A problem of a channel's data, placed under the route's `data`.
+pub(super) fn under_data(problem: Problem) -> Problem {
+    Path::Root.key("data").place(problem)
 }
 
 /// A route's channel id: a UUID, else a problem on the field `channel_id`.

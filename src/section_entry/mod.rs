@@ -10,9 +10,11 @@
 
 mod channel_data;
 mod preference_set;
+mod push_token;
 
 pub use channel_data::{channel_data_answer, channel_data_body, check_channel_id, unset_channel_data_body};
 pub use preference_set::{check_set_id, preference_set_answer, preference_set_body};
+pub use push_token::{push_token_body, TokenChange};
 
 use crate::error::{IdentifyError, Problem};
 use crate::identify::parse_request;
@@ -21,13 +23,15 @@ use crate::validate::Path;
 
 /// The identify body that writes one entry, `{"<section>":{"<id>":value}}`
 /// with the value `write_value` writes, once it passes identify's checks.
-/// Identify's problems at the entry are moved to `route_path`, the route's
-/// own place for the value, and follow the route's own `problems`.
+/// Identify's problems at the entry are given to `place` with their field
+/// relative to the entry (`tokens.0`, `""` for the entry itself), to be
+/// put at the route's own place for them, and follow the route's own
+/// `problems`.
 fn entry_as_identify(
     user_id: &str,
     [section, id]: [&str; 2],
     write_value: impl FnOnce(&mut JsonWriter),
-    route_path: &Path<'_>,
+    place: impl Fn(Problem) -> Problem,
     mut problems: Vec<Problem>,
 ) -> Result<Vec<u8>, IdentifyError> {
     let mut writer = JsonWriter::with_capacity(256);
@@ -48,7 +52,7 @@ fn entry_as_identify(
             for mut problem in found {
                 if let Some(rest) = problem.field.strip_prefix(&entry_path) {
                     problem.field = rest.strip_prefix('.').unwrap_or_default().to_owned();
-                    problem = route_path.place(problem);
+                    problem = place(problem);
                 }
                 problems.push(problem);
             }

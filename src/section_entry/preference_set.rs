@@ -6,7 +6,7 @@ use crate::error::{IdentifyError, Problem, ProblemType};
 use crate::json::{self, JsonWriter, Value};
 use crate::limits::MAX_DEPTH;
 use crate::record::StoredUser;
-use crate::validate::{check_key, Path, PERSISTENCE_STRATEGY};
+use crate::validate::{check_key, PERSISTENCE_STRATEGY};
 
 /// A valid set id, standing in for an invalid one while the set is checked.
 const STAND_IN_SET_ID: &str = "default";
@@ -56,7 +56,8 @@ pub fn preference_set_body(user_id: &str, set_id: &str, body: &[u8]) -> Result<V
         }
         writer.raw("}");
     };
-    entry_as_identify(user_id, ["preferences", checked_id], write_set, &Path::Root, problems)
+    // The set is the route's whole body: its problems stay where they are.
+    entry_as_identify(user_id, ["preferences", checked_id], write_set, |problem| problem, problems)
 }
 
 /// `GET .../preferences/{set_id}`: `{"__typename": "PreferenceSet", "id",
