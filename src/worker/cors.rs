@@ -19,7 +19,7 @@ pub fn allowed_origin(req: &Request, env: &Env) -> Option<String> {
 /// The headers of a CORS answer for an allowed `origin`.
 pub fn add_headers(headers: &mut Headers, origin: &str) -> worker::Result<()> {
     headers.set("Access-Control-Allow-Origin", origin)?;
-    headers.set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After")?;
+    headers.set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After, ETag, Idempotent-Replayed")?;
     headers.append("Vary", "Origin")
 }
 
@@ -32,7 +32,9 @@ pub fn preflight(req: &Request, allow: &str) -> Result<Response, ApiError> {
     headers.set("Access-Control-Allow-Methods", allow)?;
     headers.set(
         "Access-Control-Allow-Headers",
-        requested.as_deref().unwrap_or("Authorization, Content-Type, X-Knock-User-Token"),
+        requested
+            .as_deref()
+            .unwrap_or("Authorization, Content-Type, X-Knock-User-Token, If-Match, If-None-Match, Idempotency-Key"),
     )?;
     headers.set("Access-Control-Max-Age", "600")?;
     Ok(response)

@@ -3,7 +3,7 @@
 //! answers its 404, 422 and 500 with it, and the Worker passes them on).
 //! Internal details are logged, never answered.
 
-use super::response;
+use super::response::{self, ETAG_HEADER};
 use crate::{IdentifyError, Problem};
 use serde_json::json;
 use worker::{console_error, Response};
@@ -24,13 +24,15 @@ pub struct ApiError {
     message: String,
     errors: Vec<Problem>,
     allow: Option<&'static str>,
+    /// The user's current ETag, sent with a 412.
+    etag: Option<String>,
     /// Logged with the request id; never part of the answer.
     log: Option<String>,
 }
 
 impl ApiError {
     fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), errors: Vec::new(), allow: None, log: None }
+        ApiError { status, code, message: message.into(), errors: Vec::new(), allow: None, etag: None, log: None }
     }
 
     /// 401 `api_key_missing`.
@@ -86,6 +88,28 @@ impl ApiError {
     /// 404 `resource_missing` for an unknown bulk operation.
     pub fn operation_missing(operation: &str) -> Self {
         ApiError::new(404, "resource_missing", format!("no bulk operation with id `{operation}`"))
+    }
+
+    /// 412 `precondition_failed`: `If-Match` or `If-None-Match` does not
+    /// hold for the user as it is (`etag`, when it exists); nothing written.
+    pub fn precondition_failed(header: &str, etag: Option<String>) -> Self {
+        let message = match (header, &etag) {
+            ("If-None-Match", _) => "`If-None-Match` failed: the user exists".to_owned(),
+            (_, Some(_)) => {
+                "`If-Match` failed: the user has changed; its current ETag is in the `ETag` header".to_owned()
+            }
+            (_, None) => "`If-Match` failed: the user does not exist".to_owned(),
+        };
+        ApiError { etag, ..ApiError::new(412, "precondition_failed", message) }
+    }
+
+    /// 422 `idempotency_key_reused`: the key came with another request.
+    pub fn idempotency_key_reused() -> Self {
+        ApiError::new(
+            422,
+            "idempotency_key_reused",
+            "this `Idempotency-Key` was sent with another request: send a new key for a new request",
+        )
     }
 
     /// 413 `request_too_large` for a body over `limit` bytes.
@@ -155,6 +179,16 @@ impl ApiError {
         ApiError { log: Some(detail.to_string()), ..ApiError::new(500, "internal_error", "internal error") }
     }
 
+    /// The answer's status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The ETag the answer carries (a 412's).
+    pub fn etag(&self) -> Option<String> {
+        self.etag.clone()
+    }
+
     /// The JSON answer of contract §6; logs what must not be answered.
     pub fn into_response(self, request_id: &str) -> worker::Result<Response> {
         if let Some(log) = &self.log {
@@ -163,6 +197,9 @@ impl ApiError {
         let mut response = response::json(self.status, self.body(request_id))?;
         if let Some(allow) = self.allow {
             response.headers_mut().set("Allow", allow)?;
+        }
+        if let Some(etag) = &self.etag {
+            response.headers_mut().set(ETAG_HEADER, etag)?;
         }
         match self.status {
             429 => response.headers_mut().set("Retry-After", &RETRY_AFTER_SECONDS.to_string())?,

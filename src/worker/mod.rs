@@ -26,7 +26,10 @@ mod bulk;
 mod clock;
 mod cors;
 mod error;
+mod idempotency;
+mod kept_answers;
 mod object_call;
+mod random;
 mod rate_limit;
 mod response;
 mod route;
@@ -36,24 +39,21 @@ mod user;
 mod user_token;
 
 use crate::{
-    bulk_identify_users, channel_data_body, check_channel_id, check_set_id, check_user_id, parse_request_bytes,
-    preference_set_body, unset_channel_data_body, user_id_from_utf8, MAX_BODY_BYTES, MAX_BULK_BODY_BYTES,
+    bulk_identify_users, channel_data_body, check_channel_id, check_page_size, check_set_id, check_user_id,
+    parse_request_bytes, preference_set_body, push_token_body, unset_channel_data_body, user_id_from_utf8, TokenChange,
+    MAX_BODY_BYTES, MAX_BULK_BODY_BYTES,
 };
 use auth::{ApiKeys, Caller};
 use body::Sender;
 use error::ApiError;
+use idempotency::Idempotency;
+use random::random_uuid;
+use response::{Reply, REPLAYED_HEADER};
 use route::{Operation, Route};
 use user::client::UserObjectClient;
-use user::message::{Answer, Options, REQUEST_ID_HEADER};
-use wasm_bindgen::prelude::wasm_bindgen;
+use user::history::Cursor;
+use user::message::{Answer, Options, PushToken, REQUEST_ID_HEADER};
 use worker::{event, Context, Env, Request, Response};
-
-#[wasm_bindgen]
-extern "C" {
-    /// The global `crypto.randomUUID()` of workerd.
-    #[wasm_bindgen(js_namespace = crypto, js_name = randomUUID)]
-    fn random_uuid() -> String;
-}
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
@@ -126,52 +126,135 @@ async fn handle(
         return Err(ApiError::invalid_params(vec![problem]));
     }
     let object = |user_id| UserObjectClient::new(env, environment, user_id, request_id);
+    // Contract §9: conditions on a user's routes, and a key on every write.
+    let if_match = operation.takes_if_match().then(|| header(req, "If-Match")).flatten();
+    let if_none_match = operation.takes_if_none_match().then(|| header(req, "If-None-Match")).flatten();
+    let key = if operation.reads() { None } else { idempotency::key_of(req.headers())? };
+    let path = path_with_query(req)?;
+    let idempotent = |body: &[u8]| {
+        key.clone().map(|key| Idempotency { key, fingerprint: idempotency::fingerprint(&method_name, &path, body) })
+    };
+    let write = |answer, route: &str, body: &[u8]| Options {
+        if_match: if_match.clone(),
+        if_none_match: if_none_match.clone(),
+        idempotency: idempotent(body),
+        route: Some(route.to_owned()),
+        ..Options::answer(answer)
+    };
+    let read = |answer| Options { if_none_match: if_none_match.clone(), ..Options::answer(answer) };
     match operation {
         Operation::BulkIdentify => {
             let bytes = read_json_body(req, MAX_BULK_BODY_BYTES).await?;
             let users = bulk_identify_users(&bytes)?;
+            let idempotency = idempotent(&bytes);
             drop(bytes);
-            bulk::start(env, environment, users, &random_uuid(), request_id).await
+            bulk::start(env, environment, users, idempotency, request_id).await
         }
         Operation::GetBulkProgress(id) => bulk::get(env, environment, &id, request_id).await,
         Operation::Identify => {
             let bytes = read_json_body(req, MAX_BODY_BYTES).await?;
             // Every 400/413/422 is answered here, before the object.
             parse_request_bytes(&id_bytes, &bytes)?;
-            object(checked_id(&id_bytes)?)?.identify(&bytes, Options::answer(Answer::User)).await
+            object(checked_id(&id_bytes)?)?.write(&bytes, write(Answer::User, "identify", &bytes)).await
         }
-        Operation::GetUser => object(checked_id(&id_bytes)?)?.get(Answer::User).await,
-        Operation::DeleteUser => object(checked_id(&id_bytes)?)?.delete().await,
+        Operation::GetUser => object(checked_id(&id_bytes)?)?.get(read(Answer::User)).await,
+        Operation::DeleteUser => object(checked_id(&id_bytes)?)?.delete(write(Answer::User, "delete", b"")).await,
         Operation::GetChannelData(channel_id) => {
             let user_id = checked_id(&id_bytes)?;
             check_channel_id(&channel_id).map_err(refused)?;
-            object(user_id)?.get(Answer::ChannelData(channel_id)).await
+            object(user_id)?.get(read(Answer::ChannelData(channel_id))).await
         }
         Operation::SetChannelData(channel_id) => {
             let user_id = checked_id(&id_bytes)?;
-            let body = channel_data_body(user_id, &channel_id, &read_json_body(req, MAX_BODY_BYTES).await?)?;
-            object(user_id)?.identify(&body, Options::answer(Answer::ChannelData(channel_id))).await
+            let sent = read_json_body(req, MAX_BODY_BYTES).await?;
+            let body = channel_data_body(user_id, &channel_id, &sent)?;
+            object(user_id)?.write(&body, write(Answer::ChannelData(channel_id), "set_channel_data", &sent)).await
         }
         Operation::UnsetChannelData(channel_id) => {
             let user_id = checked_id(&id_bytes)?;
             let body = unset_channel_data_body(user_id, &channel_id)?;
             // Only a user that exists loses a channel (the object answers
             // 404 for another, writing nothing); either way, a 204.
-            let options = Options { if_exists: true, ..Options::answer(Answer::User) };
-            object(user_id)?.identify(&body, options).await?;
-            Ok(response::empty(204)?)
+            let options = Options { if_exists: true, ..write(Answer::User, "unset_channel_data", b"") };
+            as_no_content(object(user_id)?.write(&body, options).await?)
         }
         Operation::GetPreferenceSet(set_id) => {
             let user_id = checked_id(&id_bytes)?;
             check_set_id(&set_id).map_err(refused)?;
-            object(user_id)?.get(Answer::PreferenceSet(set_id)).await
+            object(user_id)?.get(read(Answer::PreferenceSet(set_id))).await
         }
         Operation::SetPreferenceSet(set_id) => {
             let user_id = checked_id(&id_bytes)?;
-            let body = preference_set_body(user_id, &set_id, &read_json_body(req, MAX_BODY_BYTES).await?)?;
-            object(user_id)?.identify(&body, Options::answer(Answer::PreferenceSet(set_id))).await
+            let sent = read_json_body(req, MAX_BODY_BYTES).await?;
+            let body = preference_set_body(user_id, &set_id, &sent)?;
+            object(user_id)?.write(&body, write(Answer::PreferenceSet(set_id), "set_preferences", &sent)).await
+        }
+        Operation::AddPushToken(channel_id, token) => {
+            let options = write(Answer::ChannelData(channel_id.clone()), "add_push_token", b"");
+            push_token(object(checked_id(&id_bytes)?)?, TokenChange::Add, channel_id, token, options).await
+        }
+        Operation::RemovePushToken(channel_id, token) => {
+            let options = write(Answer::User, "remove_push_token", b"");
+            push_token(object(checked_id(&id_bytes)?)?, TokenChange::Remove, channel_id, token, options).await
+        }
+        Operation::GetChanges => {
+            let user_id = checked_id(&id_bytes)?;
+            let url = req.url()?;
+            let query =
+                |name: &str| url.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned());
+            let page_size = check_page_size(query("page_size").as_deref()).map_err(refused)?;
+            let after = query("after");
+            if let Some(after) = &after {
+                Cursor::parse(after)?;
+            }
+            object(user_id)?.get(Options::answer(Answer::Changes(page_size, after))).await
         }
     }
+}
+
+/// A push token's write (contract §9): its channel's and token's problems
+/// answered here, before the object, which makes the change.
+async fn push_token(
+    object: UserObjectClient<'_>,
+    change: TokenChange,
+    channel_id: String,
+    token: Vec<u8>,
+    options: Options,
+) -> Result<Response, ApiError> {
+    push_token_body(object.user_id(), &channel_id, &token, None, TokenChange::Add)?;
+    let token = String::from_utf8(token).map_err(|_| ApiError::internal("a token the core accepted is not UTF-8"))?;
+    let answer =
+        object.write(b"", Options { push_token: Some(PushToken { change, channel_id, token }), ..options }).await?;
+    match change {
+        TokenChange::Add => Ok(answer),
+        TokenChange::Remove => as_no_content(answer),
+    }
+}
+
+/// A request header's value, if it was sent.
+fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+/// The request's path with its query, as sent: what an `Idempotency-Key`'s
+/// request is known by, with its method and body.
+fn path_with_query(req: &Request) -> Result<String, ApiError> {
+    let url = req.url()?;
+    Ok(match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    })
+}
+
+/// A write answered 204 whatever it found (unsetting a channel of a user
+/// that does not exist, or removing a token, changes nothing): its
+/// refusals pass through.
+fn as_no_content(answer: Response) -> Result<Response, ApiError> {
+    if !matches!(answer.status_code(), 200 | 404) {
+        return Ok(answer);
+    }
+    let replayed = answer.headers().get(REPLAYED_HEADER)?.is_some();
+    Ok(Reply { status: 204, body: Vec::new(), etag: None }.into_response(replayed)?)
 }
 
 /// A JSON body: its media type (415), at most `limit` bytes of it (413).

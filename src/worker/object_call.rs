@@ -6,14 +6,19 @@
 
 use super::clock::{within, TimedOut};
 use super::error::ApiError;
+use super::response::{ETAG_HEADER, REPLAYED_HEADER};
 use std::time::Duration;
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{web_sys, Headers, Method, Request, RequestInit, ResponseBody, Stub};
 
-/// An object's answer: its status and body.
+/// An object's answer: its status, body, and the headers the API passes on.
 pub struct ObjectAnswer {
     pub status: u16,
     pub body: Vec<u8>,
+    /// `ETag` (contract §9).
+    pub etag: Option<String>,
+    /// `Idempotent-Replayed: true` (contract §9).
+    pub replayed: bool,
 }
 
 /// An internal request to `url` (objects read only its path, method,
@@ -33,7 +38,10 @@ pub async fn exchange(stub: &Stub, request: Request, limit: Duration, object: &s
     let exchange = async {
         let response = stub.fetch_with_request(request).await?;
         let body = read_body(response.body()).await?;
-        Ok::<_, worker::Error>(ObjectAnswer { status: response.status_code(), body })
+        let headers = response.headers();
+        let etag = headers.get(ETAG_HEADER)?;
+        let replayed = headers.get(REPLAYED_HEADER)?.is_some();
+        Ok::<_, worker::Error>(ObjectAnswer { status: response.status_code(), body, etag, replayed })
     };
     match within(limit, exchange).await {
         Ok(answer) => answer.map_err(|error| ApiError::internal(format!("{object}: {error}"))),

@@ -1,6 +1,7 @@
 //! The routes, read from the request URL: `/v1/users/{user_id}` and, below
 //! it, `/channel_data/{channel_id}` and `/preferences/{set_id}` (contract
-//! §5, §5a); `/v1/users/bulk/identify` and `/v1/bulk_operations/{id}` (§5b). Each id is one path segment, percent-decoded here (workers-rs'
+//! §5, §5a); `/channel_data/{channel_id}/tokens/{token}` and `/changes`
+//! (§9); `/v1/users/bulk/identify` and `/v1/bulk_operations/{id}` (§5b). Each id is one path segment, percent-decoded here (workers-rs'
 //! `Request::path()` is not decoded). The URL reaches the Worker already
 //! normalised by workerd, so `%2E` and `%2E%2E` segments are resolved before
 //! this code sees them (`/v1/users/%2E%2E` arrives as `/v1/`): the ids `.`
@@ -31,6 +32,10 @@ enum Part {
     ChannelData(String),
     /// A preference set; the set id as sent.
     PreferenceSet(String),
+    /// One push token of a channel; the channel id and the token as sent.
+    PushToken(String, String),
+    /// The user's change history.
+    Changes,
     /// `/v1/users/bulk/identify`: no one user.
     BulkIdentify,
     /// `/v1/bulk_operations/{id}`; the id as sent.
@@ -50,6 +55,11 @@ pub enum Operation {
     /// The set id, percent-decoded.
     GetPreferenceSet(String),
     SetPreferenceSet(String),
+    /// The channel id and the token, percent-decoded (the token's bytes:
+    /// the core checks that they are UTF-8).
+    AddPushToken(String, Vec<u8>),
+    RemovePushToken(String, Vec<u8>),
+    GetChanges,
     BulkIdentify,
     /// The operation id, percent-decoded.
     GetBulkProgress(String),
@@ -64,6 +74,20 @@ impl Operation {
                 | Operation::GetChannelData(_)
                 | Operation::GetPreferenceSet(_)
                 | Operation::GetBulkProgress(_)
+                | Operation::GetChanges
+        )
+    }
+
+    /// Whether `If-Match` applies: the writes of one user (contract §9).
+    pub fn takes_if_match(&self) -> bool {
+        !self.reads() && !matches!(self, Operation::BulkIdentify)
+    }
+
+    /// Whether `If-None-Match` applies: creating a user, and reading one.
+    pub fn takes_if_none_match(&self) -> bool {
+        matches!(
+            self,
+            Operation::Identify | Operation::GetUser | Operation::GetChannelData(_) | Operation::GetPreferenceSet(_)
         )
     }
 
@@ -93,6 +117,10 @@ impl Route {
             [id] => (id, Part::User),
             [id, "channel_data", channel] if !channel.is_empty() => (id, Part::ChannelData((*channel).to_owned())),
             [id, "preferences", set] if !set.is_empty() => (id, Part::PreferenceSet((*set).to_owned())),
+            [id, "channel_data", channel, "tokens", token] if !channel.is_empty() && !token.is_empty() => {
+                (id, Part::PushToken((*channel).to_owned(), (*token).to_owned()))
+            }
+            [id, "changes"] => (id, Part::Changes),
             _ => return Err(ApiError::route_missing()),
         };
         Ok(Route { raw_id: (*raw_id).to_owned(), part })
@@ -103,6 +131,8 @@ impl Route {
         match self.part {
             Part::PreferenceSet(_) => Route::ALLOW_PREFERENCES,
             Part::User | Part::ChannelData(_) => Route::ALLOW,
+            Part::PushToken(..) => "PUT, DELETE",
+            Part::Changes => "GET",
             Part::BulkIdentify => "POST",
             Part::BulkOperation(_) => "GET",
         }
@@ -123,6 +153,13 @@ impl Route {
             (Part::ChannelData(channel), "DELETE") => Operation::UnsetChannelData(decoded(channel)),
             (Part::PreferenceSet(set), "GET") => Operation::GetPreferenceSet(decoded(set)),
             (Part::PreferenceSet(set), "PUT") => Operation::SetPreferenceSet(decoded(set)),
+            (Part::PushToken(channel, token), "PUT") => {
+                Operation::AddPushToken(decoded(channel), percent_decode(token.as_bytes()).collect())
+            }
+            (Part::PushToken(channel, token), "DELETE") => {
+                Operation::RemovePushToken(decoded(channel), percent_decode(token.as_bytes()).collect())
+            }
+            (Part::Changes, "GET") => Operation::GetChanges,
             (Part::BulkIdentify, "POST") => Operation::BulkIdentify,
             (Part::BulkOperation(id), "GET") => Operation::GetBulkProgress(decoded(id)),
             _ => return None,
@@ -133,8 +170,8 @@ impl Route {
     /// percent-decoded bytes are not UTF-8.
     pub fn part_id_problem(&self) -> Option<crate::Problem> {
         let (field, raw) = match &self.part {
-            Part::User | Part::BulkIdentify | Part::BulkOperation(_) => return None,
-            Part::ChannelData(raw) => ("channel_id", raw),
+            Part::User | Part::BulkIdentify | Part::BulkOperation(_) | Part::Changes => return None,
+            Part::ChannelData(raw) | Part::PushToken(raw, _) => ("channel_id", raw),
             Part::PreferenceSet(raw) => ("id", raw),
         };
         let bytes: Vec<u8> = percent_decode(raw.as_bytes()).collect();
@@ -199,6 +236,14 @@ mod tests {
         assert_eq!(route.operation("DELETE"), None);
         assert_eq!(route.allow(), "GET, PUT");
         assert_eq!(Route::parse("https://h/v1/users/jane").unwrap().operation("PATCH"), None);
+        let route = Route::parse("https://h/v1/users/jane/channel_data/c1/tokens/a%2Fb%FF").expect("a route");
+        assert_eq!(route.operation("PUT"), Some(Operation::AddPushToken("c1".into(), b"a/b\xff".to_vec())));
+        assert_eq!(route.operation("DELETE"), Some(Operation::RemovePushToken("c1".into(), b"a/b\xff".to_vec())));
+        assert_eq!(route.operation("GET"), None);
+        assert_eq!(route.allow(), "PUT, DELETE");
+        let route = Route::parse("https://h/v1/users/jane/changes?page_size=2").expect("a route");
+        assert_eq!((route.operation("GET"), route.allow()), (Some(Operation::GetChanges), "GET"));
+        assert!(Route::parse("https://h/v1/users/jane/channel_data/c1/tokens/").is_err());
     }
 
     #[test]

@@ -4,10 +4,12 @@
 
 use super::message::{decode_row, RowOutcome, OPERATIONS_BINDING};
 use crate::worker::error::ApiError;
+use crate::worker::idempotency::Idempotency;
 use crate::worker::object_call::{exchange, internal_request, ObjectAnswer};
+use crate::worker::response::Reply;
 use crate::worker::user::message::REQUEST_ID_HEADER;
 use std::time::Duration;
-use worker::{Env, Headers, Method, Stub};
+use worker::{Env, Headers, Method, Response, Stub};
 
 /// The URL of internal requests to an operation (only the path is read).
 const OPERATION_URL: &str = "https://bulk-operation.internal";
@@ -17,6 +19,9 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
 pub const ENVIRONMENT_HEADER: &str = "X-Environment";
 /// A new operation's id.
 pub const OPERATION_HEADER: &str = "X-Operation-Id";
+/// A new operation's request's `Idempotency-Key` and fingerprint (contract §9).
+pub const IDEMPOTENCY_KEY_HEADER: &str = "X-Idempotency-Key";
+pub const FINGERPRINT_HEADER: &str = "X-Request-Fingerprint";
 
 /// A row as the operation answers for it.
 pub enum Row {
@@ -45,13 +50,27 @@ impl<'a> OperationClient<'a> {
     }
 
     /// Creates the operation from its encoded rows ([`super::message::encode_rows`]);
-    /// its `BulkOperation` JSON. The object queues the rows' messages itself.
-    pub async fn create(&self, environment: &str, operation: &str, rows: &[u8]) -> Result<Vec<u8>, ApiError> {
+    /// its `BulkOperation`, or the object's 422 for a key sent with another
+    /// request. The object queues the rows' messages itself.
+    pub async fn create(
+        &self,
+        environment: &str,
+        operation: &str,
+        rows: &[u8],
+        idempotency: Option<&Idempotency>,
+    ) -> Result<Response, ApiError> {
         let headers = Headers::new();
         headers.set(ENVIRONMENT_HEADER, environment)?;
         headers.set(OPERATION_HEADER, operation)?;
+        if let Some(idempotency) = idempotency {
+            headers.set(IDEMPOTENCY_KEY_HEADER, &idempotency.key)?;
+            headers.set(FINGERPRINT_HEADER, &idempotency.fingerprint)?;
+        }
         match self.send(Method::Post, "/create", headers, Some(rows)).await? {
-            ObjectAnswer { status: 200, body } => Ok(body),
+            answer @ ObjectAnswer { status: 200 | 422, .. } => {
+                let reply = Reply { status: answer.status, body: answer.body, etag: None };
+                Ok(reply.into_response(answer.replayed)?)
+            }
             ObjectAnswer { status, .. } => Err(ApiError::internal(format!("bulk operation: create answered {status}"))),
         }
     }
@@ -59,7 +78,7 @@ impl<'a> OperationClient<'a> {
     /// The operation's `BulkOperation` JSON, or `None` when there is none.
     pub async fn summary(&self) -> Result<Option<Vec<u8>>, ApiError> {
         match self.send(Method::Get, "/", Headers::new(), None).await? {
-            ObjectAnswer { status: 200, body } => Ok(Some(body)),
+            ObjectAnswer { status: 200, body, .. } => Ok(Some(body)),
             ObjectAnswer { status: 404, .. } => Ok(None),
             ObjectAnswer { status, .. } => Err(ApiError::internal(format!("bulk operation: get answered {status}"))),
         }

@@ -18,32 +18,51 @@ mod queue;
 mod sql;
 
 use crate::worker::error::ApiError;
-use crate::worker::response;
+use crate::worker::idempotency::Idempotency;
+use crate::worker::random::random_uuid;
+use crate::worker::response::{self, REPLAYED_HEADER};
 use crate::BulkUser;
 use client::OperationClient;
 use message::encode_rows;
+use sha2::{Digest, Sha256};
 use worker::{console_log, Env, Response};
 
 /// `POST /v1/users/bulk/identify` with `users` the core accepted: creates
 /// the operation (which queues its rows) and answers its `BulkOperation`.
-/// A 500 here means the operation may or may not have been created.
+/// A 500 here means the operation may or may not have been created. With
+/// an `Idempotency-Key`, the operation's id comes from the key (contract
+/// §9), so the same request sent again reaches the same operation.
 pub async fn start(
     env: &Env,
     environment: &str,
     users: Vec<BulkUser>,
-    operation: &str,
+    idempotency: Option<Idempotency>,
     request_id: &str,
 ) -> Result<Response, ApiError> {
     let rows = encode_rows(&users);
     drop(users);
-    let created =
-        OperationClient::new(env, environment, operation, request_id)?.create(environment, operation, &rows).await?;
-    console_log!(
-        "bulk-created operation={operation} row_bytes={} wasm_memory_bytes={}",
-        rows.len(),
-        wasm_memory_bytes()
-    );
-    Ok(response::json(200, created)?)
+    let operation = match &idempotency {
+        Some(idempotency) => operation_id_of_key(environment, &idempotency.key),
+        None => random_uuid(),
+    };
+    let client = OperationClient::new(env, environment, &operation, request_id)?;
+    let created = client.create(environment, &operation, &rows, idempotency.as_ref()).await?;
+    if created.status_code() == 200 && created.headers().get(REPLAYED_HEADER)?.is_none() {
+        console_log!(
+            "bulk-created operation={operation} row_bytes={} wasm_memory_bytes={}",
+            rows.len(),
+            wasm_memory_bytes()
+        );
+    }
+    Ok(created)
+}
+
+/// The operation id of a bulk sent with `key`: a UUID of its SHA-256, so
+/// the same key in the same environment names the same operation.
+fn operation_id_of_key(environment: &str, key: &str) -> String {
+    let digest = Sha256::digest(format!("{environment}\n{key}").as_bytes());
+    let hex: String = digest[..16].iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
 /// `GET /v1/bulk_operations/{id}`: the operation, or a 404.

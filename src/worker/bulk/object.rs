@@ -15,12 +15,14 @@
 //!   storage is deleted (a GET is then a 404). A row's body is dropped as
 //!   soon as its outcome is recorded.
 
-use super::client::{ENVIRONMENT_HEADER, OPERATION_HEADER};
+use super::client::{ENVIRONMENT_HEADER, FINGERPRINT_HEADER, IDEMPOTENCY_KEY_HEADER, OPERATION_HEADER};
 use super::message::{encode_row, BulkMessage, RowOutcome, QUEUE_BINDING};
 use super::sql::{Operation, OperationTables, Progress, RowState};
 use crate::worker::clock::{now_ms, scheduled, within};
 use crate::worker::error::ApiError;
-use crate::worker::response;
+use crate::worker::idempotency::Idempotency;
+use crate::worker::kept_answers::KeptAnswer;
+use crate::worker::response::{self, Reply};
 use crate::worker::settings;
 use crate::worker::user::message::REQUEST_ID_HEADER;
 use crate::Timestamp;
@@ -88,15 +90,15 @@ impl BulkOperation {
         });
         match (req.method(), path.as_str(), row) {
             (Method::Post, "/create", _) => {
-                let header = |name: &str| {
-                    req.headers().get(name).ok().flatten().ok_or_else(|| ApiError::internal(format!("no {name}")))
+                let header = |name: &str| req.headers().get(name).ok().flatten();
+                let required = |name: &str| header(name).ok_or_else(|| ApiError::internal(format!("no {name}")));
+                let (environment, operation) = (required(ENVIRONMENT_HEADER)?, required(OPERATION_HEADER)?);
+                let idempotency = match (header(IDEMPOTENCY_KEY_HEADER), header(FINGERPRINT_HEADER)) {
+                    (Some(key), Some(fingerprint)) => Some(Idempotency { key, fingerprint }),
+                    _ => None,
                 };
-                let (environment, operation) = (header(ENVIRONMENT_HEADER)?, header(OPERATION_HEADER)?);
                 let rows = req.text().await?;
-                self.tables.create(&operation, &environment, &rows, now())?;
-                // The rows are queued by the alarm, now and until every one is sent.
-                self.state.storage().set_alarm(scheduled(now_ms())).await?;
-                self.summary()
+                self.create(&operation, &environment, &rows, idempotency).await
             }
             (Method::Get, "/", _) => self.summary(),
             (Method::Get, _, Some(index)) => match self.tables.row(index?)? {
@@ -117,6 +119,61 @@ impl BulkOperation {
             }
             _ => Err(ApiError::internal("bulk operation: no such request")),
         }
+    }
+
+    /// Creates the operation and sets its alarm, which queues the rows now
+    /// and until every one is sent. An operation named by an
+    /// `Idempotency-Key` (contract §9) that exists already was created by
+    /// the same request sent again (its first answer is given again) or by
+    /// another request with the same key (a 422).
+    async fn create(
+        &self,
+        operation: &str,
+        environment: &str,
+        rows: &str,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Response, ApiError> {
+        let (at, ms) = now();
+        if self.tables.operation()?.is_some() {
+            let Some(idempotency) = idempotency else {
+                return Err(ApiError::internal("bulk operation: created twice"));
+            };
+            return match self.tables.kept.find(&idempotency.key, ms)? {
+                Some(kept) if kept.fingerprint == idempotency.fingerprint => {
+                    Ok(Reply { status: 200, body: kept.body.into_bytes(), etag: None }.into_response(true)?)
+                }
+                _ => Err(ApiError::idempotency_key_reused()),
+            };
+        }
+        let created = Progress {
+            operation: Operation {
+                operation_id: operation.to_owned(),
+                environment: environment.to_owned(),
+                total: rows.lines().count() as i64,
+                queued_rows: 0,
+                inserted_at: at.clone(),
+                inserted_ms: ms,
+                started_at: None,
+                completed_at: None,
+                completed_ms: None,
+                updated_at: at.clone(),
+            },
+            applied: 0,
+            refused: 0,
+            error_items: Vec::new(),
+        };
+        let answer = summary_json(created);
+        let kept = idempotency.map(|idempotency| KeptAnswer {
+            idempotency_key: idempotency.key,
+            fingerprint: idempotency.fingerprint,
+            status: 200,
+            body: answer.clone(),
+            etag: None,
+            kept_ms: ms,
+        });
+        self.tables.create(operation, environment, rows, (at, ms), kept)?;
+        self.state.storage().set_alarm(scheduled(now_ms())).await?;
+        Ok(response::json(200, answer.into_bytes())?)
     }
 
     /// The `BulkOperation` (contract §5b), or a 404 when there is none.

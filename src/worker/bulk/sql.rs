@@ -12,6 +12,7 @@
 
 use super::message::{decode_rows, RowOutcome};
 use crate::worker::error::ApiError;
+use crate::worker::kept_answers::{KeptAnswer, KeptAnswers};
 use crate::worker::transaction::{transaction_sync, RawStorage};
 use serde::Deserialize;
 use std::cell::Cell;
@@ -90,6 +91,8 @@ pub enum RowState {
 /// The operation's tables.
 pub struct OperationTables {
     sql: SqlStorage,
+    /// The answer kept for the creating request's `Idempotency-Key`.
+    pub kept: KeptAnswers,
     storage: RawStorage,
     /// Whether the operation exists, once known.
     exists: Cell<Option<bool>>,
@@ -100,6 +103,7 @@ pub struct OperationTables {
 impl OperationTables {
     pub fn new(storage: &Storage) -> Self {
         OperationTables {
+            kept: KeptAnswers::new(storage.sql()),
             sql: storage.sql(),
             storage: RawStorage::of(storage),
             exists: Cell::new(None),
@@ -115,11 +119,13 @@ impl OperationTables {
         environment: &str,
         rows: &str,
         now: (String, i64),
+        kept: Option<KeptAnswer>,
     ) -> Result<(), ApiError> {
         if self.exists()? {
             return Err(ApiError::internal("bulk operation: created twice"));
         }
         let sql = self.sql.clone();
+        let kept_answers = self.kept.clone();
         let (operation_id, environment, rows) = (operation_id.to_owned(), environment.to_owned(), rows.to_owned());
         let write = move || -> Result<(), ApiError> {
             for statement in SCHEMA {
@@ -142,6 +148,9 @@ impl OperationTables {
                  VALUES (0, ?, ?, ?, 0, 0, ?, ?, ?)",
                 values,
             )?;
+            if let Some(kept) = &kept {
+                kept_answers.keep(kept)?;
+            }
             Ok(())
         };
         transaction_sync(&self.storage, move || write().map_err(|error| worker::Error::RustError(error.to_string())))
@@ -304,6 +313,7 @@ impl OperationTables {
     /// Notes that the object's storage was deleted (`deleteAll`).
     pub fn forget(&self) {
         self.exists.set(Some(false));
+        self.kept.forget();
     }
 
     /// Whether the operation exists. The first time, an operation made by

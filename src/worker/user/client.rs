@@ -7,7 +7,7 @@
 use super::message::{Answer, Options, Target, BINDING, REQUEST_ID_HEADER};
 use crate::worker::error::ApiError;
 use crate::worker::object_call::{exchange, internal_request, ObjectAnswer};
-use crate::worker::response;
+use crate::worker::response::Reply;
 use std::time::Duration;
 use worker::{Env, Headers, Method, Response, Stub};
 
@@ -42,30 +42,39 @@ impl<'a> UserObjectClient<'a> {
         Ok(UserObjectClient { stub, target, request_id })
     }
 
-    /// Identify with a body the Worker has read and the core accepted:
-    /// 200 with the user after this identify, or the object's 422 when the
-    /// merged user would pass a limit (nothing written).
-    /// The answer is `options.answer`: the user, or the part of it that a
-    /// route of one channel or one preference set writes.
-    pub async fn identify(&self, body: &[u8], options: Options) -> Result<Response, ApiError> {
+    /// The user this client reaches.
+    pub fn user_id(&self) -> &str {
+        &self.target.user_id
+    }
+
+    /// A write: identify with a body the Worker has read and the core
+    /// accepted (or, for a push token, none): 200 with the user after it,
+    /// or the object's refusal (404, 412, 422), nothing written. The answer
+    /// is `options.answer`: the user, or the part of it the route writes.
+    pub async fn write(&self, body: &[u8], options: Options) -> Result<Response, ApiError> {
         api_answer(self.send(Method::Put, Some(body), &options).await?)
     }
 
-    /// GET: 200 with the user (or the part asked), or the object's 404 `resource_missing`.
-    pub async fn get(&self, answer: Answer) -> Result<Response, ApiError> {
-        api_answer(self.send(Method::Get, None, &Options::answer(answer)).await?)
+    /// GET: 200 with the user (or the part asked, or a page of its history),
+    /// a 304, or the object's 404 `resource_missing`.
+    pub async fn get(&self, options: Options) -> Result<Response, ApiError> {
+        api_answer(self.send(Method::Get, None, &options).await?)
     }
 
-    /// DELETE: 204, also for a user that did not exist.
-    pub async fn delete(&self) -> Result<Response, ApiError> {
-        api_answer(self.send(Method::Delete, None, &Options::answer(Answer::User)).await?)
+    /// DELETE: 204, also for a user that did not exist; or the object's 412.
+    pub async fn delete(&self, options: Options) -> Result<Response, ApiError> {
+        api_answer(self.send(Method::Delete, None, &options).await?)
     }
 
     /// Identifies one bulk row, `row` (`{operation}/{index}`), unless the
     /// object has decided that row before: then its first decision stands
     /// and nothing is written.
     pub async fn identify_bulk_row(&self, body: &[u8], row: &str) -> Result<RowDecision, ApiError> {
-        let options = Options { bulk_row: Some(row.to_owned()), ..Options::answer(Answer::User) };
+        let options = Options {
+            bulk_row: Some(row.to_owned()),
+            route: Some("bulk_identify".to_owned()),
+            ..Options::answer(Answer::User)
+        };
         let answer = self.send(Method::Put, Some(body), &options).await?;
         row_decision(answer)?.ok_or_else(|| ApiError::internal("user object: a bulk row neither applied nor refused"))
     }
@@ -87,13 +96,16 @@ impl<'a> UserObjectClient<'a> {
     }
 }
 
-/// The object's answer as the API's: its 200, 204, 404, 422 and 503 are the
-/// API's answers already (JSON from the same [`ApiError`]); anything else
-/// is a 500 (the object logged why).
+/// The object's answer as the API's: its 200, 204, 304, 404, 412 and 422
+/// are the API's answers already (JSON from the same [`ApiError`], with
+/// their `ETag` and `Idempotent-Replayed`); a 503 is the API's 503;
+/// anything else is a 500 (the object logged why).
 fn api_answer(answer: ObjectAnswer) -> Result<Response, ApiError> {
     match answer.status {
-        200 | 404 | 422 => Ok(response::json(answer.status, answer.body)?),
-        204 => Ok(response::empty(204)?),
+        200 | 204 | 304 | 404 | 412 | 422 => {
+            let reply = Reply { status: answer.status, body: answer.body, etag: answer.etag };
+            Ok(reply.into_response(answer.replayed)?)
+        }
         503 => Err(ApiError::unavailable("user object: its store is unavailable (its log has the reason)")),
         status => Err(ApiError::internal(format!("user object answered {status} (its log has the reason)"))),
     }

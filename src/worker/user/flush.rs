@@ -22,6 +22,7 @@ use super::kv::{key_digest, Kv};
 use super::sql::{Tables, UserState, BULK_ROW_MEMORY_MS};
 use crate::worker::clock::{now_ms, scheduled};
 use crate::worker::error::ApiError;
+use crate::worker::kept_answers::KEEP_MS;
 use crate::worker::settings;
 use worker::{console_error, console_log, Env, Storage};
 
@@ -62,7 +63,16 @@ impl Flusher<'_> {
         let owed = match user.flush_at_ms {
             Some(at) => at,
             None if user.version != user.flushed_version => now,
-            None => return Ok(()),
+            None => match self.tables.kept.next_expiry_ms()? {
+                // Kept answers expire by the alarm too.
+                Some(expiry) => {
+                    if self.storage.get_alarm().await?.is_none() {
+                        self.storage.set_alarm(scheduled(expiry.max(now))).await?;
+                    }
+                    return Ok(());
+                }
+                None => return Ok(()),
+            },
         };
         if self.storage.get_alarm().await?.is_some() {
             return Ok(());
@@ -86,6 +96,15 @@ impl Flusher<'_> {
                 console_error!("user object: flush: {error}");
                 Some(now_ms() + MAX_RETRY_MS)
             }
+        };
+        // Answers kept for `Idempotency-Key` past their 24 hours go, and the
+        // next to expire keeps an alarm coming.
+        let now = now_ms();
+        self.tables.kept.prune(now)?;
+        let expiry = if self.tables.read()?.is_some() { self.tables.kept.next_expiry_ms()? } else { None };
+        let next = match (next, expiry) {
+            (Some(at), Some(expiry)) => Some(at.min(expiry)),
+            (at, expiry) => at.or(expiry),
         };
         match next {
             Some(at) => self.storage.set_alarm(scheduled(at)).await,
@@ -154,11 +173,14 @@ impl Flusher<'_> {
     }
 
     /// A tombstone whose KV delete is written: dropped once its time has
-    /// come and no bulk row decision is still remembered, else kept until then.
+    /// come and neither a bulk row's decision nor an answer kept for an
+    /// `Idempotency-Key` is still remembered, else kept until then.
     fn drop_tombstone(&self, mut user: UserState) -> Result<Option<i64>, ApiError> {
         let Some(at) = user.flush_at_ms else { return Ok(None) };
         let now = now_ms();
-        let remembered_until = self.tables.latest_bulk_row_ms()?.map(|latest| latest + BULK_ROW_MEMORY_MS);
+        let decided_until = self.tables.latest_bulk_row_ms()?.map(|latest| latest + BULK_ROW_MEMORY_MS);
+        let kept_until = self.tables.kept.latest_ms()?.map(|latest| latest + KEEP_MS);
+        let remembered_until = decided_until.max(kept_until);
         let due = remembered_until.map_or(at, |until| until.max(at));
         if due > now {
             if due != at {
@@ -195,7 +217,13 @@ mod tests {
     use super::*;
 
     fn dirty(version: i64, flushed_version: i64, last_flush_ms: i64, flush_at_ms: Option<i64>) -> UserState {
-        UserState { version, flushed_version, last_flush_ms, flush_at_ms, ..UserState::new("dev", "jane") }
+        UserState {
+            version,
+            flushed_version,
+            last_flush_ms,
+            flush_at_ms,
+            ..UserState::new("dev", "jane", "e".to_owned())
+        }
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! The message between the Worker and a user's Durable Object: the
 //! binding, and an internal request's headers (the environment, the user id,
-//! the API request's id, what the answer is: the user, one channel's data or
-//! one preference set, and the bulk operation's row a write comes from),
-//! read and written in one place.
+//! the API request's id, what the answer is: the user, one channel's data,
+//! one preference set or a page of history; the bulk operation's row a
+//! write comes from, the request's conditions and `Idempotency-Key`, the
+//! route's name, a push token), read and written in one place.
 
+use crate::worker::idempotency::Idempotency;
+use crate::TokenChange;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use worker::Headers;
 
@@ -15,40 +18,73 @@ const ENVIRONMENT_HEADER: &str = "X-Environment";
 const USER_ID_HEADER: &str = "X-User-Id";
 /// The API request's id, for the object's log lines and error answers.
 pub const REQUEST_ID_HEADER: &str = "X-Request-ID";
-/// What the object answers with: absent for the user, else `channel_data/<id>`
-/// or `preferences/<id>`, the id percent-encoded.
+/// What the object answers with: absent for the user, else `channel_data/<id>`,
+/// `preferences/<id>` or `changes/<page size>/<cursor>`, the ids percent-encoded.
 const ANSWER_HEADER: &str = "X-Answer";
 /// Present on a write that applies only to a user the object holds.
 const IF_EXISTS_HEADER: &str = "X-If-Exists";
 /// The bulk operation's row (`{operation id}/{row}`) an identify applies:
 /// the object applies each row at most once (contract §5b).
 const BULK_ROW_HEADER: &str = "X-Bulk-Row";
+/// The API request's `If-Match` and `If-None-Match`, as sent (contract §9).
+const IF_MATCH_HEADER: &str = "X-If-Match";
+const IF_NONE_MATCH_HEADER: &str = "X-If-None-Match";
+/// The API request's `Idempotency-Key` and its fingerprint (contract §9).
+const IDEMPOTENCY_KEY_HEADER: &str = "X-Idempotency-Key";
+const FINGERPRINT_HEADER: &str = "X-Request-Fingerprint";
+/// The route of a write, as the change history names it.
+const ROUTE_HEADER: &str = "X-Route";
+/// A push token to add or remove: `add/<channel id>/<token>` or
+/// `remove/...`, both percent-encoded.
+const PUSH_TOKEN_HEADER: &str = "X-Push-Token";
 
-/// What an object's answer to a read or a write holds (contract §4, §5a).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What an object's answer to a read or a write holds (contract §4, §5a, §9).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Answer {
     /// The user, in the response shape of identify.
+    #[default]
     User,
     /// The `ChannelData` of one channel.
     ChannelData(String),
     /// One `PreferenceSet`.
     PreferenceSet(String),
+    /// A page of the user's change history: its size, and the cursor it
+    /// starts after (checked by the Worker).
+    Changes(u8, Option<String>),
+}
+
+/// A push token's write (contract §9): the channel, the token, and whether
+/// it is added or removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushToken {
+    pub change: TokenChange,
+    pub channel_id: String,
+    pub token: String,
 }
 
 /// One internal request's options beside its target.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Options {
     pub answer: Answer,
     /// A write that applies only to a user the object holds (else a 404, nothing written).
     pub if_exists: bool,
     /// The bulk row (`{operation id}/{row}`) an identify applies, if it comes from a bulk.
     pub bulk_row: Option<String>,
+    /// The API request's conditions, as sent.
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
+    /// The API request's `Idempotency-Key` and fingerprint.
+    pub idempotency: Option<Idempotency>,
+    /// A write's route, as its history entry names it.
+    pub route: Option<String>,
+    /// A push token's write (a PUT without a body).
+    pub push_token: Option<PushToken>,
 }
 
 impl Options {
     /// A request answered with `answer`, for any user.
     pub fn answer(answer: Answer) -> Options {
-        Options { answer, if_exists: false, bulk_row: None }
+        Options { answer, ..Options::default() }
     }
 
     /// Puts the options in an internal request's headers.
@@ -58,35 +94,85 @@ impl Options {
             Answer::User => {}
             Answer::ChannelData(id) => headers.set(ANSWER_HEADER, &format!("channel_data/{}", encode(id)))?,
             Answer::PreferenceSet(id) => headers.set(ANSWER_HEADER, &format!("preferences/{}", encode(id)))?,
+            Answer::Changes(page_size, after) => {
+                headers.set(ANSWER_HEADER, &format!("changes/{page_size}/{}", after.as_deref().unwrap_or_default()))?
+            }
         }
         if self.if_exists {
             headers.set(IF_EXISTS_HEADER, "1")?;
         }
-        if let Some(row) = &self.bulk_row {
-            headers.set(BULK_ROW_HEADER, row)?;
+        let optional = [
+            (BULK_ROW_HEADER, self.bulk_row.as_deref()),
+            (IF_MATCH_HEADER, self.if_match.as_deref()),
+            (IF_NONE_MATCH_HEADER, self.if_none_match.as_deref()),
+            (ROUTE_HEADER, self.route.as_deref()),
+        ];
+        for (name, value) in optional {
+            if let Some(value) = value {
+                headers.set(name, value)?;
+            }
+        }
+        if let Some(idempotency) = &self.idempotency {
+            headers.set(IDEMPOTENCY_KEY_HEADER, &idempotency.key)?;
+            headers.set(FINGERPRINT_HEADER, &idempotency.fingerprint)?;
+        }
+        if let Some(push) = &self.push_token {
+            let change = match push.change {
+                TokenChange::Add => "add",
+                TokenChange::Remove => "remove",
+            };
+            headers
+                .set(PUSH_TOKEN_HEADER, &format!("{change}/{}/{}", encode(&push.channel_id), encode(&push.token)))?;
         }
         Ok(())
     }
 
     /// The options of an internal request.
     pub fn from_headers(headers: &Headers) -> worker::Result<Options> {
-        let decode = |id: &str| percent_decode_str(id).decode_utf8().map(|id| id.into_owned());
+        let decode = |id: &str| {
+            percent_decode_str(id).decode_utf8().map(|id| id.into_owned()).map_err(|_| "an id that is not UTF-8")
+        };
         let answer = match headers.get(ANSWER_HEADER)? {
             None => Answer::User,
             Some(value) => match value.split_once('/') {
-                Some(("channel_data", id)) => {
-                    Answer::ChannelData(decode(id).map_err(|_| "a channel id that is not UTF-8")?)
-                }
-                Some(("preferences", id)) => {
-                    Answer::PreferenceSet(decode(id).map_err(|_| "a set id that is not UTF-8")?)
+                Some(("channel_data", id)) => Answer::ChannelData(decode(id)?),
+                Some(("preferences", id)) => Answer::PreferenceSet(decode(id)?),
+                Some(("changes", page)) => {
+                    let (size, after) = page.split_once('/').ok_or("a changes answer without its cursor")?;
+                    let size = size.parse().map_err(|_| "a page size that is not a number")?;
+                    Answer::Changes(size, Some(after.to_owned()).filter(|after| !after.is_empty()))
                 }
                 _ => return Err("an unknown answer header".into()),
             },
+        };
+        let idempotency = match (headers.get(IDEMPOTENCY_KEY_HEADER)?, headers.get(FINGERPRINT_HEADER)?) {
+            (Some(key), Some(fingerprint)) => Some(Idempotency { key, fingerprint }),
+            _ => None,
+        };
+        let push_token = match headers.get(PUSH_TOKEN_HEADER)? {
+            None => None,
+            Some(value) => {
+                let mut parts = value.splitn(3, '/');
+                let (Some(change), Some(channel_id), Some(token)) = (parts.next(), parts.next(), parts.next()) else {
+                    return Err("a push token header without its parts".into());
+                };
+                let change = match change {
+                    "add" => TokenChange::Add,
+                    "remove" => TokenChange::Remove,
+                    _ => return Err("an unknown push token change".into()),
+                };
+                Some(PushToken { change, channel_id: decode(channel_id)?, token: decode(token)? })
+            }
         };
         Ok(Options {
             answer,
             if_exists: headers.get(IF_EXISTS_HEADER)?.is_some(),
             bulk_row: headers.get(BULK_ROW_HEADER)?,
+            if_match: headers.get(IF_MATCH_HEADER)?,
+            if_none_match: headers.get(IF_NONE_MATCH_HEADER)?,
+            idempotency,
+            route: headers.get(ROUTE_HEADER)?,
+            push_token,
         })
     }
 }

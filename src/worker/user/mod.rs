@@ -4,12 +4,16 @@
 //! - `message.rs`: the binding and an internal request's headers;
 //! - `client.rs`: the object as the Worker and the bulk consumer call it;
 //! - `object.rs`: the object, its requests;
+//! - `conditions.rs`: `If-Match` and `If-None-Match` against its ETag;
+//! - `history.rs`: its change history;
 //! - `sql.rs`: its SQLite storage;
 //! - `flush.rs`: writing the record through to KV by alarm;
 //! - `kv.rs`: the users' KV keys and calls.
 
 pub mod client;
+mod conditions;
 mod flush;
+pub mod history;
 mod kv;
 pub mod message;
 pub mod object;

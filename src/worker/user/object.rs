@@ -1,11 +1,11 @@
 //! The Durable Object of one user: the one writer of that user's record.
 //!
-//! The Worker sends every identify, GET and DELETE of a user to the object
-//! named `{environment}/{user_id}` (unambiguous: an environment name has no
-//! `/`). The object keeps the authoritative record in its own SQLite storage
+//! The Worker sends every request about a user to the object named
+//! `{environment}/{user_id}` (unambiguous: an environment name has no `/`).
+//! The object keeps the authoritative record in its own SQLite storage
 //! ([`super::sql`]) and applies the core's [`parse_request`] and [`merge`]
-//! to it with no `await` between reading and writing, so concurrent
-//! identifies are applied one after another, each on top of the last.
+//! to it with no `await` between reading and writing, so concurrent writes
+//! are applied one after another, each on top of the last.
 //!
 //! Workers KV stays the store other readers use: after a change the object
 //! writes the record through to KV by an alarm ([`super::flush`]), at most
@@ -18,19 +18,29 @@
 //! the user; the tombstone is dropped a while after KV's delete
 //! ([`super::flush`]).
 //!
-//! An identify from a bulk operation names its row: the object applies or
-//! refuses each row once, remembers that decision in the same transaction
-//! as the write, and answers a row delivered again with the same decision,
-//! writing nothing (contract §5b).
+//! Every write is decided here, in one step: an answer kept for its
+//! `Idempotency-Key` is given again; a bulk row decided before gets its
+//! decision again; `If-Match` and `If-None-Match` are held against the
+//! user's ETag ([`super::conditions`]); then the merge, and one transaction
+//! stores the record, the state, the bulk row's decision, the answer kept
+//! for the key and the change history's entry (contract §5b, §9).
 
+use super::conditions;
 use super::flush::{plan_flush, Flusher};
+use super::history::{ChangeEntry, Cursor};
 use super::kv::Kv;
 use super::message::{Answer, Options, Target, REQUEST_ID_HEADER};
-use super::sql::{BulkRowDecision, Tables, UserState};
+use super::sql::{BulkRowDecision, Commit, History, Tables, UserState};
 use crate::worker::clock::now_ms;
 use crate::worker::error::ApiError;
-use crate::worker::response;
-use crate::{channel_data_answer, merge, parse_request, preference_set_answer, StoredUser, Timestamp};
+use crate::worker::kept_answers::KeptAnswer;
+use crate::worker::random::random_hex16;
+use crate::worker::response::{self, Reply};
+use crate::{
+    changed_names, channel_data_answer, merge, parse_request, preference_set_answer, push_token_body, StoredUser,
+    Timestamp, TokenChange,
+};
+use std::borrow::Cow;
 use std::cell::Cell;
 use worker::{console_error, durable_object, DurableObject, Env, Method, Request, Response, State};
 
@@ -51,11 +61,11 @@ impl DurableObject for UserObject {
         UserObject { state, env, tables, alarm_checked: Cell::new(false) }
     }
 
-    /// An internal request from the Worker: PUT (identify, the body as the
-    /// Worker read and validated it), GET or DELETE. Answers 200 with the
-    /// user, 204 (DELETE), or the API's error, as the Worker answers it: 404
-    /// (GET of an unknown user), 422 (an identify that would make the user
-    /// pass a limit, nothing written), 500 (the reason in the log only).
+    /// An internal request from the Worker ([`super::client`]): PUT (a write:
+    /// the identify body as the Worker read and validated it, or a push
+    /// token's change), GET or DELETE. Answers as the API answers: 200, 204,
+    /// 304, or the API's error (404, 412, 422, 503; 500 with the reason in
+    /// the log only).
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let request_id = req.headers().get(REQUEST_ID_HEADER).ok().flatten().unwrap_or_default();
         if !self.alarm_checked.get() {
@@ -84,91 +94,205 @@ impl UserObject {
         match (req.method(), &options.bulk_row) {
             (Method::Put, _) => {
                 let body = req.bytes().await?;
-                self.identify(&target, &body, &options, request_id).await
+                self.write(&target, &body, &options, request_id).await
             }
             (Method::Get, Some(bulk_row)) => {
                 let decision = self.tables.bulk_row_decision(bulk_row)?;
-                decision.map_or_else(|| Ok(response::empty(404)?), replay)
+                decision.map_or_else(|| Ok(response::empty(404)?), replay_decision)
             }
-            (Method::Get, None) => self.get(&target, &options.answer).await,
-            (Method::Delete, _) => self.delete(&target).await,
+            (Method::Get, None) => self.read(&target, &options).await,
+            (Method::Delete, _) => self.delete(&target, &options, request_id).await,
             (method, _) => Err(ApiError::internal(format!("user object: no operation for method {method:?}"))),
         }
     }
 
-    /// Identify: read, merge and write as one step, then schedule the flush.
-    /// (The routes of one channel or one preference set are identifies too,
-    /// answered with that part.) A bulk row is decided once: 204 when
-    /// applied, the 422 when refused, now and on every later delivery.
-    async fn identify(
+    /// A write: identify (the routes of one channel or one preference set
+    /// are identifies too, answered with that part), or a push token's
+    /// change. Read, decide and store as one step, then schedule the flush.
+    async fn write(
         &self,
         target: &Target,
         body: &[u8],
         options: &Options,
         request_id: &str,
     ) -> Result<Response, ApiError> {
-        let request = parse_request(&target.user_id, body).map_err(|error| {
-            ApiError::internal(format!("user object: the core refused a body the Worker accepted: {error}"))
-        })?;
         let mut user = self.current_state(target).await?;
-        // From the state's last read to the commit: no await, so no other
-        // event of this object runs in between.
+        // From here to the commit: no await, so no other event of this
+        // object runs in between.
+        let clock = now_ms();
+        if let Some(answer) = self.answer_again(options, clock)? {
+            return answer;
+        }
         let bulk_row = options.bulk_row.as_deref();
         if let Some(decision) = bulk_row.map(|row| self.tables.bulk_row_decision(row)).transpose()?.flatten() {
-            return replay(decision);
+            return replay_decision(decision);
         }
-        if options.if_exists && !user.holds_record() {
-            return Err(ApiError::user_missing(&target.user_id));
+        let etag = user.etag();
+        let checked =
+            conditions::check_write(options.if_match.as_deref(), options.if_none_match.as_deref(), etag.as_deref())
+                .and_then(|()| match options.if_exists && !user.holds_record() {
+                    true => Err(ApiError::user_missing(&target.user_id)),
+                    false => Ok(()),
+                });
+        if let Err(refusal) = checked {
+            return self.refuse(refusal, options, request_id, clock);
         }
         let stored = if user.holds_record() { Some(self.required_record_json()?) } else { None };
-        let clock = now_ms();
+        let body = match &options.push_token {
+            None => Cow::Borrowed(body),
+            Some(push) => {
+                let stored = stored.as_deref().map(str::as_bytes);
+                match push_token_body(&target.user_id, &push.channel_id, push.token.as_bytes(), stored, push.change)? {
+                    Some(body) => Cow::Owned(body),
+                    // Nothing to change: the token is there (or gone) already.
+                    None => {
+                        let reply = match push.change {
+                            TokenChange::Add => self.reply_of(&self.required_record()?, &options.answer, etag)?,
+                            TokenChange::Remove => Reply { status: 204, body: Vec::new(), etag },
+                        };
+                        return self.answer_and_keep(reply, options, clock);
+                    }
+                }
+            }
+        };
+        let request = parse_request(&target.user_id, &body).map_err(|error| {
+            ApiError::internal(format!("user object: the core refused a body the Worker accepted: {error}"))
+        })?;
         // `updated_at` strictly increases, also when the clock has not moved.
         let now = clock.max(user.last_write_ms + 1);
-        // A 422 (the merged user would pass a limit) writes nothing but a bulk row's decision.
+        // A 422 (the merged user would pass a limit) writes nothing but a
+        // bulk row's decision, or the answer kept for the key.
         let record = match merge(stored.as_deref().map(str::as_bytes), &request, Timestamp::from_millis(now)) {
             Ok(record) => record,
             Err(refusal) => {
                 let refusal = ApiError::from(refusal);
-                let Some(bulk_row) = bulk_row else { return Err(refusal) };
+                let Some(bulk_row) = bulk_row else { return self.refuse(refusal, options, request_id, clock) };
                 let answer = String::from_utf8_lossy(&refusal.body(request_id)).into_owned();
-                self.tables.commit_decision(decision(bulk_row, 422, Some(answer.clone()), clock))?;
+                let decision = decision(bulk_row, 422, Some(answer.clone()), clock);
+                self.tables.commit(Commit { decision: Some(decision), ..Commit::default() })?;
                 return Ok(response::json(422, answer.into_bytes())?);
             }
         };
+        let before = stored.as_deref().map(|json| StoredUser::from_json(json.as_bytes())).transpose()?;
+        let changed = changed_names(before.as_ref(), &record);
         user.begin_change();
         user.set_holds_record(true);
         user.last_write_ms = now;
         let alarm = plan_flush(&mut user, clock);
-        let answer = match bulk_row {
-            Some(_) => Ok(response::empty(204)?),
-            None => answer_of(&record, &options.answer),
+        let etag = user.etag();
+        let reply = match bulk_row {
+            Some(_) => Reply { status: 204, body: Vec::new(), etag: None },
+            None => self.reply_of(&record, &options.answer, etag.clone())?,
         };
-        let applied = bulk_row.map(|row| decision(row, 204, None, clock));
-        self.tables.commit(Some(record.into_json()), &user, applied)?;
+        let history = match (changed.is_empty(), etag) {
+            (false, Some(etag)) => History::Add(ChangeEntry {
+                etag,
+                at: record.updated_at().to_owned(),
+                request_id: request_id.to_owned(),
+                route: options.route.clone().unwrap_or_else(|| "identify".to_owned()),
+                changed,
+            }),
+            _ => History::Unchanged,
+        };
+        self.tables.commit(Commit {
+            record: Some(Some(record.into_json())),
+            state: Some(user),
+            decision: bulk_row.map(|row| decision(row, 204, None, clock)),
+            answer: kept(options, &reply, clock),
+            history,
+        })?;
         self.arm(alarm).await;
-        answer
+        Ok(reply.into_response(false)?)
     }
 
-    /// GET: the record the object holds (adopted from KV if it held none),
-    /// or the part of it asked for.
-    async fn get(&self, target: &Target, answer: &Answer) -> Result<Response, ApiError> {
-        if self.current_state(target).await?.holds_record() {
-            answer_of(&self.required_record()?, answer)
-        } else {
-            Err(ApiError::user_missing(&target.user_id))
+    /// A read: the record the object holds (adopted from KV if it held
+    /// none), the part of it asked for, or a page of its history; a 304
+    /// when `If-None-Match` names its ETag.
+    async fn read(&self, target: &Target, options: &Options) -> Result<Response, ApiError> {
+        let user = self.current_state(target).await?;
+        if !user.holds_record() {
+            return Err(ApiError::user_missing(&target.user_id));
         }
+        let etag = user.etag();
+        if let Answer::Changes(page_size, after) = &options.answer {
+            let after = after.as_deref().map(Cursor::parse).transpose()?;
+            return Ok(response::json(200, self.tables.history_page(*page_size, after)?.into_bytes())?);
+        }
+        if options.if_none_match.as_deref().is_some_and(|header| conditions::names(header, etag.as_deref(), true)) {
+            return Ok(Reply { status: 304, body: Vec::new(), etag }.into_response(false)?);
+        }
+        Ok(self.reply_of(&self.required_record()?, &options.answer, etag)?.into_response(false)?)
     }
 
-    /// DELETE: a tombstone in the object, and the key's removal from KV by
-    /// the same flush as a write.
-    async fn delete(&self, target: &Target) -> Result<Response, ApiError> {
-        let mut user = self.state_of(target)?;
+    /// DELETE: a tombstone in the object, the history erased, and the key's
+    /// removal from KV by the same flush as a write. With `If-Match`, the
+    /// user is read first (from KV if the object never held it).
+    async fn delete(&self, target: &Target, options: &Options, request_id: &str) -> Result<Response, ApiError> {
+        let mut user =
+            if options.if_match.is_some() { self.current_state(target).await? } else { self.state_of(target)? };
+        let clock = now_ms();
+        if let Some(answer) = self.answer_again(options, clock)? {
+            return answer;
+        }
+        if let Err(refusal) = conditions::check_write(options.if_match.as_deref(), None, user.etag().as_deref()) {
+            return self.refuse(refusal, options, request_id, clock);
+        }
         user.begin_change();
         user.set_holds_record(false);
-        let alarm = plan_flush(&mut user, now_ms());
-        self.tables.commit(None, &user, None)?;
+        let alarm = plan_flush(&mut user, clock);
+        let reply = Reply { status: 204, body: Vec::new(), etag: None };
+        self.tables.commit(Commit {
+            record: Some(None),
+            state: Some(user),
+            answer: kept(options, &reply, clock),
+            history: History::Erase,
+            ..Commit::default()
+        })?;
         self.arm(alarm).await;
-        Ok(response::empty(204)?)
+        Ok(reply.into_response(false)?)
+    }
+
+    /// The answer kept for the request's `Idempotency-Key`, given again; a
+    /// 422 when the key came with another request; `None` when it is new.
+    fn answer_again(&self, options: &Options, clock: i64) -> Result<Option<Result<Response, ApiError>>, ApiError> {
+        let Some(idempotency) = &options.idempotency else { return Ok(None) };
+        let Some(kept) = self.tables.kept.find(&idempotency.key, clock)? else { return Ok(None) };
+        if kept.fingerprint != idempotency.fingerprint {
+            return Ok(Some(Err(ApiError::idempotency_key_reused())));
+        }
+        let reply = Reply { status: kept.status as u16, body: kept.body.into_bytes(), etag: kept.etag };
+        Ok(Some(Ok(reply.into_response(true)?)))
+    }
+
+    /// A write refused by the request itself (404, 412, 422): the refusal,
+    /// kept for its `Idempotency-Key` (nothing else is written).
+    fn refuse(&self, refusal: ApiError, options: &Options, request_id: &str, clock: i64) -> Result<Response, ApiError> {
+        let reply = Reply { status: refusal.status(), body: refusal.body(request_id), etag: refusal.etag() };
+        if let Some(answer) = kept(options, &reply, clock) {
+            self.tables.commit(Commit { answer: Some(answer), ..Commit::default() })?;
+        }
+        Err(refusal)
+    }
+
+    /// An answer that changed nothing, kept for the request's key.
+    fn answer_and_keep(&self, reply: Reply, options: &Options, clock: i64) -> Result<Response, ApiError> {
+        if let Some(answer) = kept(options, &reply, clock) {
+            self.tables.commit(Commit { answer: Some(answer), ..Commit::default() })?;
+        }
+        Ok(reply.into_response(false)?)
+    }
+
+    /// The 200 of `answer` from `record`, with its ETag; a 404 for a channel
+    /// it has no data for.
+    fn reply_of(&self, record: &StoredUser, answer: &Answer, etag: Option<String>) -> Result<Reply, ApiError> {
+        let json = match answer {
+            Answer::User | Answer::Changes(..) => record.user_json().to_owned(),
+            Answer::ChannelData(channel_id) => {
+                channel_data_answer(record, channel_id).ok_or_else(|| ApiError::channel_data_missing(channel_id))?
+            }
+            Answer::PreferenceSet(set_id) => preference_set_answer(record, set_id),
+        };
+        Ok(Reply { status: 200, body: json.into_bytes(), etag })
     }
 
     fn flusher(&self) -> Flusher<'_> {
@@ -187,7 +311,7 @@ impl UserObject {
     fn state_of(&self, target: &Target) -> Result<UserState, ApiError> {
         match self.tables.read()? {
             Some(user) => check_target(&user, target).map(|()| user),
-            None => Ok(UserState::new(&target.environment, &target.user_id)),
+            None => Ok(UserState::new(&target.environment, &target.user_id, random_hex16())),
         }
     }
 
@@ -236,14 +360,26 @@ async fn adopt(tables: &Tables, env: &Env, target: &Target) -> Result<(), ApiErr
     let Some(record) = store.get(&target.user_id).await? else {
         return Ok(());
     };
-    let mut user = UserState::new(&target.environment, &target.user_id);
+    let mut user = UserState::new(&target.environment, &target.user_id, random_hex16());
     user.set_holds_record(true);
     user.version = 1;
     // KV holds this version already.
     user.flushed_version = 1;
     let written = js_sys::Date::parse(record.updated_at());
     user.last_write_ms = if written.is_finite() { written as i64 } else { 0 };
-    Ok(tables.commit(Some(record.into_json()), &user, None)?)
+    Ok(tables.commit(Commit { record: Some(Some(record.into_json())), state: Some(user), ..Commit::default() })?)
+}
+
+/// The answer to keep for the request's `Idempotency-Key`, if it sent one.
+fn kept(options: &Options, reply: &Reply, clock: i64) -> Option<KeptAnswer> {
+    options.idempotency.as_ref().map(|idempotency| KeptAnswer {
+        idempotency_key: idempotency.key.clone(),
+        fingerprint: idempotency.fingerprint.clone(),
+        status: i64::from(reply.status),
+        body: String::from_utf8_lossy(&reply.body).into_owned(),
+        etag: reply.etag.clone(),
+        kept_ms: clock,
+    })
 }
 
 /// A bulk row's decision, made at `now`.
@@ -252,23 +388,11 @@ fn decision(bulk_row: &str, status: i64, answer: Option<String>, now: i64) -> Bu
 }
 
 /// The answer to a bulk row decided before: the same as the first time.
-fn replay(decision: BulkRowDecision) -> Result<Response, ApiError> {
+fn replay_decision(decision: BulkRowDecision) -> Result<Response, ApiError> {
     match (decision.status, decision.answer) {
         (422, Some(answer)) => Ok(response::json(422, answer.into_bytes())?),
         _ => Ok(response::empty(204)?),
     }
-}
-
-/// The 200 of `answer` from `record`, or a 404 for a channel it has no data for.
-fn answer_of(record: &StoredUser, answer: &Answer) -> Result<Response, ApiError> {
-    let json = match answer {
-        Answer::User => record.user_json().to_owned(),
-        Answer::ChannelData(channel_id) => {
-            channel_data_answer(record, channel_id).ok_or_else(|| ApiError::channel_data_missing(channel_id))?
-        }
-        Answer::PreferenceSet(set_id) => preference_set_answer(record, set_id),
-    };
-    Ok(response::json(200, json.into_bytes())?)
 }
 
 /// An object holds one user: a request for another is a bug, never served.

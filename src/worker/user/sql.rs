@@ -16,10 +16,19 @@
 //!   applied or refused in the last [`BULK_ROW_MEMORY_MS`], so that a row
 //!   delivered again is decided the same way and never applied twice
 //!   (contract §5b). Written in the same transaction as the change.
+//! - `kept_answer` ([`crate::worker::kept_answers`]) and `change_entry`
+//!   ([`super::history`]): the answers kept for `Idempotency-Key` and the
+//!   change history (contract §9), written in the same transaction too.
+//!
+//! The user's ETag is `"{epoch}.{version}"`: `epoch` is random, drawn when
+//! the state is made (a new user, a user adopted from KV, a user back
+//! after its tombstone was dropped), so two lives of a user never share one.
 //!
 //! The tables are created by the first commit; until then every read finds
 //! nothing, so a GET of an unknown user writes nothing.
 
+use super::history::{self, ChangeEntry};
+use crate::worker::kept_answers::{KeptAnswer, KeptAnswers};
 use crate::worker::transaction::{transaction_sync, RawStorage};
 use serde::Deserialize;
 use std::cell::Cell;
@@ -44,7 +53,8 @@ const SCHEMA: [&str; 3] = [
         flushed_version INTEGER NOT NULL,
         last_flush_ms INTEGER NOT NULL,
         flush_at_ms INTEGER,
-        failures INTEGER NOT NULL
+        failures INTEGER NOT NULL,
+        epoch TEXT NOT NULL DEFAULT ''
     )",
     "CREATE TABLE IF NOT EXISTS record_chunk (chunk INTEGER PRIMARY KEY, text TEXT NOT NULL)",
     BULK_ROW_SCHEMA,
@@ -78,6 +88,8 @@ pub struct UserState {
     pub flush_at_ms: Option<i64>,
     /// KV writes that failed in a row (for the retry back-off).
     pub failures: i64,
+    /// Random, drawn with the state: what keeps ETags of two lives apart.
+    pub epoch: String,
 }
 
 impl UserState {
@@ -107,8 +119,13 @@ impl UserState {
         self.version += 1;
     }
 
-    /// The state of a user the object has not held before.
-    pub fn new(environment: &str, user_id: &str) -> Self {
+    /// The user's ETag (contract §9), while the object holds it.
+    pub fn etag(&self) -> Option<String> {
+        self.holds_record().then(|| format!("\"{}.{}\"", self.epoch, self.version))
+    }
+
+    /// The state of a user the object has not held before; `epoch` random.
+    pub fn new(environment: &str, user_id: &str, epoch: String) -> Self {
         UserState {
             environment: environment.to_string(),
             user_id: user_id.to_string(),
@@ -119,6 +136,7 @@ impl UserState {
             last_flush_ms: 0,
             flush_at_ms: None,
             failures: 0,
+            epoch,
         }
     }
 }
@@ -133,6 +151,26 @@ pub struct BulkRowDecision {
     pub decided_ms: i64,
 }
 
+/// What one write of the object stores, as one transaction.
+#[derive(Default)]
+pub struct Commit {
+    /// The record's new JSON (`Some(None)` removes it); `None` leaves it.
+    pub record: Option<Option<String>>,
+    pub state: Option<UserState>,
+    pub decision: Option<BulkRowDecision>,
+    pub answer: Option<KeptAnswer>,
+    pub history: History,
+}
+
+/// What a write does to the change history.
+#[derive(Default)]
+pub enum History {
+    #[default]
+    Unchanged,
+    Add(ChangeEntry),
+    Erase,
+}
+
 /// The object's SQL storage. It asks SQLite once whether the tables exist
 /// and then remembers: they are created by the first commit and never
 /// dropped, so most calls are one statement.
@@ -142,17 +180,20 @@ pub struct Tables {
     storage: RawStorage,
     /// `None` until known; `Some(true)` from the first successful commit.
     exist: Rc<Cell<Option<bool>>>,
+    pub kept: KeptAnswers,
 }
 
 impl Tables {
     /// The tables of the object whose storage this is.
     pub fn new(storage: &Storage) -> Self {
-        Tables { sql: storage.sql(), storage: RawStorage::of(storage), exist: Rc::default() }
+        let sql = storage.sql();
+        Tables { kept: KeptAnswers::new(sql.clone()), sql, storage: RawStorage::of(storage), exist: Rc::default() }
     }
 
     /// Whether the object has ever written its tables. The first time, it
     /// also brings the tables of an object written by an earlier version up
-    /// to date (`record_part` became `record_chunk`; `bulk_row_decision` is new).
+    /// to date (`record_part` became `record_chunk`; `bulk_row_decision` and
+    /// the state's `epoch` are new).
     fn exist(&self) -> worker::Result<bool> {
         if let Some(exist) = self.exist.get() {
             return Ok(exist);
@@ -160,11 +201,19 @@ impl Tables {
         #[derive(Deserialize)]
         struct Table {
             name: String,
+            sql: String,
         }
         let tables: Vec<Table> =
-            self.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table'", None)?.to_array()?;
+            self.sql.exec("SELECT name, sql FROM sqlite_master WHERE type = 'table'", None)?.to_array()?;
         let has = |name: &str| tables.iter().any(|table| table.name == name);
         let exist = has("user_state");
+        if tables.iter().any(|table| table.name == "user_state" && !table.sql.contains("epoch")) {
+            self.sql.exec(
+                "ALTER TABLE user_state ADD COLUMN epoch TEXT NOT NULL DEFAULT '';
+                 UPDATE user_state SET epoch = lower(hex(randomblob(8)))",
+                None,
+            )?;
+        }
         if exist && has("record_part") {
             self.sql.exec(
                 "ALTER TABLE record_part RENAME TO record_chunk; ALTER TABLE record_chunk RENAME COLUMN part TO chunk",
@@ -187,7 +236,7 @@ impl Tables {
             .sql
             .exec(
                 "SELECT environment, user_id, has_record, version, last_write_ms, flushed_version,
-                        last_flush_ms, flush_at_ms, failures
+                        last_flush_ms, flush_at_ms, failures, epoch
                  FROM user_state WHERE id = 0",
                 None,
             )?
@@ -207,11 +256,12 @@ impl Tables {
             state.last_flush_ms.into(),
             state.flush_at_ms.into(),
             state.failures.into(),
+            state.epoch.as_str().into(),
         ];
         self.sql.exec(
             "INSERT OR REPLACE INTO user_state (id, environment, user_id, has_record, version, last_write_ms,
-                 flushed_version, last_flush_ms, flush_at_ms, failures)
-             VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 flushed_version, last_flush_ms, flush_at_ms, failures, epoch)
+             VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             values,
         )?;
         Ok(())
@@ -261,37 +311,39 @@ impl Tables {
         Ok(latest.latest)
     }
 
-    /// Writes the record's JSON (`None` removes it), the bookkeeping row and,
-    /// for a bulk row, its decision, as one transaction, creating the tables
+    /// Writes what `commit` holds as one transaction, creating the tables
     /// first if they are not there: if any statement fails, none of them
     /// stays, so a failed write never leaves a cut record, a change the
-    /// flush would not see, or a row applied but not remembered.
-    pub fn commit(
-        &self,
-        json: Option<String>,
-        state: &UserState,
-        decision: Option<BulkRowDecision>,
-    ) -> worker::Result<()> {
-        let state = state.clone();
-        self.transaction(move |tables, create| {
-            tables.write_record_json(create, json.as_deref())?;
-            tables.save(&state)?;
-            match decision {
-                Some(decision) => tables.remember(&decision),
-                None => Ok(()),
-            }
-        })
-    }
-
-    /// Records the decision on a bulk row that changed nothing (a refusal)
-    /// of a user the object holds.
-    pub fn commit_decision(&self, decision: BulkRowDecision) -> worker::Result<()> {
+    /// flush would not see, a row applied but not remembered, an answer
+    /// kept for a write that did not happen, or a change not in the history.
+    pub fn commit(&self, commit: Commit) -> worker::Result<()> {
         self.transaction(move |tables, create| {
             if create {
                 tables.create()?;
             }
-            tables.remember(&decision)
+            if let Some(json) = commit.record {
+                tables.write_record_json(json.as_deref())?;
+            }
+            if let Some(state) = &commit.state {
+                tables.save(state)?;
+            }
+            if let Some(decision) = &commit.decision {
+                tables.remember(decision)?;
+            }
+            if let Some(answer) = &commit.answer {
+                tables.kept.keep(answer)?;
+            }
+            match &commit.history {
+                History::Unchanged => Ok(()),
+                History::Add(entry) => history::add(&tables.sql, entry),
+                History::Erase => history::erase(&tables.sql),
+            }
         })
+    }
+
+    /// A page of the change history ([`history::page`]).
+    pub fn history_page(&self, page_size: u8, after: Option<history::Cursor>) -> worker::Result<String> {
+        history::page(&self.sql, page_size, after)
     }
 
     /// Runs `write` as one transaction ([`transaction_sync`]), telling it
@@ -327,24 +379,27 @@ impl Tables {
         for statement in SCHEMA {
             self.sql.exec(statement, None)?;
         }
-        Ok(())
+        self.sql.exec(history::SCHEMA, None)?;
+        self.kept.create()
     }
 
     /// Drops every table: the object is as if it had never held its user
     /// (its next request reads KV again). One statement, no `await`.
     pub fn drop_all(&self) -> worker::Result<()> {
         if self.exist()? {
-            self.sql.exec("DROP TABLE record_chunk; DROP TABLE user_state; DROP TABLE bulk_row_decision", None)?;
+            self.sql.exec(
+                "DROP TABLE record_chunk; DROP TABLE user_state; DROP TABLE bulk_row_decision;
+                 DROP TABLE IF EXISTS kept_answer; DROP TABLE IF EXISTS change_entry",
+                None,
+            )?;
         }
         self.exist.set(Some(false));
+        self.kept.forget();
         Ok(())
     }
 
     /// Replaces the record's JSON (`None` removes it); see [`Tables::commit`].
-    fn write_record_json(&self, create_tables: bool, json: Option<&str>) -> worker::Result<()> {
-        if create_tables {
-            self.create()?;
-        }
+    fn write_record_json(&self, json: Option<&str>) -> worker::Result<()> {
         self.sql.exec("DELETE FROM record_chunk", None)?;
         if let Some(json) = json {
             for (index, chunk) in chunks(json, CHUNK_BYTES).enumerate() {

@@ -1,0 +1,166 @@
+//! The answers an object keeps for `Idempotency-Key` (contract §9): the
+//! first complete answer to a request with a key, kept 24 hours, so that
+//! the same request sent again gets the same answer and writes nothing.
+//! Both kinds of object keep them, in a table of their own SQLite, written
+//! in the same transaction as the write the answer stands for.
+//!
+//! Bounded: keys older than [`KEEP_MS`] are dropped, and at most
+//! [`MAX_KEPT`] answers, [`MAX_KEPT_BYTES`] of them in all, are kept (the
+//! oldest go first); keys are never logged.
+
+use serde::Deserialize;
+use std::cell::Cell;
+use std::rc::Rc;
+use worker::{SqlStorage, SqlStorageValue};
+
+/// How long an answer is kept: a client's retries come within minutes.
+pub const KEEP_MS: i64 = 24 * 60 * 60 * 1000;
+/// The most answers an object keeps.
+pub const MAX_KEPT: i64 = 1_000;
+/// The most bytes of answers an object keeps (a user's answer may be
+/// hundreds of KB; the newest answers are kept whatever their size).
+pub const MAX_KEPT_BYTES: i64 = 8 * 1024 * 1024;
+
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS kept_answer (
+        idempotency_key TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        etag TEXT,
+        kept_ms INTEGER NOT NULL
+    )";
+
+/// One kept answer and what it answered.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct KeptAnswer {
+    pub idempotency_key: String,
+    /// The request's method, path and body, digested ([`super::idempotency`]).
+    pub fingerprint: String,
+    pub status: i64,
+    pub body: String,
+    pub etag: Option<String>,
+    pub kept_ms: i64,
+}
+
+/// An object's kept answers, in its SQLite.
+#[derive(Clone)]
+pub struct KeptAnswers {
+    sql: SqlStorage,
+    /// Whether the table exists, once known (it is created by the first
+    /// answer kept and dropped only with all of the object's storage).
+    exists: Rc<Cell<Option<bool>>>,
+}
+
+impl KeptAnswers {
+    pub fn new(sql: SqlStorage) -> Self {
+        KeptAnswers { sql, exists: Rc::default() }
+    }
+
+    /// Creates the table if it is not there (part of a transaction's writes).
+    pub fn create(&self) -> worker::Result<()> {
+        if self.exists.get() != Some(true) {
+            self.sql.exec(SCHEMA, None)?;
+            self.exists.set(Some(true));
+        }
+        Ok(())
+    }
+
+    /// Notes that the object's tables were dropped.
+    pub fn forget(&self) {
+        self.exists.set(Some(false));
+    }
+
+    /// The answer kept for `key`, unless older than [`KEEP_MS`] at `now_ms`.
+    pub fn find(&self, key: &str, now_ms: i64) -> worker::Result<Option<KeptAnswer>> {
+        if !self.exists()? {
+            return Ok(None);
+        }
+        let rows: Vec<KeptAnswer> = self
+            .sql
+            .exec(
+                "SELECT idempotency_key, fingerprint, status, body, etag, kept_ms FROM kept_answer
+                 WHERE idempotency_key = ? AND kept_ms >= ?",
+                vec![key.into(), (now_ms - KEEP_MS).into()],
+            )?
+            .to_array()?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// Keeps `answer` and drops what the bounds leave out. Call it inside
+    /// the transaction of the write it answers.
+    pub fn keep(&self, answer: &KeptAnswer) -> worker::Result<()> {
+        self.create()?;
+        let values: Vec<SqlStorageValue> = vec![
+            answer.idempotency_key.as_str().into(),
+            answer.fingerprint.as_str().into(),
+            answer.status.into(),
+            answer.body.as_str().into(),
+            answer.etag.clone().into(),
+            answer.kept_ms.into(),
+        ];
+        self.sql.exec(
+            "INSERT OR REPLACE INTO kept_answer (idempotency_key, fingerprint, status, body, etag, kept_ms)
+             VALUES (?, ?, ?, ?, ?, ?)",
+            values,
+        )?;
+        self.prune(answer.kept_ms)
+    }
+
+    /// Drops answers older than [`KEEP_MS`], then the oldest past
+    /// [`MAX_KEPT`] answers or [`MAX_KEPT_BYTES`].
+    pub fn prune(&self, now_ms: i64) -> worker::Result<()> {
+        if !self.exists()? {
+            return Ok(());
+        }
+        self.sql.exec("DELETE FROM kept_answer WHERE kept_ms < ?", vec![(now_ms - KEEP_MS).into()])?;
+        self.sql.exec(
+            "DELETE FROM kept_answer WHERE idempotency_key IN (
+                 SELECT idempotency_key FROM (
+                     SELECT idempotency_key,
+                            ROW_NUMBER() OVER (ORDER BY kept_ms DESC, rowid DESC) AS newer,
+                            SUM(LENGTH(body)) OVER (ORDER BY kept_ms DESC, rowid DESC) AS bytes
+                     FROM kept_answer)
+                 WHERE newer > ? OR (newer > 1 AND bytes > ?))",
+            vec![MAX_KEPT.into(), MAX_KEPT_BYTES.into()],
+        )?;
+        Ok(())
+    }
+
+    /// When the newest kept answer was kept, if any: until 24 hours past
+    /// it, the object keeps its storage.
+    pub fn latest_ms(&self) -> worker::Result<Option<i64>> {
+        #[derive(Deserialize)]
+        struct Latest {
+            latest: Option<i64>,
+        }
+        if !self.exists()? {
+            return Ok(None);
+        }
+        Ok(self.sql.exec("SELECT MAX(kept_ms) AS latest FROM kept_answer", None)?.one::<Latest>()?.latest)
+    }
+
+    /// When the oldest kept answer expires, if any.
+    pub fn next_expiry_ms(&self) -> worker::Result<Option<i64>> {
+        #[derive(Deserialize)]
+        struct Oldest {
+            oldest: Option<i64>,
+        }
+        if !self.exists()? {
+            return Ok(None);
+        }
+        let oldest = self.sql.exec("SELECT MIN(kept_ms) AS oldest FROM kept_answer", None)?.one::<Oldest>()?.oldest;
+        Ok(oldest.map(|kept| kept + KEEP_MS))
+    }
+
+    fn exists(&self) -> worker::Result<bool> {
+        if let Some(exists) = self.exists.get() {
+            return Ok(exists);
+        }
+        let tables: Vec<serde::de::IgnoredAny> = self
+            .sql
+            .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'kept_answer'", None)?
+            .to_array()?;
+        self.exists.set(Some(!tables.is_empty()));
+        Ok(!tables.is_empty())
+    }
+}
