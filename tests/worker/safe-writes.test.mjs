@@ -239,7 +239,8 @@ describe("Idempotency-Key", () => {
       const user = await knock.users.update("sdk-retried-1", { name: "Once", plan: { seats: 1 } });
       assert.equal(user.name, "Once");
       const read = await send(workers.url, "GET", "sdk-retried-1");
-      assert.equal(read.body.updated_at, user.updated_at, "the retry answered the first identify: one write");
+      assert.equal(read.body.updated_at, user.updated_at, "the retry answered the first identify");
+      assert.match(read.headers.get("etag"), /\.1"$/, "one write: the user's first version");
       const history = await send(workers.url, "GET", null, { path: "/v1/users/sdk-retried-1/changes" });
       assert.equal(history.body.entries.length, 1);
       const operation = await knock.users.bulk.identify({ users: [{ id: "sdk-retried-2", name: "Bulk" }] });
