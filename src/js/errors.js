@@ -13,22 +13,26 @@ export class ValidationError extends Error {
   }
 }
 
-/** The server answered with an error status (after any retries). */
+/**
+ * The server answered with an error status (after any retries); `etag` is
+ * the answer's `ETag`, the user's current one on a 412.
+ */
 export class ApiError extends Error {
-  constructor(message, status, code, requestId, errors) {
+  constructor(message, status, code, requestId, errors, etag) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
     this.requestId = requestId ?? null;
     this.errors = errors;
+    this.etag = etag ?? null;
   }
 }
 
 /** A 429 that was still a 429 after every retry. */
 export class RateLimitError extends ApiError {
   constructor(message, status, code, requestId, errors, retryAfterMs) {
-    super(message, status, code, requestId, errors);
+    super(message, status, code, requestId, errors, null);
     this.name = "RateLimitError";
     this.retryAfterMs = retryAfterMs ?? null;
   }

@@ -15,7 +15,14 @@ extern "C" {
     #[wasm_bindgen(extends = js_sys::Error)]
     pub type ApiError;
     #[wasm_bindgen(constructor)]
-    fn new(message: &str, status: u16, code: &str, request_id: Option<String>, errors: JsValue) -> ApiError;
+    fn new(
+        message: &str,
+        status: u16,
+        code: &str,
+        request_id: Option<String>,
+        errors: JsValue,
+        etag: Option<String>,
+    ) -> ApiError;
 
     #[wasm_bindgen(extends = ApiError, extends = js_sys::Error)]
     pub type RateLimitError;
@@ -60,14 +67,16 @@ pub(crate) struct ApiErrorFields {
     pub message: String,
     pub request_id: Option<String>,
     pub errors: JsValue,
+    /// The answer's `ETag`: on a 412, the user's current one (contract §9).
+    pub etag: Option<String>,
 }
 
 pub(crate) fn api_error(fields: ApiErrorFields, retry_after_ms: Option<f64>) -> JsValue {
-    let ApiErrorFields { status, code, message, request_id, errors } = fields;
+    let ApiErrorFields { status, code, message, request_id, errors, etag } = fields;
     if status == 429 {
         RateLimitError::new(&message, status, &code, request_id, errors, retry_after_ms).into()
     } else {
-        ApiError::new(&message, status, &code, request_id, errors).into()
+        ApiError::new(&message, status, &code, request_id, errors, etag).into()
     }
 }
 

@@ -1,6 +1,7 @@
 // What the IdentifyClient (src/js/client/) needs from the JS runtime: timers
 // and abort listeners (Rust cannot schedule a callback without leaking a
-// closure, so these few lines stay JS) and whether it runs in a browser.
+// closure, so these few lines stay JS), whether it runs in a browser, and
+// fresh idempotency keys.
 
 /**
  * One attempt's deadline: its `signal` aborts after `ms`, or as soon as the
@@ -82,3 +83,19 @@ export function untilAborted(promise, signal) {
     );
   });
 }
+
+/**
+ * A fresh `Idempotency-Key` (contract §9): a random (v4) UUID.
+ * `crypto.randomUUID` exists only in secure contexts (https, localhost);
+ * a page served over plain http has `crypto.getRandomValues` alone.
+ */
+export function randomKey() {
+  const crypto = globalThis.crypto;
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+

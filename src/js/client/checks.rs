@@ -4,7 +4,7 @@
 
 use crate::js::convert::user_id;
 use crate::js::errors::validation_error;
-use crate::{check_user_id, IdentifyError, Problem, ProblemType};
+use crate::{check_idempotency_key, check_user_id, IdentifyError, Problem, ProblemType};
 use wasm_bindgen::JsValue;
 
 /// A user id checked as contract §1 says, for `get` and `delete`: a bad id
@@ -34,6 +34,28 @@ pub(super) fn checked_by_core(core: Result<Vec<u8>, IdentifyError>, extra: Optio
     refused_if_any(problems)
 }
 
+/// A caller's `idempotencyKey` checked by the core as the Worker checks the
+/// header (contract §9): a `ValidationError` at `Idempotency-Key`. A key
+/// the core takes may still not arrive as given: HTTP trims a header
+/// value's leading and trailing spaces (`fetch` does it before sending),
+/// so such a key is refused here, at the same field.
+pub(super) fn checked_idempotency_key(key: &str) -> Result<(), JsValue> {
+    let problem = check_idempotency_key(key.as_bytes()).err().or_else(|| edge_space_problem(key));
+    refused_if_any(problem.into_iter().collect())
+}
+
+/// A key that begins or ends with a space: no header can carry it as it is.
+fn edge_space_problem(key: &str) -> Option<Problem> {
+    (key.starts_with(' ') || key.ends_with(' ')).then(|| {
+        Problem::new(
+            "Idempotency-Key",
+            ProblemType::Format,
+            "an idempotency key must not begin or end with a space: HTTP trims a header's value, so the server \
+             would get another key",
+        )
+    })
+}
+
 /// A `ValidationError` of `problems`, unless there are none.
 fn refused_if_any(problems: Vec<Problem>) -> Result<(), JsValue> {
     if problems.is_empty() {
@@ -43,32 +65,49 @@ fn refused_if_any(problems: Vec<Problem>) -> Result<(), JsValue> {
     }
 }
 
-/// A set id of `.` or `..` is a valid key but no path segment: URLs
-/// resolve it away (also as `%2E`), so the request would reach another
-/// path. It is refused locally, on the route's field `id`.
-pub(super) fn dot_segment_problem(set_id: &str) -> Option<Problem> {
-    matches!(set_id, "." | "..").then(|| {
+/// A set id or a push token of `.` or `..` is valid to the core but no
+/// path segment: URLs resolve it away (also as `%2E`), so the request
+/// would reach another path. It is refused locally, on the route's field
+/// (`id` for a set, `token`); `what` names the value in the message.
+pub(super) fn dot_segment_problem(field: &str, what: &str, value: &str) -> Option<Problem> {
+    matches!(value, "." | "..").then(|| {
         Problem::new(
-            "id",
+            field,
             ProblemType::Format,
-            format!("a preference set id in a URL path must not be `{set_id}`: URLs resolve it away"),
+            format!("{what} in a URL path must not be `{value}`: URLs resolve it away"),
         )
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::dot_segment_problem;
+    use super::{dot_segment_problem, edge_space_problem};
     use crate::ProblemType;
 
     #[test]
-    fn set_ids_that_urls_resolve_away_are_refused() {
-        for id in [".", ".."] {
-            let problem = dot_segment_problem(id).expect("refused");
-            assert_eq!((problem.field.as_str(), problem.kind), ("id", ProblemType::Format));
+    fn keys_with_spaces_at_their_ends_are_refused() {
+        for key in [" k", "k ", " ", "  k  "] {
+            assert_eq!(edge_space_problem(key).expect("refused").field, "Idempotency-Key", "{key:?}");
         }
+        for key in ["k", "a b", "~!"] {
+            assert!(edge_space_problem(key).is_none(), "{key:?}");
+        }
+    }
+
+    #[test]
+    fn segments_that_urls_resolve_away_are_refused() {
+        for id in [".", ".."] {
+            let problem = dot_segment_problem("id", "a preference set id", id).expect("refused");
+            assert_eq!((problem.field.as_str(), problem.kind), ("id", ProblemType::Format));
+            assert_eq!(
+                problem.message,
+                format!("a preference set id in a URL path must not be `{id}`: URLs resolve it away")
+            );
+        }
+        let problem = dot_segment_problem("token", "a push token", "..").expect("refused");
+        assert_eq!(problem.field, "token");
         for id in ["default", "...", ".a", "a."] {
-            assert!(dot_segment_problem(id).is_none(), "{id}");
+            assert!(dot_segment_problem("id", "a preference set id", id).is_none(), "{id}");
         }
     }
 }

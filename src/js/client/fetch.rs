@@ -55,6 +55,8 @@ pub(crate) struct Attempt<'a> {
     pub key: &'a str,
     /// With a public key: the user token.
     pub user_token: Option<&'a str>,
+    /// The call's own headers (`Idempotency-Key`, `If-Match`, `If-None-Match`).
+    pub headers: &'a [(&'static str, String)],
     pub body: Option<&'a str>,
     pub timeout_ms: f64,
     pub signal: Option<&'a AbortSignal>,
@@ -80,6 +82,9 @@ impl Attempt<'_> {
             headers.set("X-Knock-User-Token", token)?;
         }
         headers.set("Accept", "application/json")?;
+        for (name, value) in self.headers {
+            headers.set(name, value)?;
+        }
         let builder = RequestBuilder::new(self.url)
             .method(self.method.clone())
             .headers(gloo_net::http::Headers::from_raw(headers))

@@ -1,7 +1,9 @@
 //! `IdentifyClient`: one exported method per route of the users API (a
-//! user, one channel's data, one preference set, and bulk identify). Each
-//! checks its arguments locally (`checks.rs`), then sends with retries
-//! (`send.rs`) and resolves to the answer (`answer.rs`).
+//! user, one channel's data, one preference set, and bulk identify). Each reads its call options
+//! (`options.rs`), checks its arguments locally (`checks.rs`), then sends
+//! with retries (`send.rs`) and resolves to the answer (`answer.rs`).
+//! Every write carries an `Idempotency-Key`, the caller's or a fresh one,
+//! the same on each of its retries (contract §9).
 
 mod answer;
 mod checks;
@@ -18,16 +20,31 @@ use crate::{
     bulk_identify_users, channel_data_body, check_channel_id, check_set_id, parse_request, preference_set_body,
     unset_channel_data_body,
 };
-use answer::parse_answer;
-use checks::{checked_by_core, checked_ids, checked_user_id, dot_segment_problem};
+use answer::{parse_answer, Success};
+use checks::{checked_by_core, checked_idempotency_key, checked_ids, checked_user_id, dot_segment_problem};
 use gloo_net::http::Method;
-use options::{signal_option, Config};
-use send::{send_with_retries, ApiRequest};
+use options::{Accepts, CallOptions, Config};
+use send::{send_with_retries, ApiRequest, IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH};
 use std::rc::Rc;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
-use web_sys::AbortSignal;
+
+#[wasm_bindgen(module = "/src/js/runtime.js")]
+extern "C" {
+    /// A fresh `Idempotency-Key`: a random UUID.
+    #[wasm_bindgen(js_name = randomKey, catch)]
+    fn random_key() -> Result<String, JsValue>;
+}
+
+/// The call options of each kind of method (contract §9).
+const READ: Accepts = Accepts { idempotency_key: false, if_match: false, if_none_match: true, on_etag: true };
+const IDENTIFY: Accepts = Accepts { idempotency_key: true, if_match: true, if_none_match: true, on_etag: true };
+/// A write of one user answered with what it wrote (and its ETag).
+const WRITE: Accepts = Accepts { idempotency_key: true, if_match: true, if_none_match: false, on_etag: true };
+/// A write of one user answered with a 204.
+const REMOVE: Accepts = Accepts { idempotency_key: true, if_match: true, if_none_match: false, on_etag: false };
+const BULK: Accepts = Accepts { idempotency_key: true, if_match: false, if_none_match: false, on_etag: false };
 
 /// A client of the users API (`PUT`/`GET`/`DELETE /v1/users/{userId}`, a
 /// user's `channel_data/{channelId}` and `preferences/{setId}`, and `POST
@@ -57,9 +74,9 @@ impl IdentifyClient {
         &self,
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
         #[wasm_bindgen(unchecked_param_type = "IdentifyBody")] body: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_param_type = "IdentifyOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        self.send_checked(options, Resolves::Answer, move || {
+        self.send_checked(options, IDENTIFY, Resolves::Answer, move || {
             let id = user_id(&user_id_value)?;
             let text = body_json(&body)?;
             parse_request(&id, text.as_bytes()).map_err(validation_error)?;
@@ -67,14 +84,30 @@ impl IdentifyClient {
         })
     }
 
-    /// The user with this id; an `ApiError` with status 404 when there is none.
-    #[wasm_bindgen(unchecked_return_type = "Promise<User>")]
+    /// The user with this id; an `ApiError` with status 404 when there is
+    /// none; `null` when `ifNoneMatch` names its current ETag (a 304).
+    #[wasm_bindgen(unchecked_return_type = "Promise<User | null>")]
     pub fn get(
         &self,
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_param_type = "ReadOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        self.send_checked(options, Resolves::Answer, move || {
+        self.send_checked(options, READ, Resolves::Answer, move || {
+            Ok(ApiRequest::bodyless(Method::GET, vec![checked_user_id(&user_id_value)?]))
+        })
+    }
+
+    /// The user and its ETag, `{ user, etag, notModified: false }`; or,
+    /// when `ifNoneMatch` names the current ETag (a 304), `{ user: null,
+    /// etag, notModified: true }`.
+    #[wasm_bindgen(js_name = getWithETag, unchecked_return_type = "Promise<UserWithETag>")]
+    pub fn get_with_etag(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ConditionalReadOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        let accepts = Accepts { on_etag: false, ..READ };
+        self.send_checked(options, accepts, Resolves::UserWithETag, move || {
             Ok(ApiRequest::bodyless(Method::GET, vec![checked_user_id(&user_id_value)?]))
         })
     }
@@ -84,23 +117,23 @@ impl IdentifyClient {
     pub fn delete(
         &self,
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_param_type = "ConditionalWriteOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        self.send_checked(options, Resolves::Nothing, move || {
+        self.send_checked(options, REMOVE, Resolves::Nothing, move || {
             Ok(ApiRequest::bodyless(Method::DELETE, vec![checked_user_id(&user_id_value)?]))
         })
     }
 
     /// The data of one channel of the user; an `ApiError` with status 404
-    /// when there is none. The ids are checked locally first.
-    #[wasm_bindgen(js_name = getChannelData, unchecked_return_type = "Promise<ChannelData>")]
+    /// when there is none; `null` for a 304. The ids are checked locally first.
+    #[wasm_bindgen(js_name = getChannelData, unchecked_return_type = "Promise<ChannelData | null>")]
     pub fn get_channel_data(
         &self,
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
         #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id_value: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_param_type = "ReadOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        self.send_checked(options, Resolves::Answer, move || {
+        self.send_checked(options, READ, Resolves::Answer, move || {
             let (id, channel) = (user_id(&user_id_value)?, string_arg(&channel_id_value, "channelId")?);
             checked_ids(&id, [check_channel_id(&channel).err()])?;
             Ok(ApiRequest::bodyless(Method::GET, vec![id, "channel_data".into(), channel]))
@@ -115,9 +148,9 @@ impl IdentifyClient {
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
         #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id_value: JsValue,
         #[wasm_bindgen(unchecked_param_type = "{ [key: string]: JsonValue }")] data: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_param_type = "UserWriteOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        self.send_checked(options, Resolves::Answer, move || {
+        self.send_checked(options, WRITE, Resolves::Answer, move || {
             let (id, channel) = (user_id(&user_id_value)?, string_arg(&channel_id_value, "channelId")?);
             let text = format!(r#"{{"data":{}}}"#, json_of(&data, "data")?);
             checked_by_core(channel_data_body(&id, &channel, text.as_bytes()), None)?;
@@ -131,9 +164,9 @@ impl IdentifyClient {
         &self,
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
         #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id_value: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_param_type = "ConditionalWriteOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        self.send_checked(options, Resolves::Nothing, move || {
+        self.send_checked(options, REMOVE, Resolves::Nothing, move || {
             let (id, channel) = (user_id(&user_id_value)?, string_arg(&channel_id_value, "channelId")?);
             checked_by_core(unset_channel_data_body(&id, &channel), None)?;
             Ok(ApiRequest::bodyless(Method::DELETE, vec![id, "channel_data".into(), channel]))
@@ -141,19 +174,20 @@ impl IdentifyClient {
     }
 
     /// One preference set of the user (`setId` `"default"` when
-    /// `undefined`); an `ApiError` with status 404 when there is no such user.
-    #[wasm_bindgen(js_name = getPreferences, unchecked_return_type = "Promise<PreferenceSet>")]
+    /// `undefined`); an `ApiError` with status 404 when there is no such
+    /// user; `null` for a 304.
+    #[wasm_bindgen(js_name = getPreferences, unchecked_return_type = "Promise<PreferenceSet | null>")]
     pub fn get_preferences(
         &self,
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
         #[wasm_bindgen(js_name = setId, unchecked_param_type = "string | undefined")] set_id_value: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_param_type = "ReadOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        self.send_checked(options, Resolves::Answer, move || {
+        self.send_checked(options, READ, Resolves::Answer, move || {
             let id = user_id(&user_id_value)?;
             let set =
                 if set_id_value.is_undefined() { "default".to_owned() } else { string_arg(&set_id_value, "setId")? };
-            checked_ids(&id, [check_set_id(&set).err(), dot_segment_problem(&set)])?;
+            checked_ids(&id, [check_set_id(&set).err(), dot_segment_problem("id", SET_ID, &set)])?;
             Ok(ApiRequest::bodyless(Method::GET, vec![id, "preferences".into(), set]))
         })
     }
@@ -167,12 +201,13 @@ impl IdentifyClient {
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
         #[wasm_bindgen(js_name = setId, unchecked_param_type = "string")] set_id_value: JsValue,
         #[wasm_bindgen(unchecked_param_type = "PreferenceSetRequest")] set: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_param_type = "UserWriteOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        self.send_checked(options, Resolves::Answer, move || {
+        self.send_checked(options, WRITE, Resolves::Answer, move || {
             let (id, set_id) = (user_id(&user_id_value)?, string_arg(&set_id_value, "setId")?);
             let text = json_of(&set, "set")?;
-            checked_by_core(preference_set_body(&id, &set_id, text.as_bytes()), dot_segment_problem(&set_id))?;
+            let dot = dot_segment_problem("id", SET_ID, &set_id);
+            checked_by_core(preference_set_body(&id, &set_id, text.as_bytes()), dot)?;
             Ok(ApiRequest::with_body(Method::PUT, vec![id, "preferences".into(), set_id], text))
         })
     }
@@ -185,9 +220,9 @@ impl IdentifyClient {
     pub fn bulk_identify(
         &self,
         #[wasm_bindgen(unchecked_param_type = "BulkIdentifyUser[]")] users: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_param_type = "WriteOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        self.send_checked(options, Resolves::Answer, move || {
+        self.send_checked(options, BULK, Resolves::Answer, move || {
             let request = js_sys::Object::new();
             js_sys::Reflect::set(&request, &"users".into(), &users)?;
             let text = json_of(&request, "users")?;
@@ -206,36 +241,73 @@ impl IdentifyClient {
 /// What a method's promise resolves to.
 #[derive(Clone, Copy)]
 enum Resolves {
-    /// The answer's JSON (a user, a user's part, an operation).
+    /// The answer's JSON (a user, a user's part, an operation, a page);
+    /// `null` for a 304.
     Answer,
     /// `undefined` (a delete).
     Nothing,
+    /// `{ user, etag, notModified }`.
+    UserWithETag,
 }
 
+/// How the messages name a preference set id.
+const SET_ID: &str = "a preference set id";
+
 impl IdentifyClient {
-    /// Every method's frame: the call options read, then `prepare` reads
-    /// and checks the arguments (the promise rejects, nothing sent, when it
-    /// refuses them), then the request is sent with retries.
+    /// Every method's frame: the call options read (those `accepts` names)
+    /// and a caller's idempotency key checked by the core, then `prepare`
+    /// reads and checks the arguments (the promise rejects, nothing sent,
+    /// when either refuses), then the request is sent with retries, a
+    /// write with its idempotency key (the caller's or a fresh one) on
+    /// every attempt. `onETag` hears the answer's ETag before the call resolves.
     fn send_checked(
         &self,
         options: Option<js_sys::Object>,
+        accepts: Accepts,
         resolves: Resolves,
         prepare: impl FnOnce() -> Result<ApiRequest, JsValue> + 'static,
     ) -> js_sys::Promise {
         let config = Rc::clone(&self.config);
         future_to_promise(async move {
-            let signal = signal_of(options)?;
+            let options = CallOptions::from_js(&options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED), accepts)?;
+            if let Some(key) = &options.idempotency_key {
+                checked_idempotency_key(key)?;
+            }
             let request = prepare()?;
-            let answer = send_with_retries(&config, &request, signal.as_ref()).await?;
+            let key = match options.idempotency_key {
+                Some(key) => Some(key),
+                None if accepts.idempotency_key => Some(random_key()?),
+                None => None,
+            };
+            let request = request
+                .header(IDEMPOTENCY_KEY, key)
+                .header(IF_MATCH, options.if_match)
+                .header(IF_NONE_MATCH, options.if_none_match);
+            let answer = send_with_retries(&config, &request, options.signal.as_ref()).await?;
+            if let Some(listener) = &options.on_etag {
+                listener.call1(&JsValue::UNDEFINED, &etag_value(&answer))?;
+            }
             match resolves {
-                Resolves::Answer => parse_answer(&answer),
+                Resolves::Answer if answer.not_modified() => Ok(JsValue::NULL),
+                Resolves::Answer => parse_answer(&answer.body),
                 Resolves::Nothing => Ok(JsValue::UNDEFINED),
+                Resolves::UserWithETag => user_with_etag(&answer),
             }
         })
     }
 }
 
-/// The call options' signal.
-fn signal_of(options: Option<js_sys::Object>) -> Result<Option<AbortSignal>, JsValue> {
-    signal_option(&options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED))
+/// The answer's ETag as JS sees it: a string, or `null`.
+fn etag_value(answer: &Success) -> JsValue {
+    answer.etag.as_deref().map_or(JsValue::NULL, JsValue::from_str)
+}
+
+/// `getWithETag`'s answer: `{ user, etag, notModified }`, `user` `null` for a 304.
+fn user_with_etag(answer: &Success) -> Result<JsValue, JsValue> {
+    let user = if answer.not_modified() { JsValue::NULL } else { parse_answer(&answer.body)? };
+    let tagged = js_sys::Object::new();
+    js_sys::Reflect::set(&tagged, &"user".into(), &user)?;
+    js_sys::Reflect::set(&tagged, &"etag".into(), &etag_value(answer))?;
+    js_sys::Reflect::set(&tagged, &"notModified".into(), &answer.not_modified().into())?;
+    Ok(tagged.into())
 }

@@ -1,8 +1,10 @@
 //! Sending one request (contract §8): attempts with retries and waits,
 //! the user token fetched and refreshed, and the last attempt's outcome as
-//! the successful answer's body or the typed error.
+//! the successful answer or the typed error. Every attempt of a call sends
+//! the same request, its `Idempotency-Key` included (contract §9), so a
+//! write whose answer was lost is not applied twice.
 
-use super::answer::error_fields;
+use super::answer::{error_fields, Success};
 use super::fetch::{sleep, Attempt, AttemptOutcome};
 use super::options::Config;
 use super::retry;
@@ -19,31 +21,51 @@ pub(super) struct ApiRequest {
     method: Method,
     /// The path's segments below `/v1/users/`, as text (encoded when sent).
     path: Vec<String>,
+    /// The query's names and values (values encoded when sent).
+    query: Vec<(&'static str, String)>,
+    /// The call's own headers: `Idempotency-Key`, `If-Match`, `If-None-Match`.
+    headers: Vec<(&'static str, String)>,
     /// The JSON sent: the very text the core checked.
     body: Option<String>,
 }
 
 impl ApiRequest {
     pub(super) fn bodyless(method: Method, path: Vec<String>) -> Self {
-        ApiRequest { method, path, body: None }
+        ApiRequest { method, path, query: Vec::new(), headers: Vec::new(), body: None }
     }
 
     pub(super) fn with_body(method: Method, path: Vec<String>, body: String) -> Self {
-        ApiRequest { method, path, body: Some(body) }
+        ApiRequest { body: Some(body), ..ApiRequest::bodyless(method, path) }
+    }
+
+    /// The request with the header `name` (when `value` is some).
+    pub(super) fn header(mut self, name: &'static str, value: Option<String>) -> Self {
+        self.headers.extend(value.map(|value| (name, value)));
+        self
+    }
+
+    /// Whether a 304 answers it: a read that sent `If-None-Match`.
+    fn conditional_read(&self) -> bool {
+        self.method == Method::GET && self.headers.iter().any(|(name, _)| *name == IF_NONE_MATCH)
     }
 }
 
+/// The request headers of contract §9.
+pub(super) const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+pub(super) const IF_MATCH: &str = "If-Match";
+pub(super) const IF_NONE_MATCH: &str = "If-None-Match";
+
 /// Sends `request` to `/v1/users/` and its path's segments (each
-/// percent-encoded) with retries: the successful answer's body, or
-/// the typed error of the last attempt. With a user token function, the
+/// percent-encoded) with retries: the successful answer (a 2xx, or a 304
+/// to a conditional read), or the typed error of the last attempt. With a user token function, the
 /// function is called before the first attempt, and once more (the attempt
 /// sent again at once) when the server answers `401 invalid_user_token`.
 pub(super) async fn send_with_retries(
     config: &Config,
     request: &ApiRequest,
     signal: Option<&AbortSignal>,
-) -> Result<JsValue, JsValue> {
-    let url = users_url(&config.base_url, &request.path);
+) -> Result<Success, JsValue> {
+    let url = users_url(&config.base_url, &request.path, &request.query);
     if signal.is_some_and(AbortSignal::aborted) {
         return Err(aborted(signal));
     }
@@ -63,16 +85,21 @@ pub(super) async fn send_with_retries(
             url: &url,
             key: &config.key,
             user_token: token.as_deref(),
+            headers: &request.headers,
             body: request.body.as_deref(),
             timeout_ms: config.timeout_ms,
             signal,
         };
         let outcome = attempt.send().await;
         let (wait, error) = match outcome {
-            AttemptOutcome::Answer { status, body, .. } if (200..300).contains(&status) => return Ok(body),
+            AttemptOutcome::Answer { status, headers, body }
+                if (200..300).contains(&status) || (status == 304 && request.conditional_read()) =>
+            {
+                return Ok(Success { status, etag: headers.get("etag").ok().flatten(), body });
+            }
             AttemptOutcome::Answer { status, headers, body } => {
                 let request_id = headers.get("x-request-id").ok().flatten();
-                let fields = error_fields(status, &body, request_id);
+                let fields = error_fields(status, &body, request_id, headers.get("etag").ok().flatten());
                 if token::should_refresh(status, &fields.code, refreshable, refreshed) {
                     if let Some(source) = &config.user_token {
                         refreshed = true;

@@ -1,15 +1,25 @@
 //! The URLs the client sends to: `{base_url}/v1/users/` and the request's
-//! path segments, each percent-encoded so that an id is always one segment.
+//! path segments, each percent-encoded so that an id is always one segment,
+//! and the query's values encoded the same way.
 
-/// `{base_url}/v1/users/` and the `path`'s segments, each percent-encoded.
-pub(super) fn users_url<S: AsRef<str>>(base_url: &str, path: &[S]) -> String {
-    let path: Vec<String> = path.iter().map(|segment| encode_segment(segment.as_ref())).collect();
-    format!("{base_url}/v1/users/{}", path.join("/"))
+/// `{base_url}/v1/users/`, the `path`'s segments and the `query`'s pairs,
+/// each segment and value percent-encoded.
+pub(super) fn users_url<S: AsRef<str>>(base_url: &str, path: &[S], query: &[(&str, String)]) -> String {
+    let path: Vec<String> = path.iter().map(|segment| encode(segment.as_ref())).collect();
+    let mut url = format!("{base_url}/v1/users/{}", path.join("/"));
+    for (index, (name, value)) in query.iter().enumerate() {
+        url.push(if index == 0 { '?' } else { '&' });
+        url.push_str(name);
+        url.push('=');
+        url.push_str(&encode(value));
+    }
+    url
 }
 
-/// A user id (or a channel or set id) as one path segment: every byte but RFC 3986's unreserved
-/// characters percent-encoded.
-fn encode_segment(id: &str) -> String {
+/// A user id (or a channel or set id, a push token, a query value) as one
+/// path segment: every byte but RFC 3986's unreserved characters
+/// percent-encoded.
+fn encode(id: &str) -> String {
     let mut out = String::with_capacity(id.len());
     for byte in id.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
@@ -23,7 +33,7 @@ fn encode_segment(id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{encode_segment, users_url};
+    use super::{encode, users_url};
 
     #[test]
     fn encodes_all_but_unreserved_characters() {
@@ -35,21 +45,34 @@ mod tests {
             ("A.Z_9~", "A.Z_9~"),
         ];
         for (id, expected) in cases {
-            assert_eq!(encode_segment(id), expected, "{id}");
+            assert_eq!(encode(id), expected, "{id}");
         }
     }
 
     #[test]
     fn a_part_path_encodes_each_segment() {
         let base = "https://api.knock.app";
-        assert_eq!(users_url(base, &["a b/c"]), "https://api.knock.app/v1/users/a%20b%2Fc");
+        assert_eq!(users_url(base, &["a b/c"], &[]), "https://api.knock.app/v1/users/a%20b%2Fc");
         assert_eq!(
-            users_url(base, &["jane@x", "channel_data", "97c5837d-c65c-4d54-aa39-080eeb81c69d"]),
+            users_url(base, &["jane@x", "channel_data", "97c5837d-c65c-4d54-aa39-080eeb81c69d"], &[]),
             "https://api.knock.app/v1/users/jane%40x/channel_data/97c5837d-c65c-4d54-aa39-080eeb81c69d"
         );
         assert_eq!(
-            users_url(base, &["u", "preferences", "a/b?#"]),
+            users_url(base, &["u", "preferences", "a/b?#"], &[]),
             "https://api.knock.app/v1/users/u/preferences/a%2Fb%3F%23"
+        );
+        assert_eq!(
+            users_url(base, &["u", "channel_data", "c", "tokens", "a/b c"], &[]),
+            "https://api.knock.app/v1/users/u/channel_data/c/tokens/a%2Fb%20c"
+        );
+    }
+
+    #[test]
+    fn query_values_are_encoded_and_joined() {
+        let base = "https://api.knock.app";
+        assert_eq!(
+            users_url(base, &["u", "changes"], &[("page_size", "20".into()), ("after", "a b&c=d".into())]),
+            "https://api.knock.app/v1/users/u/changes?page_size=20&after=a%20b%26c%3Dd"
         );
     }
 }
