@@ -1,7 +1,7 @@
 // What the IdentifyClient (src/js/client/) needs from the JS runtime: timers
 // and abort listeners (Rust cannot schedule a callback without leaking a
-// closure, so these few lines stay JS), whether it runs in a browser, and
-// fresh idempotency keys.
+// closure, so these few lines stay JS), whether it runs in a browser, fresh
+// idempotency keys, and the async generator that pages a change history.
 
 /**
  * One attempt's deadline: its `signal` aborts after `ms`, or as soon as the
@@ -99,3 +99,24 @@ export function randomKey() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/**
+ * Every entry of a user's change history, newest first: `client.changes`
+ * page after page, following `page_info.after` until it is `null`. The
+ * first page is asked with the caller's `options` as given (so they are
+ * checked as `changes` checks them), the next ones with their `after`.
+ * `client` is the generator's own handle on the caller's client, freed
+ * when the generator finishes.
+ */
+export async function* changeEntries(client, userId, options) {
+  try {
+    let page = await client.changes(userId, options);
+    for (;;) {
+      yield* page.entries;
+      const after = page.page_info.after;
+      if (after === null || after === undefined) return;
+      page = await client.changes(userId, { ...options, after });
+    }
+  } finally {
+    client.free();
+  }
+}

@@ -1,5 +1,6 @@
 //! `IdentifyClient`: one exported method per route of the users API (a
-//! user, one channel's data, one preference set, and bulk identify). Each reads its call options
+//! user, one channel's data, one preference set, a push token, a user's
+//! change history, and bulk identify). Each reads its call options
 //! (`options.rs`), checks its arguments locally (`checks.rs`), then sends
 //! with retries (`send.rs`) and resolves to the answer (`answer.rs`).
 //! Every write carries an `Idempotency-Key`, the caller's or a fresh one,
@@ -14,11 +15,11 @@ mod send;
 mod token;
 mod url;
 
-use crate::js::convert::{body_json, json_of, string_arg, user_id};
+use crate::js::convert::{body_json, describe, json_of, string_arg, type_error, user_id};
 use crate::js::errors::validation_error;
 use crate::{
-    bulk_identify_users, channel_data_body, check_channel_id, check_set_id, parse_request, preference_set_body,
-    unset_channel_data_body,
+    bulk_identify_users, channel_data_body, check_channel_id, check_page_size, check_set_id, parse_request,
+    preference_set_body, push_token_body, unset_channel_data_body, TokenChange,
 };
 use answer::{parse_answer, Success};
 use checks::{checked_by_core, checked_idempotency_key, checked_ids, checked_user_id, dot_segment_problem};
@@ -27,7 +28,7 @@ use options::{Accepts, CallOptions, Config};
 use send::{send_with_retries, ApiRequest, IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH};
 use std::rc::Rc;
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::future_to_promise;
 
 #[wasm_bindgen(module = "/src/js/runtime.js")]
@@ -35,6 +36,9 @@ extern "C" {
     /// A fresh `Idempotency-Key`: a random UUID.
     #[wasm_bindgen(js_name = randomKey, catch)]
     fn random_key() -> Result<String, JsValue>;
+    /// The async generator of every entry of a user's change history.
+    #[wasm_bindgen(js_name = changeEntries)]
+    fn change_entries(client: JsValue, user_id: &JsValue, options: &JsValue) -> JsValue;
 }
 
 /// The call options of each kind of method (contract §9).
@@ -45,6 +49,8 @@ const WRITE: Accepts = Accepts { idempotency_key: true, if_match: true, if_none_
 /// A write of one user answered with a 204.
 const REMOVE: Accepts = Accepts { idempotency_key: true, if_match: true, if_none_match: false, on_etag: false };
 const BULK: Accepts = Accepts { idempotency_key: true, if_match: false, if_none_match: false, on_etag: false };
+/// Only `signal` (and the method's own options).
+const PLAIN: Accepts = Accepts { idempotency_key: false, if_match: false, if_none_match: false, on_etag: false };
 
 /// A client of the users API (`PUT`/`GET`/`DELETE /v1/users/{userId}`, a
 /// user's `channel_data/{channelId}` and `preferences/{setId}`, and `POST
@@ -231,6 +237,78 @@ impl IdentifyClient {
         })
     }
 
+    /// Adds a push token to one channel's `data.tokens` (contract §9c):
+    /// checked locally first as the Worker checks it (problems at
+    /// `channel_id`, `token`, `user_id`, nothing sent), then `PUT .../tokens/{token}`,
+    /// the token one percent-encoded path segment. Resolves to the channel's data.
+    #[wasm_bindgen(js_name = addPushToken, unchecked_return_type = "Promise<ChannelData>")]
+    pub fn add_push_token(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
+        #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id_value: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "UserWriteOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        self.send_checked(options, WRITE, Resolves::Answer, move || {
+            Ok(ApiRequest::bodyless(Method::PUT, push_token_path(&user_id_value, &channel_id_value, &token)?))
+        })
+    }
+
+    /// Removes a push token from one channel's `data.tokens` (contract
+    /// §9c), checked locally as `addPushToken` is; resolves also when the
+    /// token was not there.
+    #[wasm_bindgen(js_name = removePushToken, unchecked_return_type = "Promise<void>")]
+    pub fn remove_push_token(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
+        #[wasm_bindgen(js_name = channelId, unchecked_param_type = "string")] channel_id_value: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ConditionalWriteOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        self.send_checked(options, REMOVE, Resolves::Nothing, move || {
+            Ok(ApiRequest::bodyless(Method::DELETE, push_token_path(&user_id_value, &channel_id_value, &token)?))
+        })
+    }
+
+    /// One page of the user's change history, newest first (contract §9d):
+    /// `{ entries, page_info }`; `pageSize` (1 to 50) checked locally by the
+    /// core, `after` a cursor from a page's `page_info.after`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<ChangesPage>")]
+    pub fn changes(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ChangesOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        let page = options.clone().map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+        self.send_checked(options, PLAIN, Resolves::Answer, move || {
+            let id = user_id(&user_id_value)?;
+            let page_size = page_size_option(&page)?;
+            let after = after_option(&page)?;
+            checked_ids(&id, [page_size.as_ref().err().cloned()])?;
+            let mut request = ApiRequest::bodyless(Method::GET, vec![id, "changes".into()]);
+            if let Ok(Some(size)) = page_size {
+                request = request.query("page_size", size.to_string());
+            }
+            if let Some(after) = after {
+                request = request.query("after", after);
+            }
+            Ok(request)
+        })
+    }
+
+    /// Every entry of the user's change history, newest first: an async
+    /// iterator that asks `changes` page after page (`pageSize` per page).
+    #[wasm_bindgen(js_name = allChanges, unchecked_return_type = "AsyncIterableIterator<UserChange>")]
+    pub fn all_changes(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ChangesOptions | undefined")] options: JsValue,
+    ) -> JsValue {
+        // The generator's own handle on this client's settings.
+        let client = IdentifyClient { config: Rc::clone(&self.config) };
+        change_entries(client.into(), &user_id_value, &options)
+    }
+
     /// The base URL requests go to, without a trailing `/`.
     #[wasm_bindgen(getter, js_name = baseUrl)]
     pub fn base_url(&self) -> String {
@@ -310,4 +388,51 @@ fn user_with_etag(answer: &Success) -> Result<JsValue, JsValue> {
     js_sys::Reflect::set(&tagged, &"etag".into(), &etag_value(answer))?;
     js_sys::Reflect::set(&tagged, &"notModified".into(), &answer.not_modified().into())?;
     Ok(tagged.into())
+}
+
+/// A push token's path, its arguments checked as the Worker checks them:
+/// the core's problems of adding the token (for a removal too, as the
+/// Worker does), and a token that no URL can carry.
+fn push_token_path(
+    user_id_value: &JsValue,
+    channel_id_value: &JsValue,
+    token: &JsValue,
+) -> Result<Vec<String>, JsValue> {
+    let (id, channel) = (user_id(user_id_value)?, string_arg(channel_id_value, "channelId")?);
+    let token = string_arg(token, "token")?;
+    let core = push_token_body(&id, &channel, token.as_bytes(), None, TokenChange::Add).map(Option::unwrap_or_default);
+    checked_by_core(core, dot_segment_problem("token", "a push token", &token))?;
+    Ok(vec![id, "channel_data".into(), channel, "tokens".into(), token])
+}
+
+/// The `pageSize` option: absent (the server's default), else the page
+/// size the core reads from the number's text (`String(pageSize)`), or its problem.
+fn page_size_option(options: &JsValue) -> Result<Result<Option<u8>, crate::Problem>, JsValue> {
+    let value = option_of(options, "pageSize")?;
+    if value.is_undefined() || value.is_null() {
+        return Ok(Ok(None));
+    }
+    if value.as_f64().is_none() {
+        return Err(type_error(&format!("expected `pageSize` to be a number, got {}", describe(&value))));
+    }
+    let text = String::from(value.unchecked_into::<js_sys::Number>().to_string_with_radix(10)?);
+    Ok(check_page_size(Some(&text)).map(Some))
+}
+
+/// The `after` option: absent, or a cursor string.
+fn after_option(options: &JsValue) -> Result<Option<String>, JsValue> {
+    let value = option_of(options, "after")?;
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    string_arg(&value, "after").map(Some)
+}
+
+/// The call option `key` (`undefined` without options).
+fn option_of(options: &JsValue, key: &str) -> Result<JsValue, JsValue> {
+    if options.is_object() {
+        js_sys::Reflect::get(options, &JsValue::from_str(key))
+    } else {
+        Ok(JsValue::UNDEFINED)
+    }
 }

@@ -38,6 +38,12 @@ impl ApiRequest {
         ApiRequest { body: Some(body), ..ApiRequest::bodyless(method, path) }
     }
 
+    /// The request with `name=value` added to its query.
+    pub(super) fn query(mut self, name: &'static str, value: String) -> Self {
+        self.query.push((name, value));
+        self
+    }
+
     /// The request with the header `name` (when `value` is some).
     pub(super) fn header(mut self, name: &'static str, value: Option<String>) -> Self {
         self.headers.extend(value.map(|value| (name, value)));
