@@ -1,5 +1,8 @@
 // IdentifyClient against a real local HTTP server, through the BUILT package
-// (pkg/, resolved by its `exports` map as a user's import would be).
+// (pkg/, resolved by its `exports` map as a user's import would be), and
+// for contract §9 against the real Worker (build/index.js under Miniflare,
+// tests/js/worker.mjs), the scripted server standing between them where an
+// answer must be lost on its way back.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -12,14 +15,16 @@ import {
   ConnectionError,
   AbortError,
 } from "knock-identify";
-import { startServer, json, apiError, user } from "./server.mjs";
+import { startServer, json, apiError, user, forwardTo } from "./server.mjs";
+import { startApiWorker, WORKER_KEY } from "./worker.mjs";
 
 let server;
+let worker;
 before(async () => {
-  server = await startServer();
-});
+  [server, worker] = await Promise.all([startServer(), startApiWorker()]);
+}, { timeout: 90_000 });
 after(async () => {
-  await server.close();
+  await Promise.all([server?.close(), worker?.stop()]);
 });
 
 const KEY = "sk_test_local";
@@ -789,5 +794,325 @@ test("bulkIdentify: a bad user is a ValidationError under users.N, and nothing i
     error.errors.map((problem) => [problem.field, problem.type]),
     [["users.1.email", "format"], ["users.2.id", "type"]],
   );
+  assert.equal(server.requests.length, 0);
+});
+
+// Writes safe to race and to retry (contract §9): idempotency keys, ETags
+// and conditions, push tokens and the change history, against the real
+// Worker; the scripted server stands in where an answer must fail.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** The real Worker. */
+const api = (options = {}) => new IdentifyClient({ apiKey: WORKER_KEY, baseUrl: worker.url, ...options });
+/** The real Worker behind the scripted server (`forwardTo`). */
+const viaServer = (options = {}) => new IdentifyClient({ apiKey: WORKER_KEY, baseUrl: server.baseUrl, ...options });
+/** A 503 that asks for no wait: the retry follows at once. */
+const unavailableNow = (req, res) =>
+  json(res, 503, apiError(503, "service_unavailable", "try again"), { "retry-after-ms": "0" });
+const ETAG = /^"[0-9a-f]{16}\.\d+"$/;
+
+test("every write sends a fresh Idempotency-Key (a UUID), the same on each of its retries; reads send none", async () => {
+  const operation = { __typename: "BulkOperation", id: "op-1", status: "queued" };
+  const writes = [
+    ["identify", (c) => c.identify("user-1", { name: "A" }), (req, res) => json(res, 200, user("user-1"))],
+    ["delete", (c) => c.delete("user-1"), noContent],
+    ["setChannelData", (c) => c.setChannelData("user-1", CHANNEL, { tokens: ["t"] }), (req, res) => json(res, 200, channelData({ tokens: ["t"] }))],
+    ["unsetChannelData", (c) => c.unsetChannelData("user-1", CHANNEL), noContent],
+    ["setPreferences", (c) => c.setPreferences("user-1", "default", {}), (req, res) => json(res, 200, preferenceSet("default"))],
+    ["bulkIdentify", (c) => c.bulkIdentify([{ id: "a" }]), (req, res) => json(res, 200, operation)],
+    ["addPushToken", (c) => c.addPushToken("user-1", CHANNEL, "t"), (req, res) => json(res, 200, channelData({ tokens: ["t"] }))],
+    ["removePushToken", (c) => c.removePushToken("user-1", CHANNEL, "t"), noContent],
+  ];
+  const keys = [];
+  for (const [name, call, answer] of writes) {
+    server.script(unavailableNow, answer);
+    await call(client());
+    assert.equal(server.requests.length, 2, name);
+    const [first, second] = server.requests.map((req) => req.headers["idempotency-key"]);
+    assert.match(first ?? "(none)", UUID, name);
+    assert.equal(second, first, `${name}: the same key on its retry`);
+    keys.push(first);
+  }
+  // The request sent again at once with a fresh user token is the same request too.
+  server.script(refused, (req, res) => json(res, 200, user("user-1")));
+  await publicClient(tokenSource()).identify("user-1", {});
+  assert.deepEqual(server.requests.map((req) => req.headers["x-knock-user-token"]), ["token-1", "token-2"]);
+  const [first, second] = server.requests.map((req) => req.headers["idempotency-key"]);
+  assert.match(first ?? "(none)", UUID);
+  assert.equal(second, first);
+  keys.push(first);
+  assert.equal(new Set(keys).size, keys.length, "a fresh key for every call");
+  server.script(
+    (req, res) => json(res, 200, user("user-1")),
+    (req, res) => json(res, 200, channelData({ tokens: ["t"] })),
+    (req, res) => json(res, 200, preferenceSet("default")),
+    (req, res) => json(res, 200, { entries: [], page_info: { __typename: "PageInfo", after: null, before: null, page_size: 50 } }),
+  );
+  const c = client();
+  await c.get("user-1");
+  await c.getChannelData("user-1", CHANNEL);
+  await c.getPreferences("user-1");
+  await c.changes("user-1");
+  assert.equal(server.requests.length, 4);
+  assert.deepEqual(server.requests.map((req) => req.headers["idempotency-key"]), [undefined, undefined, undefined, undefined]);
+});
+
+test("a write whose answer is lost is applied once: its retry, with the same key, gets the first answer again", async () => {
+  const id = "lost-answer";
+  server.script(forwardTo(worker.url, { lose: true }), forwardTo(worker.url));
+  const answered = await viaServer().identify(id, { name: "Jane" });
+  assert.equal(server.requests.length, 2);
+  const [first, second] = server.requests;
+  assert.equal(first.answer.status, 200, "the Worker applied the first attempt");
+  assert.equal(second.headers["idempotency-key"], first.headers["idempotency-key"]);
+  assert.equal(second.answer.headers.get("idempotent-replayed"), "true", second.answer.body);
+  assert.deepEqual(answered, JSON.parse(first.answer.body), "the first identify's user, updated_at and all");
+  const history = await api().changes(id);
+  assert.equal(history.entries.length, 1, "written once");
+});
+
+test("an ifMatch write whose answer is lost: the retry gets the first answer, not a 412", async () => {
+  const id = "lost-conditional";
+  let etag;
+  await api().identify(id, { name: "A" }, { onETag: (value) => (etag = value) });
+  assert.match(etag, ETAG);
+  server.script(forwardTo(worker.url, { lose: true }), forwardTo(worker.url));
+  let written;
+  const user = await viaServer().identify(id, { name: "B" }, { ifMatch: etag, onETag: (value) => (written = value) });
+  assert.equal(user.name, "B");
+  assert.deepEqual(server.requests.map((req) => req.headers["if-match"]), [etag, etag]);
+  assert.equal(server.requests[1].answer.status, 200, server.requests[1].answer.body);
+  assert.equal(written, server.requests[0].answer.headers.get("etag"), "the first answer's ETag");
+  assert.notEqual(written, etag);
+  assert.equal((await api().changes(id)).entries.length, 2, "created, then written once");
+});
+
+test("{ idempotencyKey } is sent as given: the same request again gets the first answer, another request is refused", async () => {
+  const c = api();
+  const options = { idempotencyKey: "caller-key-1" };
+  const first = await c.identify("keyed", { name: "A" }, options);
+  const again = await c.identify("keyed", { name: "A" }, options);
+  assert.deepEqual(again, first, "the first answer, updated_at and all");
+  const error = await rejection(c.identify("keyed", { name: "B" }, options));
+  assert.ok(error instanceof ApiError);
+  assert.equal(error.status, 422);
+  assert.equal(error.code, "idempotency_key_reused");
+  assert.equal((await c.get("keyed")).name, "A", "written once");
+  server.script((req, res) => json(res, 200, preferenceSet("default")), (req, res) => json(res, 200, { id: "op" }));
+  await client().setPreferences("user-1", "default", {}, { idempotencyKey: "any printable ASCII: !~" });
+  await client().bulkIdentify([{ id: "a" }], { idempotencyKey: "bulk-key" });
+  assert.deepEqual(server.requests.map((req) => req.headers["idempotency-key"]), ["any printable ASCII: !~", "bulk-key"]);
+});
+
+test("a bad idempotencyKey is a ValidationError at `Idempotency-Key` (the core's check, and spaces HTTP would trim); nothing is sent", async () => {
+  const c = client({ maxRetries: 0 });
+  const refusedKey = (type, message) => [{ field: "Idempotency-Key", message, type }];
+  const cases = [
+    ["", refusedKey("format", "the idempotency key must not be empty: send 1 to 255 printable ASCII characters (0x20 to 0x7E), or no header")],
+    ["k".repeat(256), refusedKey("too_long", "an idempotency key has at most 255 bytes, got 256")],
+    ["tök", refusedKey("format", "an idempotency key holds printable ASCII only (0x20 to 0x7E), got the byte 0xC3 at index 1")],
+    ["a\nb", refusedKey("format", "an idempotency key holds printable ASCII only (0x20 to 0x7E), got the byte 0x0A at index 1")],
+    // Valid to the core, but HTTP trims a header's value: the server would get another key.
+    ...[" k", "k ", "   "].map((key) => [
+      key,
+      refusedKey("format", "an idempotency key must not begin or end with a space: HTTP trims a header's value, so the server would get another key"),
+    ]),
+  ];
+  server.script();
+  for (const [idempotencyKey, errors] of cases) {
+    for (const call of [
+      c.identify("user-1", {}, { idempotencyKey }),
+      c.delete("user-1", { idempotencyKey }),
+      c.bulkIdentify([{ id: "a" }], { idempotencyKey }),
+      c.removePushToken("user-1", CHANNEL, "t", { idempotencyKey }),
+    ]) {
+      const error = await rejection(call);
+      assert.ok(error instanceof ValidationError, String(error));
+      assert.equal(error.status, 422);
+      assert.equal(error.code, "invalid_params");
+      assert.deepEqual(error.errors, errors);
+    }
+  }
+  // Options of the wrong type are TypeErrors.
+  for (const options of [{ idempotencyKey: 42 }, { ifMatch: "" }, { ifMatch: '"é"' }, { ifMatch: 1 }, { onETag: "no" }]) {
+    const error = await rejection(c.identify("user-1", {}, options));
+    assert.ok(error instanceof TypeError, `${JSON.stringify(options)}: ${error}`);
+  }
+  assert.ok((await rejection(c.get("user-1", { ifNoneMatch: '"a"\n' }))) instanceof TypeError);
+  assert.ok((await rejection(c.get("user-1", 7))) instanceof TypeError);
+  assert.equal(server.requests.length, 0);
+});
+
+test("ifMatch on every write of one user: a stale ETag is a 412 ApiError holding the current ETag; nothing is written", async () => {
+  const c = api();
+  const id = "conditional";
+  let created;
+  await c.identify(id, { name: "A" }, { onETag: (value) => (created = value) });
+  let current;
+  assert.equal((await c.identify(id, { name: "B" }, { ifMatch: created, onETag: (value) => (current = value) })).name, "B");
+  assert.match(current, ETAG);
+  assert.notEqual(current, created);
+  const stale = await rejection(c.identify(id, { name: "C" }, { ifMatch: created }));
+  assert.ok(stale instanceof ApiError);
+  assert.equal(stale.status, 412);
+  assert.equal(stale.code, "precondition_failed");
+  assert.equal(stale.etag, current, "the user's current ETag");
+  const writes = [
+    (options) => c.setChannelData(id, CHANNEL, { tokens: ["t"] }, options),
+    (options) => c.unsetChannelData(id, CHANNEL, options),
+    (options) => c.setPreferences(id, "default", { workflows: { a: true } }, options),
+    (options) => c.addPushToken(id, CHANNEL, "t", options),
+    (options) => c.removePushToken(id, CHANNEL, "t", options),
+    (options) => c.delete(id, options),
+  ];
+  for (const write of writes) {
+    const error = await rejection(write({ ifMatch: created }));
+    assert.equal(error.status, 412, String(error));
+    assert.equal(error.etag, current);
+  }
+  const { user, etag } = await c.getWithETag(id);
+  assert.equal(etag, current, "nothing written");
+  assert.equal(user.name, "B");
+  // `*`: the user must exist; ifNoneMatch `*`: it must not.
+  assert.equal((await rejection(c.identify("nobody-yet", {}, { ifMatch: "*" }))).etag, null);
+  assert.equal((await rejection(c.identify(id, {}, { ifNoneMatch: "*" }))).status, 412);
+  assert.equal((await c.identify("created-once", { name: "N" }, { ifNoneMatch: "*" })).name, "N");
+  // The ETag just read lets the next write through.
+  await c.setChannelData(id, CHANNEL, { tokens: ["t"] }, { ifMatch: etag });
+  assert.equal(await c.delete(id, { ifMatch: "*" }), undefined);
+});
+
+test("the ETag of a read: getWithETag, a 304 when ifNoneMatch names it, onETag on reads and writes", async () => {
+  const c = api();
+  const id = "tagged";
+  let written;
+  const identified = await c.identify(id, { name: "A" }, { onETag: (value) => (written = value) });
+  assert.deepEqual(await c.getWithETag(id), { user: identified, etag: written, notModified: false });
+  assert.deepEqual(await c.getWithETag(id, { ifNoneMatch: written }), { user: null, etag: written, notModified: true });
+  assert.deepEqual(await c.getWithETag(id, { ifNoneMatch: '"other.1"' }), { user: identified, etag: written, notModified: false });
+  let read;
+  assert.equal(await c.get(id, { ifNoneMatch: written, onETag: (value) => (read = value) }), null, "not modified");
+  assert.equal(read, written);
+  assert.deepEqual(await c.get(id, { ifNoneMatch: `"x.1", W/${written}` }), null, "weak comparison, one of a list");
+  let channelEtag;
+  await c.setChannelData(id, CHANNEL, { tokens: ["a"] }, { onETag: (value) => (channelEtag = value) });
+  assert.match(channelEtag, ETAG);
+  assert.notEqual(channelEtag, written);
+  assert.equal(await c.getChannelData(id, CHANNEL, { ifNoneMatch: channelEtag }), null);
+  assert.equal(await c.getPreferences(id, "default", { ifNoneMatch: channelEtag }), null);
+  let setEtag;
+  assert.equal((await c.getPreferences(id, undefined, { ifNoneMatch: written, onETag: (value) => (setEtag = value) })).id, "default");
+  assert.equal(setEtag, channelEtag);
+  const missing = await rejection(c.getWithETag("nobody"));
+  assert.ok(missing instanceof ApiError);
+  assert.equal(missing.status, 404);
+  // What onETag throws rejects the call.
+  const thrown = new Error("listener failed");
+  assert.equal(await rejection(c.get(id, { onETag: () => { throw thrown; } })), thrown);
+});
+
+test("push tokens: addPushToken resolves to the channel's data, removePushToken to undefined; a token is one path segment", async () => {
+  const c = api();
+  const id = "push-user";
+  const token = "a/b c?d#é%2F..";
+  assert.deepEqual(await c.addPushToken(id, CHANNEL, token), channelData({ tokens: [token] }));
+  assert.deepEqual(await c.addPushToken(id, CHANNEL, "second"), channelData({ tokens: [token, "second"] }));
+  assert.deepEqual(await c.addPushToken(id, CHANNEL, token), channelData({ tokens: [token, "second"] }), "there already");
+  assert.equal(await c.removePushToken(id, CHANNEL, token), undefined);
+  assert.deepEqual(await c.getChannelData(id, CHANNEL), channelData({ tokens: ["second"] }));
+  assert.equal(await c.removePushToken(id, CHANNEL, "never-added"), undefined);
+  assert.deepEqual((await c.changes(id)).entries.map((entry) => entry.route), [
+    "remove_push_token", "add_push_token", "add_push_token",
+  ]);
+  server.script((req, res) => json(res, 200, channelData({ tokens: ["t"] })), noContent);
+  await client().addPushToken("user 1", CHANNEL, "a/b");
+  await client().removePushToken("user 1", CHANNEL, "a/b");
+  assert.deepEqual(server.requests.map((req) => [req.method, req.url, req.body]), [
+    ["PUT", `/v1/users/user%201/channel_data/${CHANNEL}/tokens/a%2Fb`, ""],
+    ["DELETE", `/v1/users/user%201/channel_data/${CHANNEL}/tokens/a%2Fb`, ""],
+  ]);
+});
+
+test("push tokens refused locally: ValidationError at `channel_id`, `token`, `user_id`; nothing sent", async () => {
+  server.script();
+  const c = client();
+  const cases = [
+    [c.addPushToken("user-1", "not-a-uuid", "t"), [["channel_id", "format"]]],
+    [c.removePushToken("user-1", "not-a-uuid", "t"), [["channel_id", "format"]]],
+    [c.addPushToken("user-1", CHANNEL, ""), [["token", "format"]]],
+    [c.removePushToken("user-1", CHANNEL, ""), [["token", "format"]]],
+    // `.` and `..` are resolved away by URLs: no path can name them.
+    [c.addPushToken("user-1", CHANNEL, ".."), [["token", "format"]]],
+    [c.removePushToken("user-1", CHANNEL, "."), [["token", "format"]]],
+    [c.addPushToken("..", CHANNEL, "t"), [["user_id", "format"]]],
+    [c.removePushToken("", "nope", ""), [["channel_id", "format"], ["token", "format"], ["user_id", "format"]]],
+  ];
+  for (const [promise, expected] of cases) {
+    const error = await rejection(promise);
+    assert.ok(error instanceof ValidationError, String(error));
+    assert.equal(error.code, "invalid_params");
+    assert.deepEqual(error.errors.map((problem) => [problem.field, problem.type]), expected, JSON.stringify(error.errors));
+  }
+  assert.ok((await rejection(c.addPushToken("user-1", CHANNEL, 42))) instanceof TypeError);
+  assert.equal(server.requests.length, 0);
+});
+
+test("changes: one page at a time with pageSize and after, newest first; allChanges iterates every entry", async () => {
+  const c = api();
+  const id = "history";
+  for (const name of ["N1", "N2", "N3", "N4", "N5"]) await c.identify(id, { name });
+  const { etag } = await c.getWithETag(id);
+  const first = await c.changes(id, { pageSize: 2 });
+  assert.equal(first.entries.length, 2);
+  assert.equal(first.entries[0].etag, etag, "newest first");
+  assert.deepEqual(first.entries.map(({ __typename, route, changed }) => [__typename, route, changed]), [
+    ["UserChange", "identify", ["name"]],
+    ["UserChange", "identify", ["name"]],
+  ]);
+  assert.equal(first.page_info.page_size, 2);
+  assert.equal(typeof first.page_info.after, "string");
+  const second = await c.changes(id, { pageSize: 2, after: first.page_info.after });
+  const third = await c.changes(id, { pageSize: 2, after: second.page_info.after });
+  assert.equal(third.entries.length, 1);
+  assert.equal(third.page_info.after, null, "the last page");
+  const whole = await c.changes(id);
+  assert.equal(whole.page_info.page_size, 50);
+  assert.deepEqual([...first.entries, ...second.entries, ...third.entries], whole.entries);
+  const all = [];
+  for await (const entry of c.allChanges(id, { pageSize: 2 })) all.push(entry);
+  assert.deepEqual(all, whole.entries);
+  const some = [];
+  for await (const entry of c.allChanges(id)) {
+    some.push(entry);
+    if (some.length === 3) break;
+  }
+  assert.deepEqual(some, whole.entries.slice(0, 3));
+  const missing = await rejection(c.changes("nobody"));
+  assert.equal(missing.status, 404);
+  const badCursor = await rejection(c.changes(id, { after: "not-a-cursor" }));
+  assert.equal(badCursor.status, 422);
+});
+
+test("changes: the query as sent; a bad pageSize is a ValidationError at `page_size`, nothing sent", async () => {
+  const page = { entries: [], page_info: { __typename: "PageInfo", after: null, before: null, page_size: 7 } };
+  server.script((req, res) => json(res, 200, page));
+  assert.deepEqual(await client().changes("user 1", { pageSize: 7, after: "a b&c" }), page);
+  assert.equal(server.requests[0].url, "/v1/users/user%201/changes?page_size=7&after=a%20b%26c");
+  server.script();
+  const refusedSize = (shown) => ({
+    field: "page_size",
+    message: `expected a page size from 1 to 50, in digits without a sign, space or leading zero, got \`${shown}\``,
+    type: "format",
+  });
+  for (const [pageSize, shown] of [[0, "0"], [51, "51"], [2.5, "2.5"], [-1, "-1"], [Number.NaN, "NaN"]]) {
+    const error = await rejection(client().changes("user-1", { pageSize }));
+    assert.ok(error instanceof ValidationError, String(error));
+    assert.deepEqual(error.errors, [refusedSize(shown)]);
+  }
+  const both = await rejection(client().changes("..", { pageSize: 0 }));
+  assert.deepEqual(both.errors.map((problem) => problem.field), ["user_id", "page_size"]);
+  const iterated = await rejection(client().allChanges("user-1", { pageSize: 99 }).next());
+  assert.deepEqual(iterated.errors, [refusedSize("99")]);
+  assert.ok((await rejection(client().changes("user-1", { pageSize: "20" }))) instanceof TypeError);
+  assert.ok((await rejection(client().changes("user-1", { after: 5 }))) instanceof TypeError);
   assert.equal(server.requests.length, 0);
 });

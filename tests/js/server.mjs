@@ -76,3 +76,32 @@ export function user(id, fields = {}) {
     ...fields,
   };
 }
+
+/**
+ * A handler that passes the request on to `baseUrl` (the real Worker) and
+ * relays its answer: status, body, `Content-Type`, `ETag`,
+ * `Idempotent-Replayed` and `X-Request-ID`. The Worker's answer is kept
+ * in the recorded request's `answer` (`{ status, headers, body }`). With
+ * `lose: true` the client gets a 502 instead, as when an answer is lost
+ * on its way back after the Worker applied the request.
+ */
+export function forwardTo(baseUrl, { lose = false } = {}) {
+  return async (record, res) => {
+    const headers = { ...record.headers };
+    for (const name of ["host", "connection", "content-length", "keep-alive"]) delete headers[name];
+    const answer = await fetch(`${baseUrl}${record.url}`, {
+      method: record.method,
+      headers,
+      body: record.body === "" ? undefined : record.body,
+    });
+    record.answer = { status: answer.status, headers: answer.headers, body: await answer.text() };
+    if (lose) return json(res, 502, apiError(502, "bad_gateway", "the answer was lost on its way back"));
+    const relayed = {};
+    for (const name of ["content-type", "etag", "idempotent-replayed", "x-request-id"]) {
+      const value = answer.headers.get(name);
+      if (value !== null) relayed[name] = value;
+    }
+    res.writeHead(answer.status, relayed);
+    res.end(record.answer.body);
+  };
+}
