@@ -66,7 +66,9 @@ writeFileSync("pkg/index.d.ts", header +
   `export type { JsonValue, ProblemType, Problem, ChannelType, PreferenceSetRequest, PreferenceSet, ChannelData, ` +
   `IdentifyBody, User, StoredUser, BulkIdentifyUser, BulkOperation, ` +
   `IdentifyClientOptions, IdentifyClientCommonOptions, IdentifyClientSecretKeyOptions, IdentifyClientPublicKeyOptions, ` +
-  `UserToken, RequestOptions } from "./web/knock_identify.js";\n`);
+  `UserToken, RequestOptions, ReadOptions, ConditionalReadOptions, WriteOptions, ConditionalWriteOptions, ` +
+  `UserWriteOptions, IdentifyOptions, ETagListener, UserWithETag, UserChange, UserChangeRoute, ChangesPage, ` +
+  `ChangesOptions } from "./web/knock_identify.js";\n`);
 
 const version = JSON.parse(execFileSync("cargo", ["metadata", "--no-deps", "--format-version", "1"], { encoding: "utf8" }))
   .packages.find((p) => p.name === "knock-identify").version;

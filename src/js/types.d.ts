@@ -218,10 +218,105 @@ export interface RequestOptions {
 }
 
 /**
+ * Hears the answer's `ETag` (contract §9a: the user's version, `"<epoch>.<version>"`), or
+ * `null` when the answer has none, before the call resolves. What it throws rejects the call.
+ */
+export type ETagListener = (etag: string | null) => void;
+
+/** Options of `getWithETag`. */
+export interface ConditionalReadOptions extends RequestOptions {
+  /**
+   * Sent as `If-None-Match`. When it names the user's current ETag, the server answers
+   * `304 Not Modified`: the read resolves to `null` (`getWithETag`: `notModified: true`).
+   */
+  ifNoneMatch?: string;
+}
+
+/** Options of a read of one user: the user, a channel's data, a preference set. */
+export interface ReadOptions extends ConditionalReadOptions {
+  onETag?: ETagListener;
+}
+
+/** Options of every write (contract §9b). */
+export interface WriteOptions extends RequestOptions {
+  /**
+   * Sent as `Idempotency-Key`: 1 to 255 printable ASCII characters, not beginning or ending
+   * with a space (else a `ValidationError` at `Idempotency-Key`, nothing sent). By default
+   * each call sends a fresh random UUID. Every retry of the call sends the same key, so a
+   * write whose answer was lost is applied once; the same key with another request is a
+   * 422 `idempotency_key_reused`.
+   */
+  idempotencyKey?: string;
+}
+
+/** Options of a write of one user answered with `204` (`delete`, `unsetChannelData`, `removePushToken`). */
+export interface ConditionalWriteOptions extends WriteOptions {
+  /**
+   * Sent as `If-Match`: an ETag (as `getWithETag` or `onETag` gave it), a list of them, or
+   * `*` (the user must exist). The write happens only if it names the user's current ETag;
+   * else it rejects with an `ApiError` 412 `precondition_failed` whose `etag` is the current one.
+   */
+  ifMatch?: string;
+}
+
+/** Options of a write of one user answered with what it wrote (`setChannelData`, `setPreferences`, `addPushToken`). */
+export interface UserWriteOptions extends ConditionalWriteOptions {
+  /** Hears the user's new ETag. */
+  onETag?: ETagListener;
+}
+
+/** Options of `identify`. */
+export interface IdentifyOptions extends UserWriteOptions {
+  /** Sent as `If-None-Match`; `"*"` creates only: a 412 when the user exists. */
+  ifNoneMatch?: string;
+}
+
+/** A user with its ETag (`getWithETag`); `user` is `null` for a 304 (`ifNoneMatch` named the current ETag). */
+export type UserWithETag =
+  | { user: User; etag: string | null; notModified: false }
+  | { user: null; etag: string | null; notModified: true };
+
+/** The route of a write in a user's change history. */
+export type UserChangeRoute =
+  | "identify" | "set_channel_data" | "unset_channel_data" | "set_preferences" | "add_push_token"
+  | "remove_push_token" | "bulk_identify";
+
+/** One write that changed a user (contract §9d): what it changed, by name, never a value. */
+export type UserChange = {
+  __typename: "UserChange";
+  /** The user's ETag after the write. */
+  etag: string;
+  /** The user's `updated_at` after the write. */
+  at: string;
+  request_id: string;
+  route: UserChangeRoute;
+  /**
+   * The standard fields, `custom.<key>`, `preferences.<set id>` and `channel_data.<channel id>`
+   * the write changed.
+   */
+  changed: string[];
+};
+
+/** One page of a user's change history, newest first; `page_info.after` is `null` on the last page. */
+export type ChangesPage = {
+  entries: UserChange[];
+  page_info: { __typename: "PageInfo"; after: string | null; before: null; page_size: number };
+};
+
+/** Options of `changes` and `allChanges`. */
+export interface ChangesOptions extends RequestOptions {
+  /** Entries per page: a whole number from 1 to 50 (default 50), checked locally. */
+  pageSize?: number;
+  /** Where the page starts: a page's `page_info.after`. */
+  after?: string | null;
+}
+
+/**
  * A client of the users API: `PUT`/`GET`/`DELETE {baseUrl}/v1/users/{userId}`, a user's
- * `/channel_data/{channelId}` and `/preferences/{setId}` (ids percent-encoded), and `POST
- * {baseUrl}/v1/users/bulk/identify`, with `Authorization: Bearer <apiKey>` (or `<publicKey>` and
- * `X-Knock-User-Token`), retries and typed errors.
+ * `/channel_data/{channelId}` (and its `/tokens/{token}`), `/preferences/{setId}` and
+ * `/changes` (ids percent-encoded), and `POST {baseUrl}/v1/users/bulk/identify`, with
+ * `Authorization: Bearer <apiKey>` (or `<publicKey>` and `X-Knock-User-Token`), retries
+ * (every write with one `Idempotency-Key`), conditions on ETags and typed errors.
  */
 export class IdentifyClient {
   /**
@@ -234,44 +329,80 @@ export class IdentifyClient {
    * Validates `body` locally (rejects with `ValidationError`, nothing sent), then `PUT`s it;
    * resolves to the user the server answers.
    */
-  identify(userId: string, body: IdentifyBody, options?: RequestOptions): Promise<User>;
-  /** The user; rejects with `ApiError` status 404 when there is none. */
-  get(userId: string, options?: RequestOptions): Promise<User>;
+  identify(userId: string, body: IdentifyBody, options?: IdentifyOptions): Promise<User>;
+  /**
+   * The user; rejects with `ApiError` status 404 when there is none. With `ifNoneMatch`,
+   * `null` when it names the user's current ETag (304).
+   */
+  get(userId: string, options: ReadOptions & { ifNoneMatch: string }): Promise<User | null>;
+  get(userId: string, options?: ReadOptions & { ifNoneMatch?: undefined }): Promise<User>;
+  get(userId: string, options?: ReadOptions): Promise<User | null>;
+  /**
+   * The user and its ETag; `{ user: null, etag, notModified: true }` when `ifNoneMatch` names
+   * the current ETag. Rejects with `ApiError` status 404 when there is no such user.
+   */
+  getWithETag(userId: string, options?: ConditionalReadOptions): Promise<UserWithETag>;
   /** Deletes the user; resolves also when there was none. */
-  delete(userId: string, options?: RequestOptions): Promise<void>;
+  delete(userId: string, options?: ConditionalWriteOptions): Promise<void>;
   /**
    * The user's data of one channel (`channelId`, a UUID); rejects with `ApiError` status 404 when
    * there is none (or no such user). Bad ids reject with `ValidationError` (fields `user_id`,
-   * `channel_id`), nothing sent.
+   * `channel_id`), nothing sent. With `ifNoneMatch`, `null` when it names the user's current ETag.
    */
-  getChannelData(userId: string, channelId: string, options?: RequestOptions): Promise<ChannelData>;
+  getChannelData(userId: string, channelId: string, options: ReadOptions & { ifNoneMatch: string }): Promise<ChannelData | null>;
+  getChannelData(userId: string, channelId: string, options?: ReadOptions & { ifNoneMatch?: undefined }): Promise<ChannelData>;
+  getChannelData(userId: string, channelId: string, options?: ReadOptions): Promise<ChannelData | null>;
   /**
    * Validates `{ data }` locally as the server does (rejects with `ValidationError`, problems at
    * `data.…`, `channel_id`; nothing sent), then `PUT`s it: the channel's data is replaced whole
    * (the user is created when new). Resolves to the channel data the server answers.
    */
-  setChannelData(userId: string, channelId: string, data: { [key: string]: JsonValue }, options?: RequestOptions): Promise<ChannelData>;
+  setChannelData(userId: string, channelId: string, data: { [key: string]: JsonValue }, options?: UserWriteOptions): Promise<ChannelData>;
   /** Removes the user's data of one channel (`DELETE`); resolves also when there was none. Ids checked locally. */
-  unsetChannelData(userId: string, channelId: string, options?: RequestOptions): Promise<void>;
+  unsetChannelData(userId: string, channelId: string, options?: ConditionalWriteOptions): Promise<void>;
   /**
    * One preference set of the user (`setId` default `"default"`; an empty set when the user has
-   * none by that id); rejects with `ApiError` status 404 when there is no such user. Ids checked locally.
+   * none by that id); rejects with `ApiError` status 404 when there is no such user. Ids checked
+   * locally. With `ifNoneMatch`, `null` when it names the user's current ETag.
    */
-  getPreferences(userId: string, setId?: string, options?: RequestOptions): Promise<PreferenceSet>;
+  getPreferences(userId: string, setId: string | undefined, options: ReadOptions & { ifNoneMatch: string }): Promise<PreferenceSet | null>;
+  getPreferences(userId: string, setId?: string, options?: ReadOptions & { ifNoneMatch?: undefined }): Promise<PreferenceSet>;
+  getPreferences(userId: string, setId?: string, options?: ReadOptions): Promise<PreferenceSet | null>;
   /**
    * Validates `set` locally as the server does (rejects with `ValidationError`, problems at the set's
    * own fields, e.g. `channel_types.fax`, and `id` for the set id; nothing sent), then `PUT`s it as given:
    * it replaces the stored set unless it says `__persistence_strategy__: "merge"`. Resolves to the set
    * the server answers.
    */
-  setPreferences(userId: string, setId: string, set: PreferenceSetRequest, options?: RequestOptions): Promise<PreferenceSet>;
+  setPreferences(userId: string, setId: string, set: PreferenceSetRequest, options?: UserWriteOptions): Promise<PreferenceSet>;
+  /**
+   * Adds `token` to the channel's `data.tokens` (`PUT .../channel_data/{channelId}/tokens/{token}`,
+   * the token one percent-encoded segment); a token already there changes nothing. Checked locally
+   * first as the server checks it (rejects with `ValidationError` at `channel_id`, `token`, `user_id`;
+   * nothing sent). Resolves to the channel's data.
+   */
+  addPushToken(userId: string, channelId: string, token: string, options?: UserWriteOptions): Promise<ChannelData>;
+  /** Removes every copy of `token` from the channel's `data.tokens`; resolves also when it was not there. Checked as `addPushToken`. */
+  removePushToken(userId: string, channelId: string, token: string, options?: ConditionalWriteOptions): Promise<void>;
+  /**
+   * One page of the user's change history, newest first (`GET .../changes`). `pageSize` is checked
+   * locally (rejects with `ValidationError` at `page_size`); an unknown user is an `ApiError` 404.
+   */
+  changes(userId: string, options?: ChangesOptions): Promise<ChangesPage>;
+  /**
+   * Every entry of the user's change history, newest first, asking `changes` page after page
+   * (`pageSize` entries each) as the iteration goes: `for await (const change of client.allChanges(id))`.
+   * A call that fails rejects the iteration's step.
+   */
+  allChanges(userId: string, options?: ChangesOptions): AsyncIterableIterator<UserChange>;
   /**
    * Bulk identify: 1 to 1,000 users, each an identify body with its `id`. Every user is checked
    * locally first (rejects with `ValidationError`, problems under `users.N`; nothing sent), then
    * `POST /v1/users/bulk/identify`. Resolves to the queued operation; the server applies each user
-   * on its own and `progress_path` reports how far it got.
+   * on its own and `progress_path` reports how far it got. The same `idempotencyKey` again gives the
+   * same operation.
    */
-  bulkIdentify(users: BulkIdentifyUser[], options?: RequestOptions): Promise<BulkOperation>;
+  bulkIdentify(users: BulkIdentifyUser[], options?: WriteOptions): Promise<BulkOperation>;
   /** The base URL requests go to, without a trailing `/`. */
   readonly baseUrl: string;
   /** Frees the wasm memory of this client now rather than when it is garbage-collected. */
@@ -294,14 +425,20 @@ export declare class ApiError extends Error {
   readonly name: "ApiError" | "RateLimitError";
   readonly status: number;
   /**
-   * The code of contract §6, e.g. `invalid_params`, `resource_missing`; with a public key also
-   * `user_token_missing`, `invalid_user_token` (401) and `forbidden` (403); `unknown` when the answer has none.
+   * The code of contract §6, e.g. `invalid_params`, `resource_missing`, `precondition_failed` (412),
+   * `idempotency_key_reused` (422); with a public key also `user_token_missing`, `invalid_user_token`
+   * (401) and `forbidden` (403); `unknown` when the answer has none.
    */
   readonly code: string;
   /** The answer's `request_id` or `X-Request-ID`, when it has one. */
   readonly requestId: string | null;
   /** The problems of a 422; empty otherwise. */
   readonly errors: Problem[];
+  /**
+   * The answer's `ETag`: on a 412 `precondition_failed`, the user's current ETag (`null` when
+   * the user does not exist); `null` when the answer has none.
+   */
+  readonly etag: string | null;
 }
 
 /** A 429 answer, still a 429 after every retry. */

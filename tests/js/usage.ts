@@ -28,6 +28,16 @@ import {
   type PreferenceSet,
   type BulkOperation,
   type PreferenceSetRequest,
+  type IdentifyOptions,
+  type UserWriteOptions,
+  type ConditionalWriteOptions,
+  type ReadOptions,
+  type ETagListener,
+  type UserWithETag,
+  type UserChange,
+  type UserChangeRoute,
+  type ChangesPage,
+  type ChangesOptions,
 } from "knock-identify";
 
 const body: IdentifyBody = {
@@ -143,6 +153,68 @@ async function callEveryMethod(signal: AbortSignal): Promise<void> {
   console.log(identified.id, fetched.__typename, deleted, client.baseUrl, mine.id);
 }
 
+// Contract §9: idempotency keys, ETags and conditions, push tokens, the change history.
+async function writeSafely(userId: string): Promise<void> {
+  const tagged: UserWithETag = await client.getWithETag(userId);
+  if (tagged.notModified) {
+    const none: null = tagged.user;
+    console.log(none);
+  } else {
+    const loaded: User = tagged.user;
+    console.log(loaded.id);
+  }
+  const etag: string | null = tagged.etag;
+  let next: string | null = null;
+  const listener: ETagListener = (value) => (next = value);
+  const options: IdentifyOptions = { ifMatch: etag ?? "*", idempotencyKey: "order-42", onETag: listener };
+  const identified: User = await client.identify(userId, { name: "Jane" }, options);
+  await client.identify(userId, { name: "Jane" }, { ifNoneMatch: "*" });
+  const unchanged: User | null = await client.get(userId, { ifNoneMatch: next ?? "*" });
+  const plain: User = await client.get(userId, { onETag: listener });
+  const readOptions: ReadOptions = { ifNoneMatch: etag ?? undefined };
+  const maybe: User | null = await client.get(userId, readOptions);
+  const channel = "97c5837d-c65c-4d54-aa39-080eeb81c69d";
+  const writeOptions: UserWriteOptions = { ifMatch: '"a.1"', onETag: listener };
+  const added: ChannelData = await client.addPushToken(userId, channel, "device-token", writeOptions);
+  const removeOptions: ConditionalWriteOptions = { ifMatch: "*", idempotencyKey: "k" };
+  const removed: void = await client.removePushToken(userId, channel, "device-token", removeOptions);
+  const data: ChannelData | null = await client.getChannelData(userId, channel, { ifNoneMatch: '"a.1"' });
+  const set: PreferenceSet | null = await client.getPreferences(userId, undefined, { ifNoneMatch: '"a.1"' });
+  const plainSet: PreferenceSet = await client.getPreferences(userId, "default", { onETag: listener });
+  await client.bulkIdentify([{ id: userId }], { idempotencyKey: "bulk-1" });
+  const pageOptions: ChangesOptions = { pageSize: 20 };
+  const page: ChangesPage = await client.changes(userId, pageOptions);
+  const after: string | null = page.page_info.after;
+  await client.changes(userId, { pageSize: 20, after });
+  for await (const change of client.allChanges(userId, { pageSize: 50 })) {
+    const entry: UserChange = change;
+    const route: UserChangeRoute = entry.route;
+    const names: string[] = entry.changed;
+    console.log(route, names, entry.etag, entry.at);
+  }
+  try {
+    await client.delete(userId, { ifMatch: '"stale.1"' });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 412) {
+      const current: string | null = error.etag;
+      console.log(current);
+    }
+  }
+  // @ts-expect-error a conditional read may resolve to null
+  const notNull: User = await client.get(userId, { ifNoneMatch: '"a.1"' });
+  // @ts-expect-error bulk identify takes no condition
+  await client.bulkIdentify([{ id: userId }], { ifMatch: "*" });
+  // @ts-expect-error a read sends no idempotency key
+  await client.get(userId, { idempotencyKey: "k" });
+  // @ts-expect-error a page size is a number
+  await client.changes(userId, { pageSize: "20" });
+  // @ts-expect-error a 204 write has no ETag to hear
+  await client.delete(userId, { onETag: listener });
+  // @ts-expect-error an entry's route is one of the write routes
+  const badRoute: UserChangeRoute = "get";
+  console.log(identified, unchanged, plain, maybe, added, removed, data, set, plainSet, notNull, badRoute);
+}
+
 type ChannelSetting = boolean | { conditions: { variable: string; operator: string; argument: string | null }[] };
 
-console.log(now, kinds, fields, updatedAt, name, zones, wrong, badKind, callEveryMethod);
+console.log(now, kinds, fields, updatedAt, name, zones, wrong, badKind, callEveryMethod, writeSafely);
