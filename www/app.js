@@ -1,6 +1,9 @@
 // The page: a form for one user, checked on every keystroke by the package's
 // own `validate` (the Rust core the server runs), sent with `IdentifyClient`,
-// and the server's answer shown beside what the page knew before.
+// and the server's answer shown beside what the page knew before, with the
+// user's version (its ETag) and its change history. An identify of a user
+// the page loaded (or last identified) sends that version as `If-Match`, so
+// a change someone else made since is refused (412), never overwritten.
 
 import {
   AbortError,
@@ -30,6 +33,18 @@ const BOOKKEEPING = new Set(["__typename", "id", "updated_at"]);
 const SLOTS = ["top", "user_id", ...STANDARD, "custom", ...OBJECT_EDITORS];
 /** How long one call may take before the page says there was no answer. */
 const TIMEOUT_MS = 15_000;
+/** How many of the latest changes the history shows. */
+const HISTORY_SIZE = 10;
+/** The change history's words for each write route (contract §9d). */
+const ROUTES = {
+  identify: "Identify",
+  set_channel_data: "Channel data set",
+  unset_channel_data: "Channel data removed",
+  set_preferences: "Preference set written",
+  add_push_token: "Push token added",
+  remove_push_token: "Push token removed",
+  bulk_identify: "Bulk identify",
+};
 const COMMON_LOCALES = [
   "en", "en-US", "en-GB", "en-AU", "en-CA", "en-IN", "fr", "fr-FR", "fr-BE", "fr-CA",
   "de", "de-DE", "de-CH", "es", "es-ES", "es-MX", "es-419", "it-IT", "nl-NL", "pt-BR",
@@ -44,7 +59,10 @@ const loadButton = $("load");
 const zones = timeZones();
 const zoneSet = new Set(zones);
 
-/** The user as the page last loaded or received it: `{ id, user }` or null. */
+/**
+ * The user as the page last loaded or received it, `{ id, user, etag }`,
+ * or null; `etag` is its version, sent as `If-Match` by the next identify.
+ */
 let known = null;
 /** Whether a call is in flight. */
 let busy = false;
@@ -266,13 +284,58 @@ async function identify(event) {
   const { userId, body } = current;
   const client = makeClient();
   if (!client) return;
-  const before = known && known.id === userId ? known.user : null;
+  const had = known && known.id === userId ? known : null;
   await sendAndReport(`Sending ${userId}…`, async () => {
-    const user = await client.identify(userId, body);
-    known = { id: userId, user };
-    showOutcome(user, { before, seen: before !== null });
+    let etag = null;
+    const options = { onETag: (value) => (etag = value) };
+    // Only on the version this page has: a change made since is refused (412).
+    if (had?.etag) options.ifMatch = had.etag;
+    let user;
+    try {
+      user = await client.identify(userId, body, options);
+    } catch (error) {
+      if (had && error instanceof ApiError && error.status === 412) return changedElsewhere(client, had, error);
+      throw error;
+    }
+    known = { id: userId, user, etag };
+    showOutcome(user, { before: had?.user ?? null, seen: had !== null }, etag);
     showStatus(`Identified “${userId}”: the server stored it and answered with the user below.`);
+    await showHistory(client, userId);
   });
+}
+
+/**
+ * The identify of a user the page had was refused (412): someone else
+ * changed it since. Nothing was written; the page shows the user as it is
+ * now, what changed since the page's version, and keeps the person's edits
+ * in the form, so a second Identify applies them on top of the new version.
+ */
+async function changedElsewhere(client, had, refusal) {
+  const { id } = had;
+  let current;
+  try {
+    current = await client.getWithETag(id);
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 404)) throw error;
+    known = null;
+    showError(
+      `Someone else deleted “${id}” after this page loaded it (412): nothing was written. ` +
+        "Identify again to create it anew.",
+      [],
+      refusal.requestId,
+    );
+    return;
+  }
+  known = { id, user: current.user, etag: current.etag };
+  showOutcome(current.user, { before: had.user, seen: true, elsewhere: true }, current.etag);
+  showError(
+    `Someone else changed “${id}” after this page loaded it (412): nothing was overwritten. ` +
+      "Below is the user as it is stored now, and what they changed; your edits are still in the form: " +
+      "Identify again to apply them to this version.",
+    [],
+    refusal.requestId,
+  );
+  await showHistory(client, id);
 }
 
 async function load() {
@@ -282,14 +345,15 @@ async function load() {
   const client = makeClient();
   if (!client) return;
   await sendAndReport(`Loading ${userId}…`, async () => {
-    const user = await client.get(userId);
-    known = { id: userId, user };
+    const { user, etag } = await client.getWithETag(userId);
+    known = { id: userId, user, etag };
     fillForm(user);
-    showOutcome(user, null);
+    showOutcome(user, null, etag);
     showStatus(
       `Loaded “${userId}” into the form. Preferences and channel data are stored but not returned, ` +
         "so their editors start empty.",
     );
+    await showHistory(client, userId);
   });
 }
 
@@ -406,21 +470,27 @@ function explain(error) {
 }
 
 /**
- * Shows the returned user and, after an identify, each field before and
- * after: added, changed or unchanged.
+ * Shows the returned user and its version (`etag`) and, after an identify,
+ * each field before and after: added, changed or unchanged. `diff.elsewhere`:
+ * the user as stored now, changed by someone else since the page's version.
  */
-function showOutcome(user, diff) {
+function showOutcome(user, diff, etag) {
   $("outcome").hidden = false;
   $("returned-user").textContent = JSON.stringify(user, null, 2);
+  $("etag").textContent = etag ?? "";
+  $("version").hidden = !etag;
   const block = $("changes-block");
   block.hidden = diff === null;
   if (diff === null) return;
-  const { before, seen } = diff;
-  $("changes-note").textContent = seen
-    ? `Before: “${user.id}” as this page last loaded or received it (updated ${before.updated_at}). ` +
-      `After: the server's answer (updated ${user.updated_at}).`
-    : `Before: nothing — this page had not seen “${user.id}” (a new user; to compare with a stored one, ` +
-      `Load it first). After: the server's answer (updated ${user.updated_at}).`;
+  const { before, seen, elsewhere = false } = diff;
+  $("changes-note").textContent = elsewhere
+    ? `Before: “${user.id}” as this page had it (updated ${before.updated_at}). ` +
+      `After: as it is stored now, changed by someone else (updated ${user.updated_at}).`
+    : seen
+      ? `Before: “${user.id}” as this page last loaded or received it (updated ${before.updated_at}). ` +
+        `After: the server's answer (updated ${user.updated_at}).`
+      : `Before: nothing — this page had not seen “${user.id}” (a new user; to compare with a stored one, ` +
+        `Load it first). After: the server's answer (updated ${user.updated_at}).`;
   const rows = changes(before, user).map(({ field, from, to, change }) => {
     const row = document.createElement("tr");
     row.dataset.field = field;
@@ -439,6 +509,59 @@ function showOutcome(user, diff) {
     return row;
   });
   $("changes").tBodies[0].replaceChildren(...rows);
+}
+
+/**
+ * Shows the latest changes of the user `id` (contract §9d): when, which
+ * write, and the names of what it changed. A history that cannot be read
+ * says why there, without hiding what the call itself did.
+ */
+async function showHistory(client, id) {
+  const block = $("history-block");
+  const note = $("history-note");
+  const body = $("history").tBodies[0];
+  block.hidden = false;
+  let page;
+  try {
+    page = await client.changes(id, { pageSize: HISTORY_SIZE });
+  } catch (error) {
+    body.replaceChildren();
+    note.textContent = `The change history could not be read: ${explain(error)[0]}`;
+    return;
+  }
+  const count = page.entries.length;
+  note.textContent =
+    count === 0
+      ? `No change of “${id}” is recorded.`
+      : `The latest ${count === 1 ? "change" : `${count} changes`} of “${id}”, newest first` +
+        (page.page_info.after ? ` (older ones not shown).` : ".");
+  body.replaceChildren(...page.entries.map(historyRow));
+}
+
+/** One row of the change history. */
+function historyRow({ at, route, changed }) {
+  const row = document.createElement("tr");
+  row.dataset.route = route;
+  const when = document.createElement("td");
+  const time = document.createElement("time");
+  time.dateTime = at;
+  time.textContent = new Date(at).toLocaleString();
+  time.title = at;
+  when.append(time);
+  const write = document.createElement("td");
+  write.textContent = ROUTES[route] ?? route;
+  const names = document.createElement("td");
+  if (changed.length === 0) {
+    names.className = "empty";
+    names.textContent = "—";
+  }
+  for (const name of changed) {
+    const code = document.createElement("code");
+    code.textContent = name;
+    names.append(code, " ");
+  }
+  row.append(when, write, names);
+  return row;
 }
 
 /** Each standard field and custom property, before and after. */

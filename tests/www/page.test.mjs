@@ -1,13 +1,17 @@
 // The page (www/) in Debian's headless Chromium against the real Worker
 // under `wrangler dev` and the real package (pkg/): live validation, identify,
-// the before/after of a merge, load, errors in plain words, phone width and
-// the keyboard. The tests of the first block run in order on one page, as a
-// person would use it: each starts from where the previous one left off.
+// the before/after of a merge, load, the user's ETag and change history, a
+// write refused because someone else changed the user (412), errors in plain
+// words, phone width and the keyboard. The tests of the first block run in
+// order on one page, as a person would use it: each starts from where the
+// previous one left off.
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { PUBLIC_KEY, ROOT, freePort, launchChromium, startPage, startWorker, storedUser } from "./servers.mjs";
+import {
+  PUBLIC_KEY, ROOT, freePort, identifyElsewhere, launchChromium, startPage, startWorker, storedUser,
+} from "./servers.mjs";
 
 /** Where the screenshot after a merge goes (scripts/test-www --screenshot: docs/). */
 const SCREENSHOT = resolve(ROOT, process.env.WWW_SCREENSHOT ?? "target/www/screenshot.png");
@@ -62,6 +66,22 @@ async function changeRows(tab) {
       ]),
     ),
   );
+}
+
+/** The rows of the change history, newest first: { route, at, changed }. */
+async function historyRows(tab) {
+  return tab.$$eval("#history tbody tr", (rows) =>
+    rows.map((row) => ({
+      route: row.dataset.route,
+      at: row.querySelector("time").getAttribute("datetime"),
+      changed: [...row.cells[2].querySelectorAll("code")].map((code) => code.textContent),
+    })),
+  );
+}
+
+/** The next identify the page sends to the Worker. */
+function nextPut(tab) {
+  return tab.waitForRequest((request) => request.method() === "PUT" && request.url().startsWith(worker.url));
 }
 
 /** The visible problems listed under one field. */
@@ -191,13 +211,33 @@ describe("one person's session", () => {
     assert.equal(await tab.textContent("#identify"), "Identify");
   });
 
-  test("after Load, identify compares with the loaded user", async () => {
+  test("Load shows the user's version (its ETag) and its change history, newest first", async () => {
     const { tab } = session;
+    const stored = await storedUser(worker.url, USER_ID);
+    assert.equal(await tab.textContent("#etag"), stored.etag);
+    const rows = await historyRows(tab);
+    assert.deepEqual(rows.map(({ route, changed }) => [route, changed]), [
+      ["identify", ["name"]],
+      ["identify", ["email", "locale", "name", "phone_number", "timezone", "custom.plan", "preferences.default"]],
+    ]);
+    assert.equal(rows[0].at, stored.body.updated_at, "when: the write's updated_at");
+  });
+
+  test("after Load, identify sends the loaded ETag as If-Match and compares with the loaded user", async () => {
+    const { tab } = session;
+    const loaded = await tab.textContent("#etag");
     await tab.fill("#avatar", "https://example.com/jane.png");
+    const sent = nextPut(tab);
     await identify(tab);
+    assert.equal((await sent).headers()["if-match"], loaded);
     const rows = await changeRows(tab);
     const changed = Object.entries(rows).filter(([, row]) => row.change !== "unchanged").map(([field, row]) => [field, row.change]);
     assert.deepEqual(changed, [["avatar", "added"]]);
+    const stored = await storedUser(worker.url, USER_ID);
+    assert.equal(await tab.textContent("#etag"), stored.etag, "the new version");
+    assert.notEqual(stored.etag, loaded);
+    const [latest] = await historyRows(tab);
+    assert.deepEqual(latest, { route: "identify", at: stored.body.updated_at, changed: ["avatar"] });
   });
 
   test("null clears a standard field: sent from the custom editor while the field is empty", async () => {
@@ -214,6 +254,33 @@ describe("one person's session", () => {
     const stored = await storedUser(worker.url, USER_ID);
     assert.equal(stored.body.email, null);
     assert.ok(Object.hasOwn(stored.body, "email"), "a key is never deleted by identify");
+  });
+
+  test("a user changed elsewhere since the page had it: the 412 said in plain words, nothing overwritten, the current user shown", async () => {
+    const { tab } = session;
+    const had = await tab.textContent("#etag");
+    const elsewhere = await identifyElsewhere(worker.url, USER_ID, { name: "Renamed Elsewhere" });
+    assert.equal(elsewhere.status, 200);
+    await tab.fill("#name", "Jane Again");
+    const sent = nextPut(tab);
+    const status = await identify(tab);
+    assert.equal((await sent).headers()["if-match"], had);
+    assert.match(status, /^Someone else changed “jane-doe” after this page loaded it \(412\): nothing was overwritten\./);
+    assert.equal(await tab.getAttribute("#status", "class"), "error");
+    const stored = await storedUser(worker.url, USER_ID);
+    assert.equal(stored.body.name, "Renamed Elsewhere", "not overwritten");
+    assert.deepEqual(JSON.parse(await tab.textContent("#returned-user")), stored.body, "the user as it is now");
+    assert.equal(await tab.textContent("#etag"), stored.etag);
+    const changed = Object.entries(await changeRows(tab)).filter(([, row]) => row.change !== "unchanged");
+    assert.deepEqual(changed, [["name", { before: "Jane Q. Doe", after: "Renamed Elsewhere", change: "changed" }]]);
+    assert.equal(await tab.inputValue("#name"), "Jane Again", "the person's edit stays in the form");
+    const [latest] = await historyRows(tab);
+    assert.deepEqual(latest, { route: "identify", at: stored.body.updated_at, changed: ["name"] });
+    // Identify again: on top of the version now shown.
+    const again = nextPut(tab);
+    assert.match(await identify(tab), /^Identified “jane-doe”/);
+    assert.equal((await again).headers()["if-match"], stored.etag);
+    assert.equal((await storedUser(worker.url, USER_ID)).body.name, "Jane Again");
   });
 
   test("a wrong key shows the 401 in plain words; a secret key brings its warning", async () => {

@@ -2,7 +2,8 @@
 // www/serve.mjs, the Worker under `wrangler dev` (workerd, KV in a throwaway
 // folder) allowing the page's origin, Debian's headless Chromium
 // (playwright-core) and Debian's headless Firefox ESR (puppeteer-core over
-// WebDriver BiDi); and `storedUser`, the tests' own read of the Worker.
+// WebDriver BiDi); and `storedUser` and `identifyElsewhere`, the tests' own
+// read and write of the Worker.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -127,12 +128,22 @@ export async function startWorker({ origin, timeoutMs = 300_000 }) {
   return { url: `http://127.0.0.1:${port}`, stop, output: child.output };
 }
 
-/** GET the user `id` straight from the Worker at `workerUrl`: what it really stored. */
+/** GET the user `id` straight from the Worker at `workerUrl`: what it really stored, and its ETag. */
 export async function storedUser(workerUrl, id) {
   const answer = await fetch(`${workerUrl}/v1/users/${encodeURIComponent(id)}`, {
     headers: { Authorization: `Bearer ${DEV_KEY}` },
   });
-  return { status: answer.status, body: await answer.json() };
+  return { status: answer.status, body: await answer.json(), etag: answer.headers.get("etag") };
+}
+
+/** Identifies the user `id` straight at the Worker, with the secret key: someone else's write. */
+export async function identifyElsewhere(workerUrl, id, body) {
+  const answer = await fetch(`${workerUrl}/v1/users/${encodeURIComponent(id)}`, {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${DEV_KEY}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: answer.status, body: await answer.json(), etag: answer.headers.get("etag") };
 }
 
 /** Debian's Chromium, headless. */
