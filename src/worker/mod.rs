@@ -45,6 +45,7 @@ use crate::{
 };
 use auth::{ApiKeys, Caller};
 use body::Sender;
+use bulk::message::{encode_rows, NewOperation, OperationKind};
 use error::ApiError;
 use idempotency::Idempotency;
 use random::random_uuid;
@@ -148,7 +149,10 @@ async fn handle(
             let users = bulk_identify_users(&bytes)?;
             let idempotency = idempotent(&bytes);
             drop(bytes);
-            bulk::start(env, environment, users, idempotency, request_id).await
+            let rows = encode_rows(&users);
+            drop(users);
+            let new = NewOperation { kind: OperationKind::Identify, shared_body: None, rows };
+            bulk::start(env, environment, new, idempotency, request_id).await
         }
         Operation::GetBulkProgress(id) => bulk::get(env, environment, &id, request_id).await,
         Operation::Identify => {
