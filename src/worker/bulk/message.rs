@@ -147,6 +147,16 @@ pub fn encode_rows(users: &[BulkUser]) -> Vec<u8> {
     rows
 }
 
+/// The rows of an operation whose rows are only user ids: each a line
+/// with an empty body ([`encode_row`]).
+pub fn encode_ids(user_ids: &[String]) -> Vec<u8> {
+    let mut rows = Vec::with_capacity(user_ids.iter().map(|id| id.len() + 2).sum());
+    for id in user_ids {
+        encode_row(&mut rows, id, b"");
+    }
+    rows
+}
+
 /// One row as a line: the user id percent-encoded, a tab, then its identify
 /// body (compact JSON, which has no raw newline), then a newline.
 pub fn encode_row(into: &mut Vec<u8>, user_id: &str, body: &[u8]) {
@@ -190,6 +200,9 @@ mod tests {
         let expected: Vec<(String, String)> =
             users.into_iter().map(|user| (user.id, String::from_utf8(user.body).expect("UTF-8"))).collect();
         assert_eq!(decoded, expected);
+        let ids = String::from_utf8(encode_ids(&["jane".into(), "a b\t%".into()])).expect("UTF-8");
+        let decoded: Vec<(String, &str)> = decode_rows(&ids).collect::<Result<_, _>>().expect("rows");
+        assert_eq!(decoded, [("jane".to_owned(), ""), ("a b\t%".to_owned(), "")]);
     }
 
     #[test]
