@@ -12,8 +12,8 @@
 
 use crate::body;
 use crate::error::{IdentifyError, Problem, ProblemType};
-use crate::json::{self, Checked, Cursor, Kind, ParseError, Span, Value};
-use crate::limits::{MAX_BULK_BODY_BYTES, MAX_BULK_USERS, MAX_DEPTH};
+use crate::json::{self, canonical_len, Checked, Cursor, Kind, ParseError, Span, Value};
+use crate::limits::{MAX_BODY_BYTES, MAX_BULK_BODY_BYTES, MAX_BULK_USERS, MAX_DEPTH};
 use crate::quote::quoted;
 use crate::section_entry::replacing_set_body;
 use crate::validate::{check_key, user_id_error, Path, Report, PERSISTENCE_STRATEGY};
@@ -39,6 +39,12 @@ const STAND_IN_USER_ID: &str = "user";
 /// The deepest a set may be nested on its own: in the identify body it
 /// stands for, it is two levels down (`{"preferences":{"<id>": set}}`).
 const MAX_SET_DEPTH: usize = MAX_DEPTH - 2;
+/// The most tape nodes of a set within [`MAX_BODY_BYTES`] (as bulk
+/// identify's users): a set of more is past 1 MiB of compact JSON, too
+/// large for the identify body it stands for, and gets no tape.
+const MAX_SET_NODES: usize = MAX_BODY_BYTES.div_ceil(2);
+/// A set too large for the identify body it stands for.
+const SET_PAST_1_MIB: &str = "the preference set takes more than 1048576 bytes (1 MiB) as compact JSON; preferences take at most 262144 bytes (256 KiB)";
 
 /// The ids of a bulk delete body (`POST /v1/users/bulk/delete`), once
 /// every one is a valid user id; else every problem (at most 100 listed)
@@ -226,6 +232,10 @@ fn replacing_body(checked: &Checked<'_>, set: Option<(Kind, Span)>, report: &mut
             return None;
         }
     };
+    if span.nodes > MAX_SET_NODES {
+        report.add_new(&path, ProblemType::TooLarge, SET_PAST_1_MIB);
+        return None;
+    }
     let tape = match checked.tape(&span, MAX_SET_DEPTH) {
         Ok(tape) => tape,
         Err(ParseError::TooDeep) => {
@@ -248,6 +258,11 @@ fn replacing_body(checked: &Checked<'_>, set: Option<(Kind, Span)>, report: &mut
         }
     };
     let set = tape.root();
+    if canonical_len(set) > MAX_BODY_BYTES {
+        // Not written out: the identify body would be refused for its size.
+        report.add_new(&path, ProblemType::TooLarge, SET_PAST_1_MIB);
+        return None;
+    }
     let mut problems = Vec::new();
     let set_id = set_id(set.get("id"), &mut problems);
     if let Some(strategy) = set.get(PERSISTENCE_STRATEGY) {
@@ -262,11 +277,7 @@ fn replacing_body(checked: &Checked<'_>, set: Option<(Kind, Span)>, report: &mut
             None
         }
         Err(IdentifyError::RequestTooLarge) => {
-            report.add_new(
-                &path,
-                ProblemType::TooLarge,
-                "the preference set takes more than 1048576 bytes (1 MiB) as compact JSON; preferences take at most 262144 bytes (256 KiB)",
-            );
+            report.add_new(&path, ProblemType::TooLarge, SET_PAST_1_MIB);
             None
         }
         Err(other) => {
