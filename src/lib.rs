@@ -42,6 +42,7 @@
 
 mod body;
 mod bulk;
+mod bulk_by_id;
 mod changed;
 mod error;
 mod identify;
@@ -60,6 +61,7 @@ mod validate;
 mod worker;
 
 pub use bulk::{bulk_identify_users, BulkUser};
+pub use bulk_by_id::{bulk_delete_user_ids, bulk_set_preferences, BulkPreferences};
 pub use changed::changed_names;
 pub use error::{IdentifyError, Problem, ProblemType};
 pub use identify::{identify, parse_request, parse_request_bytes, validate};

@@ -1,14 +1,15 @@
 //! Bodies built to multiply the core's work: every one gets its answer, and
 //! validating it never holds more memory than a few times the body (§2:
 //! memory and time linear in the body; at most 100 problems listed), nor
-//! checking a bulk body of 10 MiB more than about the body again (§5b).
+//! checking a bulk body of 10 MiB more than about the body again (§5b,
+//! §5c).
 //!
 //! Its own binary, so the counting allocator sees no other suite; its tests
 //! take turns (`MEASURING`), so none sees another's allocations.
 
 use knock_identify::{
-    bulk_identify_users, validate, BulkUser, IdentifyError, ProblemType, MAX_BODY_BYTES, MAX_BULK_BODY_BYTES,
-    MAX_BULK_USERS, MAX_PROBLEMS,
+    bulk_delete_user_ids, bulk_identify_users, bulk_set_preferences, validate, BulkUser, IdentifyError, ProblemType,
+    MAX_BODY_BYTES, MAX_BULK_BODY_BYTES, MAX_BULK_USERS, MAX_PROBLEMS,
 };
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -304,6 +305,67 @@ fn the_largest_bulk_bodies_cost_at_most_a_few_times_their_size() {
         drop(answer);
         let ratio = peak as f64 / body.len() as f64;
         println!("bulk, {name}: {} bytes, peak {peak} bytes held ({ratio:.2}x)", body.len());
+        assert!(ratio <= max_times, "{name}: peak {peak} bytes for a body of {}", body.len());
+    }
+}
+
+#[test]
+fn the_largest_bulk_delete_and_preferences_bodies_cost_at_most_a_few_times_their_size() {
+    let _turn = MEASURING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let problems = |answer: Result<(), IdentifyError>| match answer {
+        Err(IdentifyError::InvalidParams(problems)) => {
+            problems.into_iter().map(|problem| (problem.field, problem.kind)).collect::<Vec<_>>()
+        }
+        other => panic!("expected a 422, got {other:?}"),
+    };
+    let one = |field: &str, kind| vec![(field.to_owned(), kind)];
+    let delete = |body: &str| bulk_delete_user_ids(body.as_bytes()).map(drop);
+    let preferences = |body: &str| bulk_set_preferences(body.as_bytes()).map(drop);
+    type Run = fn(&str) -> Result<(), IdentifyError>;
+    type Problems = Vec<(String, ProblemType)>;
+    let cases: Vec<(&str, String, Run, Problems)> = vec![
+        (
+            "bulk delete: ~2.6 million ids",
+            bulk_filled(r#"{"user_ids":["#, r#""a""#, ",", "]}"),
+            delete,
+            one("user_ids", ProblemType::TooLarge),
+        ),
+        (
+            "bulk delete: 1,000 ids beside ~10 MiB of zeros",
+            bulk_filled(&format!(r#"{{"user_ids":[{}"a"],"zeros":["#, r#""a","#.repeat(999)), "0", ",", "]}"),
+            delete,
+            one("zeros", ProblemType::UnknownValue),
+        ),
+        (
+            "bulk preferences: a set of ~10 MiB of zeros",
+            bulk_filled(r#"{"user_ids":["a"],"preferences":{"workflows":{"w":["#, "0", ",", "]}}}"),
+            preferences,
+            one("preferences", ProblemType::TooLarge),
+        ),
+        (
+            "bulk preferences: a set of ~9 MiB, 650,000 distinct keys",
+            {
+                let keys: Vec<String> = (0..650_000).map(|i| format!("\"{i:06}\":true")).collect();
+                format!(r#"{{"user_ids":["a"],"preferences":{{"workflows":{{{}}}}}}}"#, keys.join(","))
+            },
+            preferences,
+            one("preferences", ProblemType::TooLarge),
+        ),
+        (
+            "bulk preferences: a set holding a string of ~10 MiB of escapes",
+            bulk_filled(r#"{"user_ids":["a"],"preferences":{"workflows":{""#, "\\u00e9", "", r#"":true}}}"#),
+            preferences,
+            one("preferences", ProblemType::TooLarge),
+        ),
+    ];
+    for (name, body, run, expected) in cases {
+        let (answer, peak) = measured(|| run(&body));
+        assert_eq!(problems(answer), expected, "{name}");
+        let ratio = peak as f64 / body.len() as f64;
+        println!("bulk by id, {name}: {} bytes, peak {peak} bytes held ({ratio:.2}x)", body.len());
+        // The duplicate check holds each key of an open object, as for any body.
+        let max_times =
+            if name.contains("distinct keys") { MAX_TIMES_THE_BODY as f64 } else { MAX_TIMES_THE_BULK_BODY };
         assert!(ratio <= max_times, "{name}: peak {peak} bytes for a body of {}", body.len());
     }
 }

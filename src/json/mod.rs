@@ -133,6 +133,20 @@ pub(crate) enum Kind {
     Object,
 }
 
+impl Kind {
+    /// "an array", "a string", ...: the type, for messages.
+    pub(crate) fn phrase(self) -> &'static str {
+        match self {
+            Kind::Null => "null",
+            Kind::Bool => "a boolean",
+            Kind::Number => "a number",
+            Kind::String => "a string",
+            Kind::Array => "an array",
+            Kind::Object => "an object",
+        }
+    }
+}
+
 /// A value in a [`Tape`].
 #[derive(Clone, Copy)]
 pub(crate) struct Value<'t> {
@@ -182,14 +196,7 @@ impl<'t> Value<'t> {
 
     /// "an array", "a string", ...: the JSON type, for messages.
     pub(crate) fn type_phrase(self) -> &'static str {
-        match self.kind() {
-            Kind::Null => "null",
-            Kind::Bool => "a boolean",
-            Kind::Number => "a number",
-            Kind::String => "a string",
-            Kind::Array => "an array",
-            Kind::Object => "an object",
-        }
+        self.kind().phrase()
     }
 
     /// The number of entries of an object or items of an array; 0 otherwise.

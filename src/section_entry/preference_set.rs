@@ -33,31 +33,47 @@ pub fn preference_set_body(user_id: &str, set_id: &str, body: &[u8]) -> Result<V
         }
     };
     let strategy = set.get(PERSISTENCE_STRATEGY).map(|value| value.as_str());
-    let write_set = |writer: &mut JsonWriter| {
-        writer.raw("{");
-        let mut first = true;
-        let mut entry = |writer: &mut JsonWriter, key: &str| {
-            if !std::mem::take(&mut first) {
-                writer.raw(",");
-            }
-            writer.key(key);
-        };
-        for (key, value) in set.entries() {
-            // `merge` is identify's own way; it need not be written.
-            if key == PERSISTENCE_STRATEGY && strategy == Some(Some("merge")) {
-                continue;
-            }
-            entry(writer, key);
-            writer.value(value);
-        }
-        if strategy.is_none() {
-            entry(writer, PERSISTENCE_STRATEGY);
-            writer.string("replace");
-        }
-        writer.raw("}");
-    };
+    // `merge` is identify's own way; it need not be written.
+    let keep = |key: &str| !(key == PERSISTENCE_STRATEGY && strategy == Some(Some("merge")));
+    let write = |writer: &mut JsonWriter| write_set(writer, set, keep, strategy.is_none());
     // The set is the route's whole body: its problems stay where they are.
-    entry_as_identify(user_id, ["preferences", checked_id], write_set, |problem| problem, problems)
+    entry_as_identify(user_id, ["preferences", checked_id], write, |problem| problem, problems)
+}
+
+/// The identify body that replaces the set `set_id` of user `user_id`
+/// with `set` (a bulk's, contract §5c): its entries but `skip` and the
+/// `__persistence_strategy__` it may say, then `"replace"`. Identify's
+/// problems at the set are given to `place` relative to it (`""` for the
+/// set itself), and follow `problems`.
+pub(crate) fn replacing_set_body(
+    user_id: &str,
+    set_id: &str,
+    set: Value<'_>,
+    skip: &str,
+    place: impl Fn(Problem) -> Problem,
+    problems: Vec<Problem>,
+) -> Result<Vec<u8>, IdentifyError> {
+    let keep = |key: &str| key != skip && key != PERSISTENCE_STRATEGY;
+    let write = |writer: &mut JsonWriter| write_set(writer, set, keep, true);
+    entry_as_identify(user_id, ["preferences", set_id], write, place, problems)
+}
+
+/// Writes `set`'s entries that `keep` keeps, then, if `replace`,
+/// `"__persistence_strategy__":"replace"`.
+fn write_set(writer: &mut JsonWriter, set: Value<'_>, keep: impl Fn(&str) -> bool, replace: bool) {
+    writer.raw("{");
+    let mut separator = "";
+    for (key, value) in set.entries().filter(|(key, _)| keep(key)) {
+        writer.raw(std::mem::replace(&mut separator, ","));
+        writer.key(key);
+        writer.value(value);
+    }
+    if replace {
+        writer.raw(separator);
+        writer.key(PERSISTENCE_STRATEGY);
+        writer.string("replace");
+    }
+    writer.raw("}");
 }
 
 /// `GET .../preferences/{set_id}`: `{"__typename": "PreferenceSet", "id",

@@ -1,10 +1,10 @@
 //! The Cloudflare Worker (contract §1–§7): routing, authentication, rate
 //! limits and the body around the core, one Durable Object per user
 //! ([`user`]) that applies that user's writes one after another and writes
-//! the record through to Workers KV, and bulk identify on a queue
-//! ([`bulk`]). None of it holds a validation or merge rule of its own: the
-//! body's bytes go to the core, and every answer of the core is translated
-//! to HTTP.
+//! the record through to Workers KV, and bulk identify, delete and
+//! preferences on a queue ([`bulk`]). None of it holds a validation or
+//! merge rule of its own: the body's bytes go to the core, and every answer
+//! of the core is translated to HTTP.
 //!
 //! One request, in order: the configuration (`API_KEYS`, `PUBLIC_KEYS`,
 //! the variables of [`settings`]), the route (404, 405), the key (401; a
@@ -38,6 +38,7 @@ mod transaction;
 mod user;
 mod user_token;
 
+use crate::{bulk_delete_user_ids, bulk_set_preferences};
 use crate::{
     bulk_identify_users, channel_data_body, check_channel_id, check_page_size, check_set_id, check_user_id,
     parse_request_bytes, preference_set_body, push_token_body, unset_channel_data_body, user_id_from_utf8, TokenChange,
@@ -45,6 +46,7 @@ use crate::{
 };
 use auth::{ApiKeys, Caller};
 use body::Sender;
+use bulk::message::{encode_ids, encode_rows, NewOperation, OperationKind};
 use error::ApiError;
 use idempotency::Idempotency;
 use random::random_uuid;
@@ -148,7 +150,23 @@ async fn handle(
             let users = bulk_identify_users(&bytes)?;
             let idempotency = idempotent(&bytes);
             drop(bytes);
-            bulk::start(env, environment, users, idempotency, request_id).await
+            let rows = encode_rows(&users);
+            drop(users);
+            let new = NewOperation { kind: OperationKind::Identify, shared_body: None, rows };
+            bulk::start(env, environment, new, idempotency, request_id).await
+        }
+        Operation::BulkDelete => {
+            let bytes = read_json_body(req, MAX_BULK_BODY_BYTES).await?;
+            let rows = encode_ids(&bulk_delete_user_ids(&bytes)?);
+            let new = NewOperation { kind: OperationKind::Delete, shared_body: None, rows };
+            bulk::start(env, environment, new, idempotent(&bytes), request_id).await
+        }
+        Operation::BulkSetPreferences => {
+            let bytes = read_json_body(req, MAX_BULK_BODY_BYTES).await?;
+            let bulk = bulk_set_preferences(&bytes)?;
+            let rows = encode_ids(&bulk.user_ids);
+            let new = NewOperation { kind: OperationKind::SetPreferences, shared_body: Some(bulk.body), rows };
+            bulk::start(env, environment, new, idempotent(&bytes), request_id).await
         }
         Operation::GetBulkProgress(id) => bulk::get(env, environment, &id, request_id).await,
         Operation::Identify => {

@@ -29,7 +29,7 @@ const LIMITER_TIMEOUT: Duration = Duration::from_secs(5);
 pub async fn count_secret(env: &Env, operation: &Operation, environment: &str) -> Result<(), ApiError> {
     let limiter = match operation {
         Operation::DeleteUser => DELETE_LIMITER,
-        Operation::BulkIdentify => BULK_LIMITER,
+        _ if operation.starts_bulk() => BULK_LIMITER,
         _ if operation.reads() => GET_LIMITER,
         _ => IDENTIFY_LIMITER,
     };

@@ -1,7 +1,8 @@
 //! The routes, read from the request URL: `/v1/users/{user_id}` and, below
 //! it, `/channel_data/{channel_id}` and `/preferences/{set_id}` (contract
 //! §5, §5a); `/channel_data/{channel_id}/tokens/{token}` and `/changes`
-//! (§9); `/v1/users/bulk/identify` and `/v1/bulk_operations/{id}` (§5b). Each id is one path segment, percent-decoded here (workers-rs'
+//! (§9); `/v1/users/bulk/identify` and `/v1/bulk_operations/{id}` (§5b);
+//! `/v1/users/bulk/delete` and `/v1/users/bulk/preferences` (§5c). Each id is one path segment, percent-decoded here (workers-rs'
 //! `Request::path()` is not decoded). The URL reaches the Worker already
 //! normalised by workerd, so `%2E` and `%2E%2E` segments are resolved before
 //! this code sees them (`/v1/users/%2E%2E` arrives as `/v1/`): the ids `.`
@@ -38,6 +39,10 @@ enum Part {
     Changes,
     /// `/v1/users/bulk/identify`: no one user.
     BulkIdentify,
+    /// `/v1/users/bulk/delete`.
+    BulkDelete,
+    /// `/v1/users/bulk/preferences`.
+    BulkSetPreferences,
     /// `/v1/bulk_operations/{id}`; the id as sent.
     BulkOperation(String),
 }
@@ -61,6 +66,8 @@ pub enum Operation {
     RemovePushToken(String, Vec<u8>),
     GetChanges,
     BulkIdentify,
+    BulkDelete,
+    BulkSetPreferences,
     /// The operation id, percent-decoded.
     GetBulkProgress(String),
 }
@@ -78,9 +85,14 @@ impl Operation {
         )
     }
 
+    /// Whether the operation starts a bulk operation (contract §5b, §5c).
+    pub fn starts_bulk(&self) -> bool {
+        matches!(self, Operation::BulkIdentify | Operation::BulkDelete | Operation::BulkSetPreferences)
+    }
+
     /// Whether `If-Match` applies: the writes of one user (contract §9).
     pub fn takes_if_match(&self) -> bool {
-        !self.reads() && !matches!(self, Operation::BulkIdentify)
+        !self.reads() && !self.starts_bulk()
     }
 
     /// Whether `If-None-Match` applies: creating a user, and reading one.
@@ -94,7 +106,7 @@ impl Operation {
     /// Whether a public key may ask it (of its token's user): identify and
     /// read one user and its parts; not delete users or run bulk operations.
     pub fn public_keys_may(&self) -> bool {
-        !matches!(self, Operation::DeleteUser | Operation::BulkIdentify | Operation::GetBulkProgress(_))
+        !matches!(self, Operation::DeleteUser | Operation::GetBulkProgress(_)) && !self.starts_bulk()
     }
 }
 
@@ -114,6 +126,8 @@ impl Route {
         let segments: Vec<&str> = rest.split('/').collect();
         let (raw_id, part) = match segments.as_slice() {
             ["bulk", "identify"] => (&"", Part::BulkIdentify),
+            ["bulk", "delete"] => (&"", Part::BulkDelete),
+            ["bulk", "preferences"] => (&"", Part::BulkSetPreferences),
             [id] => (id, Part::User),
             [id, "channel_data", channel] if !channel.is_empty() => (id, Part::ChannelData((*channel).to_owned())),
             [id, "preferences", set] if !set.is_empty() => (id, Part::PreferenceSet((*set).to_owned())),
@@ -133,7 +147,7 @@ impl Route {
             Part::User | Part::ChannelData(_) => Route::ALLOW,
             Part::PushToken(..) => "PUT, DELETE",
             Part::Changes => "GET",
-            Part::BulkIdentify => "POST",
+            Part::BulkIdentify | Part::BulkDelete | Part::BulkSetPreferences => "POST",
             Part::BulkOperation(_) => "GET",
         }
     }
@@ -161,6 +175,8 @@ impl Route {
             }
             (Part::Changes, "GET") => Operation::GetChanges,
             (Part::BulkIdentify, "POST") => Operation::BulkIdentify,
+            (Part::BulkDelete, "POST") => Operation::BulkDelete,
+            (Part::BulkSetPreferences, "POST") => Operation::BulkSetPreferences,
             (Part::BulkOperation(id), "GET") => Operation::GetBulkProgress(decoded(id)),
             _ => return None,
         })
@@ -170,7 +186,12 @@ impl Route {
     /// percent-decoded bytes are not UTF-8.
     pub fn part_id_problem(&self) -> Option<crate::Problem> {
         let (field, raw) = match &self.part {
-            Part::User | Part::BulkIdentify | Part::BulkOperation(_) | Part::Changes => return None,
+            Part::User
+            | Part::BulkIdentify
+            | Part::BulkDelete
+            | Part::BulkSetPreferences
+            | Part::BulkOperation(_)
+            | Part::Changes => return None,
             Part::ChannelData(raw) | Part::PushToken(raw, _) => ("channel_id", raw),
             Part::PreferenceSet(raw) => ("id", raw),
         };
@@ -244,6 +265,24 @@ mod tests {
         let route = Route::parse("https://h/v1/users/jane/changes?page_size=2").expect("a route");
         assert_eq!((route.operation("GET"), route.allow()), (Some(Operation::GetChanges), "GET"));
         assert!(Route::parse("https://h/v1/users/jane/channel_data/c1/tokens/").is_err());
+    }
+
+    #[test]
+    fn reads_the_bulk_routes_beside_a_user_named_bulk() {
+        for (url, operation) in [
+            ("https://h/v1/users/bulk/identify", Operation::BulkIdentify),
+            ("https://h/v1/users/bulk/delete", Operation::BulkDelete),
+            ("https://h/v1/users/bulk/preferences", Operation::BulkSetPreferences),
+        ] {
+            let route = Route::parse(url).expect("a route");
+            assert_eq!((route.operation("POST"), route.allow()), (Some(operation.clone()), "POST"), "{url}");
+            assert_eq!(route.operation("DELETE"), None, "{url}");
+            assert!(operation.starts_bulk() && !operation.takes_if_match() && !operation.public_keys_may(), "{url}");
+        }
+        // The user `bulk` keeps its own routes.
+        assert_eq!(Route::parse("https://h/v1/users/bulk").unwrap().operation("DELETE"), Some(Operation::DeleteUser));
+        let route = Route::parse("https://h/v1/users/bulk/preferences/default").expect("a route");
+        assert_eq!(route.operation("PUT"), Some(Operation::SetPreferenceSet("default".into())));
     }
 
     #[test]

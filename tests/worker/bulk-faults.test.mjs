@@ -7,6 +7,9 @@
 //   - The operation does not take a row's report: the queue delivers the
 //     row again, and the user's object, which applied it, answers with its
 //     first decision: an identify or a delete made in between stands.
+//   - The same for a bulk delete's row and a bulk preferences' row (contract
+//     §5c): a user identified since its delete, or a set written since,
+//     stands.
 //   - Every report of a row fails until the queue gives up on it: the
 //     dead-letter consumer records the row as its user's object decided it.
 //   - An operation that has ended keeps no user's body, and is forgotten
@@ -141,6 +144,38 @@ test("a row delivered again after its report failed changes nothing: a newer ide
     assert.equal(operation.success_count, 2);
     assert.equal((await send(server.url, "GET", "overwritten-1")).body.name, "Newer", "the newer identify stands");
     assert.equal((await send(server.url, "GET", "deleted-1")).status, 404, "the deleted user stays deleted");
+  } finally {
+    await server.stop();
+  }
+});
+
+test("a bulk delete's and a bulk preferences' rows delivered again after their report failed change nothing", { timeout: 120_000 }, async () => {
+  const persist = tempDir("report-refused-by-id");
+  const main = { ...BULK_QUEUE_CONSUMERS["knock-identify-bulk"], retryDelay: 3 };
+  const server = await withRefusedReports(persist, 1, { ...BULK_QUEUE_CONSUMERS, "knock-identify-bulk": main });
+  try {
+    assert.equal((await send(server.url, "PUT", "redeleted-1", { body: '{"name": "First"}' })).status, 200);
+    const post = (path, body) => send(server.url, "POST", null, { path, body: JSON.stringify(body) });
+    const deleted = await post("/v1/users/bulk/delete", { user_ids: ["redeleted-1"] });
+    const set = await post("/v1/users/bulk/preferences", { user_ids: ["reset-1"], preferences: { channel_types: { sms: false } } });
+    assert.equal(deleted.status, 200, deleted.text);
+    assert.equal(set.status, 200, set.text);
+    // Both rows applied, and both reports refused: the rows will come again.
+    for (const id of [deleted.body.id, set.body.id]) {
+      await waitFor(() => logged(server, new RegExp(`^bulk operation ${id} row 0: .*report of row 0 answered 500`)).length === 1, `the report of ${id} refused`);
+    }
+    assert.equal((await send(server.url, "GET", "redeleted-1")).status, 404, "deleted by the bulk");
+    assert.equal((await send(server.url, "PUT", "redeleted-1", { body: '{"name": "Back"}' })).status, 200);
+    const setPath = "/v1/users/reset-1/preferences/default";
+    assert.equal((await send(server.url, "PUT", null, { path: setPath, body: '{"channel_types": {"sms": true}}' })).status, 200);
+    for (const id of [deleted.body.id, set.body.id]) {
+      const operation = await ended(server, id);
+      assert.equal(operation.status, "completed", JSON.stringify(operation));
+      assert.equal(operation.success_count, 1);
+    }
+    assert.equal((await send(server.url, "GET", "redeleted-1")).body?.name, "Back", "the user identified since stands");
+    const after = await send(server.url, "GET", null, { path: setPath });
+    assert.deepEqual(after.body.channel_types, { sms: true }, "the set written since stands");
   } finally {
     await server.stop();
   }

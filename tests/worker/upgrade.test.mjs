@@ -2,8 +2,9 @@
 // upgrade, under real workerd: the test writes a user and an ended bulk
 // operation, stops, puts their SQLite tables back in the previous
 // version's shape (a user's record in `record_part` rows and no ETag epoch; an operation's
-// single row keyed by `one`, its rows keeping their bodies), starts again
-// on the same storage, and reads and writes them.
+// single row keyed by `one`, its rows keeping their bodies; an operation
+// without its kind, as stored before bulk delete and bulk preferences),
+// starts again on the same storage, and reads and writes them.
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -131,6 +132,38 @@ test("an ended bulk operation of the previous version is read as it was, keeps n
         db.close();
       }
       await waitFor(async () => (await summary()).status === 404, "the operation to be forgotten", 30_000);
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    removeDir(persist);
+  }
+});
+
+test("an ended bulk identify stored before operations had kinds is read as it was, and forgotten in time", { timeout: 120_000 }, async () => {
+  const persist = tempDir("upgrade-kind");
+  // Long enough to stop, rewrite and start again before it is forgotten.
+  const vars = { BULK_RETENTION_SECONDS: "40" };
+  try {
+    let server = await startMiniflare({ persist, vars });
+    const users = [{ id: "kindless-1", name: "A" }];
+    const queued = await send(server.url, "POST", null, { path: "/v1/users/bulk/identify", body: JSON.stringify({ users }) });
+    assert.equal(queued.status, 200, queued.text);
+    const summary = () => send(server.url, "GET", null, { path: queued.body.progress_path });
+    const before = await waitFor(async () => {
+      const operation = (await summary()).body;
+      return operation.status === "completed" && operation;
+    }, "the operation to end");
+    await server.stop();
+    rewrite(persist, "BulkOperation", "operation", "ALTER TABLE operation DROP COLUMN kind; ALTER TABLE operation DROP COLUMN shared_body;");
+    server = await startMiniflare({ persist, vars });
+    try {
+      const after = await summary();
+      assert.equal(after.status, 200, after.text);
+      assert.deepEqual(after.body, before);
+      assert.equal(after.body.name, "users.identify");
+      // Its alarm, set when it ended, still forgets it.
+      await waitFor(async () => (await summary()).status === 404, "the operation to be forgotten", 60_000);
     } finally {
       await server.stop();
     }

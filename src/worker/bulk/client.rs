@@ -2,7 +2,7 @@
 //! Object ([`super::object`]): one internal request each, bounded by
 //! [`OPERATION_TIMEOUT`] like every call to an object.
 
-use super::message::{decode_row, RowOutcome, OPERATIONS_BINDING};
+use super::message::{decode_row, NewOperation, OperationKind, RowOutcome, OPERATIONS_BINDING};
 use crate::worker::error::ApiError;
 use crate::worker::idempotency::Idempotency;
 use crate::worker::object_call::{exchange, internal_request, ObjectAnswer};
@@ -22,11 +22,14 @@ pub const OPERATION_HEADER: &str = "X-Operation-Id";
 /// A new operation's request's `Idempotency-Key` and fingerprint (contract §9).
 pub const IDEMPOTENCY_KEY_HEADER: &str = "X-Idempotency-Key";
 pub const FINGERPRINT_HEADER: &str = "X-Request-Fingerprint";
+/// A new operation's kind ([`OperationKind::name`]).
+pub const KIND_HEADER: &str = "X-Operation-Kind";
 
 /// A row as the operation answers for it.
 pub enum Row {
-    /// Still to be applied: its user and identify body.
-    Pending { user_id: String, body: Vec<u8> },
+    /// Still to be applied: its user, what to do, and the identify body
+    /// (empty for a delete).
+    Pending { user_id: String, kind: OperationKind, body: Vec<u8> },
     /// Applied or not, and recorded: nothing more to do.
     Ended,
     /// No such operation (it has expired) or row.
@@ -49,24 +52,35 @@ impl<'a> OperationClient<'a> {
         Ok(OperationClient { stub, request_id })
     }
 
-    /// Creates the operation from its encoded rows ([`super::message::encode_rows`]);
-    /// its `BulkOperation`, or the object's 422 for a key sent with another
-    /// request. The object queues the rows' messages itself.
+    /// Creates the operation `new`; its `BulkOperation`, or the object's
+    /// 422 for a key sent with another request. The object queues the
+    /// rows' messages itself. The request's body is the rows, after the
+    /// shared identify body and a newline when there is one (compact JSON
+    /// has no raw newline).
     pub async fn create(
         &self,
         environment: &str,
         operation: &str,
-        rows: &[u8],
+        new: &NewOperation,
         idempotency: Option<&Idempotency>,
     ) -> Result<Response, ApiError> {
         let headers = Headers::new();
         headers.set(ENVIRONMENT_HEADER, environment)?;
         headers.set(OPERATION_HEADER, operation)?;
+        headers.set(KIND_HEADER, new.kind.name())?;
+        let with_shared;
+        let body = match &new.shared_body {
+            None => &new.rows,
+            Some(shared) => {
+                with_shared = [shared.as_slice(), b"\n", &new.rows].concat();
+                &with_shared
+            }
+        };
         if let Some(idempotency) = idempotency {
             headers.set(IDEMPOTENCY_KEY_HEADER, &idempotency.key)?;
             headers.set(FINGERPRINT_HEADER, &idempotency.fingerprint)?;
         }
-        match self.send(Method::Post, "/create", headers, Some(rows)).await? {
+        match self.send(Method::Post, "/create", headers, Some(body)).await? {
             answer @ ObjectAnswer { status: 200 | 422, .. } => {
                 let reply = Reply { status: answer.status, body: answer.body, etag: None };
                 Ok(reply.into_response(answer.replayed)?)
@@ -84,14 +98,19 @@ impl<'a> OperationClient<'a> {
         }
     }
 
-    /// Row `row`: pending (with its user and body), ended, or missing.
+    /// Row `row`: pending (with its user, kind and body), ended, or missing.
     pub async fn row(&self, row: u32) -> Result<Row, ApiError> {
         let answer = self.send(Method::Get, &format!("/rows/{row}"), Headers::new(), None).await?;
         match answer.status {
             200 => {
-                let line = std::str::from_utf8(&answer.body).map_err(ApiError::internal)?;
+                // The operation's kind on a line, then the row's line.
+                let text = std::str::from_utf8(&answer.body).map_err(ApiError::internal)?;
+                let (kind, line) = text
+                    .split_once('\n')
+                    .ok_or_else(|| ApiError::internal("bulk operation: a row without its kind"))?;
+                let kind = OperationKind::from_name(kind)?;
                 let (user_id, body) = decode_row(line.trim_end_matches('\n'))?;
-                Ok(Row::Pending { user_id, body: body.as_bytes().to_vec() })
+                Ok(Row::Pending { user_id, kind, body: body.as_bytes().to_vec() })
             }
             204 => Ok(Row::Ended),
             404 => Ok(Row::Missing),

@@ -1,6 +1,7 @@
-//! What bulk identify's parts say to each other: the rows as the Worker
-//! hands them to a new operation, one queue message per row, and a row's
-//! outcome as the consumer reports it to the operation.
+//! What a bulk operation's parts say to each other: what the operation
+//! does (its kind), the rows as the Worker hands them to a new operation,
+//! one queue message per row, and a row's outcome as the consumer reports
+//! it to the operation.
 
 use crate::worker::error::ApiError;
 use crate::worker::user::client::RowDecision;
@@ -13,6 +14,67 @@ use serde_json::Value;
 pub const OPERATIONS_BINDING: &str = "BULK_OPERATIONS";
 /// The queue's producer binding (wrangler.toml `[[queues.producers]]`).
 pub const QUEUE_BINDING: &str = "BULK_QUEUE";
+
+/// What an operation does to each of its rows' users (contract §5b, §5c),
+/// stored with the operation by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperationKind {
+    /// `users.identify`: each row is a user and its identify body.
+    Identify,
+    /// `users.delete`: each row is a user id.
+    Delete,
+    /// `users.set_preferences`: each row is a user id; the operation holds
+    /// the one identify body every row applies.
+    SetPreferences,
+}
+
+impl OperationKind {
+    /// Its `BulkOperation`'s `name`, as stored.
+    pub fn name(self) -> &'static str {
+        match self {
+            OperationKind::Identify => "users.identify",
+            OperationKind::Delete => "users.delete",
+            OperationKind::SetPreferences => "users.set_preferences",
+        }
+    }
+
+    /// The kind of a stored name.
+    pub fn from_name(name: &str) -> Result<Self, ApiError> {
+        match name {
+            "users.identify" => Ok(OperationKind::Identify),
+            "users.delete" => Ok(OperationKind::Delete),
+            "users.set_preferences" => Ok(OperationKind::SetPreferences),
+            other => Err(ApiError::internal(format!("bulk operation: an unknown kind `{other}`"))),
+        }
+    }
+
+    /// A row's write, as the user's change history names it.
+    pub fn route(self) -> &'static str {
+        match self {
+            OperationKind::Identify => "bulk_identify",
+            OperationKind::Delete => "bulk_delete",
+            OperationKind::SetPreferences => "bulk_set_preferences",
+        }
+    }
+
+    /// What did not happen to a row's user that was not applied.
+    pub fn not_done(self) -> &'static str {
+        match self {
+            OperationKind::Identify => "the user could not be identified",
+            OperationKind::Delete => "the user could not be deleted",
+            OperationKind::SetPreferences => "the user's preferences could not be set",
+        }
+    }
+}
+
+/// A new operation as the Worker hands it to its object: its kind, the
+/// identify body every row applies (`users.set_preferences` only), and
+/// its rows ([`encode_rows`], [`encode_ids`]).
+pub struct NewOperation {
+    pub kind: OperationKind,
+    pub shared_body: Option<Vec<u8>>,
+    pub rows: Vec<u8>,
+}
 
 /// A queue message: one row of one operation. The row's user and body stay
 /// in the operation's object; the message is small whatever the body.
@@ -59,13 +121,17 @@ impl RowOutcome {
         }
     }
 
-    /// Every delivery of the row failed and the queue gave up on it.
-    pub fn unreachable() -> Self {
+    /// Every delivery of a row of `kind` failed and the queue gave up on it.
+    pub fn unreachable(kind: OperationKind) -> Self {
+        Self::not_done(kind, "every delivery failed and the queue's retries are spent")
+    }
+
+    /// A row of `kind` not applied, for `reason`: an `internal_error` item.
+    pub fn not_done(kind: OperationKind, reason: &str) -> Self {
         RowOutcome {
             ok: false,
             code: "internal_error".to_owned(),
-            message: "the user could not be identified: every delivery failed and the queue's retries are spent"
-                .to_owned(),
+            message: format!("{}: {reason}", kind.not_done()),
             errors: Vec::new(),
         }
     }
@@ -77,6 +143,16 @@ pub fn encode_rows(users: &[BulkUser]) -> Vec<u8> {
     let mut rows = Vec::with_capacity(users.iter().map(|user| user.id.len() + user.body.len() + 2).sum());
     for user in users {
         encode_row(&mut rows, &user.id, &user.body);
+    }
+    rows
+}
+
+/// The rows of an operation whose rows are only user ids: each a line
+/// with an empty body ([`encode_row`]).
+pub fn encode_ids(user_ids: &[String]) -> Vec<u8> {
+    let mut rows = Vec::with_capacity(user_ids.iter().map(|id| id.len() + 2).sum());
+    for id in user_ids {
+        encode_row(&mut rows, id, b"");
     }
     rows
 }
@@ -124,5 +200,16 @@ mod tests {
         let expected: Vec<(String, String)> =
             users.into_iter().map(|user| (user.id, String::from_utf8(user.body).expect("UTF-8"))).collect();
         assert_eq!(decoded, expected);
+        let ids = String::from_utf8(encode_ids(&["jane".into(), "a b\t%".into()])).expect("UTF-8");
+        let decoded: Vec<(String, &str)> = decode_rows(&ids).collect::<Result<_, _>>().expect("rows");
+        assert_eq!(decoded, [("jane".to_owned(), ""), ("a b\t%".to_owned(), "")]);
+    }
+
+    #[test]
+    fn kinds_are_stored_by_their_names() {
+        for kind in [OperationKind::Identify, OperationKind::Delete, OperationKind::SetPreferences] {
+            assert_eq!(OperationKind::from_name(kind.name()).ok(), Some(kind));
+        }
+        assert!(OperationKind::from_name("users.merge").is_err());
     }
 }

@@ -1,10 +1,12 @@
-//! Bulk identify on Cloudflare Queues (contract §5b). The Worker checks the
-//! whole request with the core, then creates one Durable Object per
-//! operation ([`object::BulkOperation`], named `{environment}/{operation id}`)
-//! that keeps every row and its outcome, and queues one small message per
-//! row itself. The consumer ([`queue`], this Worker too) identifies each
-//! row's user through that user's object, which applies a row at most once,
-//! and reports the outcome to the operation.
+//! Bulk operations on Cloudflare Queues: bulk identify (contract §5b), bulk
+//! delete and bulk preferences (§5c). The Worker checks the whole request
+//! with the core, then creates one Durable Object per operation
+//! ([`object::BulkOperation`], named `{environment}/{operation id}`) that
+//! keeps its kind, every row and its outcome, and queues one small message
+//! per row itself. The consumer ([`queue`], this Worker too) applies each
+//! row to its user through that user's object (an identify, or a delete),
+//! which applies a row at most once, and reports the outcome to the
+//! operation.
 //!
 //! - `message.rs`: what the parts say to each other;
 //! - `client.rs`: the operation's object as the Worker and the consumer call it;
@@ -21,36 +23,35 @@ use crate::worker::error::ApiError;
 use crate::worker::idempotency::Idempotency;
 use crate::worker::random::random_uuid;
 use crate::worker::response::{self, REPLAYED_HEADER};
-use crate::BulkUser;
 use client::OperationClient;
-use message::encode_rows;
+use message::NewOperation;
 use sha2::{Digest, Sha256};
 use worker::{console_log, Env, Response};
 
-/// `POST /v1/users/bulk/identify` with `users` the core accepted: creates
-/// the operation (which queues its rows) and answers its `BulkOperation`.
-/// A 500 here means the operation may or may not have been created. With
-/// an `Idempotency-Key`, the operation's id comes from the key (contract
-/// §9), so the same request sent again reaches the same operation.
+/// A bulk request the core accepted (`POST /v1/users/bulk/identify`,
+/// `/delete` or `/preferences`), as `new`: creates the operation (which
+/// queues its rows) and answers its `BulkOperation`. A 500 here means the
+/// operation may or may not have been created. With an `Idempotency-Key`,
+/// the operation's id comes from the key (contract §9), so the same
+/// request sent again reaches the same operation.
 pub async fn start(
     env: &Env,
     environment: &str,
-    users: Vec<BulkUser>,
+    new: NewOperation,
     idempotency: Option<Idempotency>,
     request_id: &str,
 ) -> Result<Response, ApiError> {
-    let rows = encode_rows(&users);
-    drop(users);
     let operation = match &idempotency {
         Some(idempotency) => operation_id_of_key(environment, &idempotency.key),
         None => random_uuid(),
     };
     let client = OperationClient::new(env, environment, &operation, request_id)?;
-    let created = client.create(environment, &operation, &rows, idempotency.as_ref()).await?;
+    let created = client.create(environment, &operation, &new, idempotency.as_ref()).await?;
     if created.status_code() == 200 && created.headers().get(REPLAYED_HEADER)?.is_none() {
         console_log!(
-            "bulk-created operation={operation} row_bytes={} wasm_memory_bytes={}",
-            rows.len(),
+            "bulk-created operation={operation} kind={} row_bytes={} wasm_memory_bytes={}",
+            new.kind.name(),
+            new.rows.len(),
             wasm_memory_bytes()
         );
     }

@@ -1,6 +1,7 @@
 //! One bulk operation's Durable Object, named `{environment}/{operation id}`:
-//! its rows and their outcomes ([`super::sql`]), and its alarm, which does
-//! what must happen even when no request comes:
+//! what it does (its kind: identify, delete or set preferences), its rows
+//! and their outcomes ([`super::sql`]), and its alarm, which does what must
+//! happen even when no request comes:
 //!
 //! - **queue the rows**: the object is created with every row in one
 //!   transaction and an alarm at once; the alarm sends the rows' messages
@@ -15,9 +16,9 @@
 //!   storage is deleted (a GET is then a 404). A row's body is dropped as
 //!   soon as its outcome is recorded.
 
-use super::client::{ENVIRONMENT_HEADER, FINGERPRINT_HEADER, IDEMPOTENCY_KEY_HEADER, OPERATION_HEADER};
-use super::message::{encode_row, BulkMessage, RowOutcome, QUEUE_BINDING};
-use super::sql::{Operation, OperationTables, Progress, RowState};
+use super::client::{ENVIRONMENT_HEADER, FINGERPRINT_HEADER, IDEMPOTENCY_KEY_HEADER, KIND_HEADER, OPERATION_HEADER};
+use super::message::{encode_row, BulkMessage, OperationKind, RowOutcome, QUEUE_BINDING};
+use super::sql::{NewRows, Operation, OperationTables, Progress, RowState};
 use crate::worker::clock::{now_ms, scheduled, within};
 use crate::worker::error::ApiError;
 use crate::worker::idempotency::Idempotency;
@@ -97,15 +98,30 @@ impl BulkOperation {
                     (Some(key), Some(fingerprint)) => Some(Idempotency { key, fingerprint }),
                     _ => None,
                 };
-                let rows = req.text().await?;
-                self.create(&operation, &environment, &rows, idempotency).await
+                let kind =
+                    header(KIND_HEADER).map_or(Ok(OperationKind::Identify), |kind| OperationKind::from_name(&kind))?;
+                let body = req.text().await?;
+                // The identify body every row applies comes first, on a line of its own.
+                let (shared_body, rows) = match kind {
+                    OperationKind::SetPreferences => {
+                        body.split_once('\n')
+                            .map(|(shared, rows)| (Some(shared), rows))
+                            .ok_or_else(|| ApiError::internal("bulk operation: no shared body"))?
+                    }
+                    _ => (None, body.as_str()),
+                };
+                self.create(&operation, &environment, NewRows { kind, shared_body, rows }, idempotency).await
             }
             (Method::Get, "/", _) => self.summary(),
             (Method::Get, _, Some(index)) => match self.tables.row(index?)? {
                 RowState::Pending(row) => {
-                    let mut line = Vec::with_capacity(row.user_id.len() + row.body.len() + 2);
-                    encode_row(&mut line, &row.user_id, row.body.as_bytes());
-                    Ok(Response::from_bytes(line)?)
+                    // The operation's kind on a line, then the row's line.
+                    let kind = row.kind.name();
+                    let mut answer = Vec::with_capacity(kind.len() + row.user_id.len() + row.body.len() + 3);
+                    answer.extend_from_slice(kind.as_bytes());
+                    answer.push(b'\n');
+                    encode_row(&mut answer, &row.user_id, row.body.as_bytes());
+                    Ok(Response::from_bytes(answer)?)
                 }
                 RowState::Ended => Ok(response::empty(204)?),
                 RowState::Missing => Ok(response::empty(404)?),
@@ -130,7 +146,7 @@ impl BulkOperation {
         &self,
         operation: &str,
         environment: &str,
-        rows: &str,
+        new: NewRows<'_>,
         idempotency: Option<Idempotency>,
     ) -> Result<Response, ApiError> {
         let (at, ms) = now();
@@ -149,7 +165,7 @@ impl BulkOperation {
             operation: Operation {
                 operation_id: operation.to_owned(),
                 environment: environment.to_owned(),
-                total: rows.lines().count() as i64,
+                total: new.rows.lines().count() as i64,
                 queued_rows: 0,
                 inserted_at: at.clone(),
                 inserted_ms: ms,
@@ -157,6 +173,7 @@ impl BulkOperation {
                 completed_at: None,
                 completed_ms: None,
                 updated_at: at.clone(),
+                kind: new.kind.name().to_owned(),
             },
             applied: 0,
             refused: 0,
@@ -171,7 +188,7 @@ impl BulkOperation {
             etag: None,
             kept_ms: ms,
         });
-        self.tables.create(operation, environment, rows, (at, ms), kept)?;
+        self.tables.create(operation, environment, new, (at, ms), kept)?;
         self.state.storage().set_alarm(scheduled(now_ms())).await?;
         Ok(response::json(200, answer.into_bytes())?)
     }
@@ -210,10 +227,7 @@ impl BulkOperation {
         if give_up_at > clock {
             return Ok(Some(give_up_at));
         }
-        let gone = RowOutcome {
-            message: "the user could not be identified: its message is no longer on the queue".to_owned(),
-            ..RowOutcome::unreachable()
-        };
+        let gone = RowOutcome::not_done(operation.kind()?, "its message is no longer on the queue");
         match self.tables.give_up(&gone, now())? {
             Some(ended_ms) => Ok(Some(ended_ms + settings::bulk_retention_seconds(&self.env)? * 1000)),
             None => Ok(None),
@@ -286,7 +300,7 @@ fn summary_json(progress: Progress) -> String {
     json!({
         "__typename": "BulkOperation",
         "id": operation.operation_id,
-        "name": "users.identify",
+        "name": operation.kind,
         "status": status,
         "estimated_total_rows": operation.total,
         "processed_rows": processed,

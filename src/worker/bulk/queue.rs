@@ -1,11 +1,13 @@
-//! The consumer of bulk identify's queue and of its dead-letter queue (this
+//! The consumer of the bulk queue and of its dead-letter queue (this
 //! Worker consumes both; it tells them apart by the dead-letter queue's
 //! name). Each message is one row of one operation:
 //!
-//! - on the bulk queue, the row's user is identified through that user's
-//!   object, which applies each row at most once and answers a row
-//!   delivered again with its first decision, and the outcome is reported
-//!   to the operation; any failure on the way retries the message;
+//! - on the bulk queue, the row is applied to its user through that user's
+//!   object (an identify with the row's body, or a delete, as the
+//!   operation's kind says), which applies each row at most once and
+//!   answers a row delivered again with its first decision, and the outcome
+//!   is reported to the operation; any failure on the way retries the
+//!   message;
 //! - on the dead-letter queue (every delivery failed), the row is recorded
 //!   as the user's object decided it, if it did, else as not identified.
 //!
@@ -14,7 +16,7 @@
 //! by then is retried. Each batch logs where it enters and leaves.
 
 use super::client::{OperationClient, Row};
-use super::message::{BulkMessage, RowOutcome};
+use super::message::{BulkMessage, OperationKind, RowOutcome};
 use crate::worker::clock::{now_ms, within};
 use crate::worker::error::ApiError;
 use crate::worker::user::client::UserObjectClient;
@@ -84,17 +86,23 @@ pub async fn consume(batch: MessageBatch<BulkMessage>, env: Env, _ctx: Context) 
     Ok(())
 }
 
-/// Identifies one row's user, unless the row has ended, and reports what
-/// the user's object decided.
+/// Applies one row to its user (identifies or deletes it), unless the row
+/// has ended, and reports what the user's object decided.
 async fn apply(env: &Env, message: &BulkMessage) -> Result<(), ApiError> {
     let request_id = request_id(message);
     let operation = OperationClient::new(env, &message.environment, &message.operation, &request_id)?;
-    let Row::Pending { user_id, body } = operation.row(message.row).await? else {
+    let Row::Pending { user_id, kind, body } = operation.row(message.row).await? else {
         // Ended (a redelivery), or the operation is gone: nothing to do.
         return Ok(());
     };
     let user = UserObjectClient::new(env, &message.environment, &user_id, &request_id)?;
-    let decision = user.identify_bulk_row(&body, &message.bulk_row()).await?;
+    let row = message.bulk_row();
+    let decision = match kind {
+        OperationKind::Delete => user.delete_bulk_row(&row).await?,
+        OperationKind::Identify | OperationKind::SetPreferences => {
+            user.write_bulk_row(&body, &row, kind.route()).await?
+        }
+    };
     operation.report(message.row, &RowOutcome::decided(decision)?).await
 }
 
@@ -103,14 +111,14 @@ async fn apply(env: &Env, message: &BulkMessage) -> Result<(), ApiError> {
 async fn record_dead_letter(env: &Env, message: &BulkMessage) -> Result<(), ApiError> {
     let request_id = request_id(message);
     let operation = OperationClient::new(env, &message.environment, &message.operation, &request_id)?;
-    let Row::Pending { user_id, .. } = operation.row(message.row).await? else { return Ok(()) };
+    let Row::Pending { user_id, kind, .. } = operation.row(message.row).await? else { return Ok(()) };
     let user = UserObjectClient::new(env, &message.environment, &user_id, &request_id)?;
     let outcome = match user.bulk_row_decision(&message.bulk_row()).await {
         Ok(Some(decision)) => RowOutcome::decided(decision)?,
-        Ok(None) => RowOutcome::unreachable(),
+        Ok(None) => RowOutcome::unreachable(kind),
         Err(error) => {
             console_error!("bulk operation {} row {}: its user's object: {error}", message.operation, message.row);
-            RowOutcome::unreachable()
+            RowOutcome::unreachable(kind)
         }
     };
     operation.report(message.row, &outcome).await

@@ -4,13 +4,17 @@
 //!
 //! - `operation`: one row (`id = 0`): the operation's id and environment,
 //!   `total` users, `queued_rows` (the first rows whose messages are on the
-//!   queue), `send_failures` in a row, and its times.
-//! - `row`: a user's id, its identify `body` (emptied once the row has
-//!   ended: personal data is kept no longer than it is needed), its `state`
+//!   queue), `send_failures` in a row, and its times; its `kind` (what it
+//!   does to each row's user, [`OperationKind::name`]) and, for
+//!   `users.set_preferences`, the `shared_body` every row applies (dropped
+//!   once the operation has ended).
+//! - `row`: a user's id, its identify `body` (`users.identify`; empty for
+//!   the other kinds, and emptied once the row has ended: personal data is
+//!   kept no longer than it is needed), its `state`
 //!   ([`PENDING`], [`APPLIED`], [`REFUSED`]) and, for a row not applied, its
 //!   error item (a [`RowOutcome`] as JSON).
 
-use super::message::{decode_rows, RowOutcome};
+use super::message::{decode_rows, OperationKind, RowOutcome};
 use crate::worker::error::ApiError;
 use crate::worker::kept_answers::{KeptAnswer, KeptAnswers};
 use crate::worker::transaction::{transaction_sync, RawStorage};
@@ -38,7 +42,9 @@ const SCHEMA: [&str; 2] = [
         started_at TEXT,
         completed_at TEXT,
         completed_ms INTEGER,
-        updated_at TEXT NOT NULL
+        updated_at TEXT NOT NULL,
+        kind TEXT NOT NULL DEFAULT 'users.identify',
+        shared_body TEXT
     )",
     "CREATE TABLE row (
         idx INTEGER PRIMARY KEY,
@@ -49,7 +55,7 @@ const SCHEMA: [&str; 2] = [
     )",
 ];
 
-/// The operation's row.
+/// The operation's row (but its shared body).
 #[derive(Debug, Deserialize)]
 pub struct Operation {
     pub operation_id: String,
@@ -62,6 +68,24 @@ pub struct Operation {
     pub completed_at: Option<String>,
     pub completed_ms: Option<i64>,
     pub updated_at: String,
+    /// What the operation does ([`OperationKind::name`]).
+    pub kind: String,
+}
+
+impl Operation {
+    /// What the operation does.
+    pub fn kind(&self) -> Result<OperationKind, ApiError> {
+        OperationKind::from_name(&self.kind)
+    }
+}
+
+/// A new operation's work, as its object stores it.
+pub struct NewRows<'a> {
+    pub kind: OperationKind,
+    /// The identify body every row applies (`users.set_preferences`).
+    pub shared_body: Option<&'a str>,
+    /// The rows' lines ([`super::message::encode_rows`], [`super::message::encode_ids`]).
+    pub rows: &'a str,
 }
 
 /// The operation's counts and error items, as its summary shows them.
@@ -73,10 +97,12 @@ pub struct Progress {
     pub error_items: Vec<(String, RowOutcome)>,
 }
 
-/// A row still to be applied.
-#[derive(Debug, Deserialize)]
+/// A row still to be applied: its user, what to do, and the identify
+/// body (its own, the operation's shared one, or empty for a delete).
+#[derive(Debug)]
 pub struct PendingRow {
     pub user_id: String,
+    pub kind: OperationKind,
     pub body: String,
 }
 
@@ -117,7 +143,7 @@ impl OperationTables {
         &self,
         operation_id: &str,
         environment: &str,
-        rows: &str,
+        new: NewRows<'_>,
         now: (String, i64),
         kept: Option<KeptAnswer>,
     ) -> Result<(), ApiError> {
@@ -126,7 +152,8 @@ impl OperationTables {
         }
         let sql = self.sql.clone();
         let kept_answers = self.kept.clone();
-        let (operation_id, environment, rows) = (operation_id.to_owned(), environment.to_owned(), rows.to_owned());
+        let (operation_id, environment, rows) = (operation_id.to_owned(), environment.to_owned(), new.rows.to_owned());
+        let (kind, shared_body) = (new.kind.name(), new.shared_body.map(str::to_owned));
         let write = move || -> Result<(), ApiError> {
             for statement in SCHEMA {
                 sql.exec(statement, None)?;
@@ -140,12 +167,20 @@ impl OperationTables {
                 total += 1;
             }
             let (at, ms) = now;
-            let values: Vec<SqlStorageValue> =
-                vec![operation_id.into(), environment.into(), total.into(), at.clone().into(), ms.into(), at.into()];
+            let values: Vec<SqlStorageValue> = vec![
+                operation_id.into(),
+                environment.into(),
+                total.into(),
+                at.clone().into(),
+                ms.into(),
+                at.into(),
+                kind.into(),
+                shared_body.clone().into(),
+            ];
             sql.exec(
                 "INSERT INTO operation (id, operation_id, environment, total, queued_rows, send_failures,
-                     inserted_at, inserted_ms, updated_at)
-                 VALUES (0, ?, ?, ?, 0, 0, ?, ?, ?)",
+                     inserted_at, inserted_ms, updated_at, kind, shared_body)
+                 VALUES (0, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?)",
                 values,
             )?;
             if let Some(kept) = &kept {
@@ -164,7 +199,11 @@ impl OperationTables {
         if !self.exists()? {
             return Ok(None);
         }
-        Ok(self.sql.exec("SELECT * FROM operation", None)?.to_array::<Operation>()?.into_iter().next())
+        // Not its shared body, which the rows read when they need it.
+        let columns = "operation_id, environment, total, queued_rows, inserted_at, inserted_ms, started_at,
+                       completed_at, completed_ms, updated_at, kind";
+        let query = format!("SELECT {columns} FROM operation");
+        Ok(self.sql.exec(&query, None)?.to_array::<Operation>()?.into_iter().next())
     }
 
     /// The operation with its counts and error items, if it exists.
@@ -198,26 +237,37 @@ impl OperationTables {
         Ok(Some(Progress { operation, applied: counts.applied, refused: counts.refused, error_items }))
     }
 
-    /// Row `index`: pending (with its user and body), ended, or missing.
+    /// Row `index`: pending (with its user, kind and body), ended, or missing.
     pub fn row(&self, index: i64) -> Result<RowState, ApiError> {
         #[derive(Deserialize)]
         struct Row {
             user_id: String,
             body: String,
             state: i64,
+            kind: String,
+            shared_body: Option<String>,
         }
         if !self.exists()? {
             return Ok(RowState::Missing);
         }
         let row: Option<Row> = self
             .sql
-            .exec("SELECT user_id, body, state FROM row WHERE idx = ?", vec![index.into()])?
+            .exec(
+                "SELECT row.user_id, row.body, row.state, operation.kind,
+                        CASE WHEN row.state = ? THEN operation.shared_body END AS shared_body
+                 FROM row, operation WHERE row.idx = ?",
+                vec![PENDING.into(), index.into()],
+            )?
             .to_array()?
             .into_iter()
             .next();
         Ok(match row {
             None => RowState::Missing,
-            Some(row) if row.state == PENDING => RowState::Pending(PendingRow { user_id: row.user_id, body: row.body }),
+            Some(row) if row.state == PENDING => RowState::Pending(PendingRow {
+                user_id: row.user_id,
+                kind: OperationKind::from_name(&row.kind)?,
+                body: row.shared_body.unwrap_or(row.body),
+            }),
             Some(_) => RowState::Ended,
         })
     }
@@ -254,7 +304,7 @@ impl OperationTables {
         let ended = self
             .sql
             .exec(
-                "UPDATE operation SET completed_at = ?, completed_ms = ?
+                "UPDATE operation SET completed_at = ?, completed_ms = ?, shared_body = NULL
                  WHERE completed_at IS NULL AND NOT EXISTS (SELECT 1 FROM row WHERE state = ?)",
                 vec![at.into(), ms.into(), PENDING.into()],
             )?
@@ -317,8 +367,9 @@ impl OperationTables {
     }
 
     /// Whether the operation exists. The first time, an operation made by
-    /// an earlier version (its single row keyed by a column `one`, its rows
-    /// queued by the Worker itself) is brought up to date.
+    /// an earlier version is brought up to date: one whose single row is
+    /// keyed by a column `one` (its rows queued by the Worker itself), and
+    /// one made before operations had kinds (a bulk identify).
     fn exists(&self) -> Result<bool, ApiError> {
         #[derive(Deserialize)]
         struct Table {
@@ -335,6 +386,10 @@ impl OperationTables {
             let sql = self.sql.clone();
             transaction_sync(&self.storage, move || sql.exec(MIGRATION, None).map(|_| ()))?;
             self.migrated.set(true);
+        }
+        if tables.iter().any(|table| !table.sql.contains("kind TEXT")) {
+            let sql = self.sql.clone();
+            transaction_sync(&self.storage, move || sql.exec(KIND_MIGRATION, None).map(|_| ()))?;
         }
         let exists = !tables.is_empty();
         self.exists.set(Some(exists));
@@ -357,3 +412,9 @@ const MIGRATION: &str = "
         completed_ms = CAST(strftime('%s', completed_at) AS INTEGER) * 1000;
     ALTER TABLE row RENAME COLUMN failure TO error_item;
     UPDATE row SET body = '' WHERE state != 0";
+
+/// The tables of an operation made before operations had kinds: a bulk
+/// identify, whose rows hold their own bodies.
+const KIND_MIGRATION: &str = "
+    ALTER TABLE operation ADD COLUMN kind TEXT NOT NULL DEFAULT 'users.identify';
+    ALTER TABLE operation ADD COLUMN shared_body TEXT";

@@ -66,16 +66,23 @@ impl<'a> UserObjectClient<'a> {
         api_answer(self.send(Method::Delete, None, &options).await?)
     }
 
-    /// Identifies one bulk row, `row` (`{operation}/{index}`), unless the
-    /// object has decided that row before: then its first decision stands
-    /// and nothing is written.
-    pub async fn identify_bulk_row(&self, body: &[u8], row: &str) -> Result<RowDecision, ApiError> {
-        let options = Options {
-            bulk_row: Some(row.to_owned()),
-            route: Some("bulk_identify".to_owned()),
-            ..Options::answer(Answer::User)
-        };
+    /// Applies one bulk row, `row` (`{operation}/{index}`), as an identify
+    /// with `body`, named `route` in the user's history (`bulk_identify`,
+    /// `bulk_set_preferences`), unless the object has decided that row
+    /// before: then its first decision stands and nothing is written.
+    pub async fn write_bulk_row(&self, body: &[u8], row: &str, route: &str) -> Result<RowDecision, ApiError> {
+        let options =
+            Options { bulk_row: Some(row.to_owned()), route: Some(route.to_owned()), ..Options::answer(Answer::User) };
         let answer = self.send(Method::Put, Some(body), &options).await?;
+        row_decision(answer)?.ok_or_else(|| ApiError::internal("user object: a bulk row neither applied nor refused"))
+    }
+
+    /// Deletes the user for one bulk row, `row` (applied also when there
+    /// was no such user, as a DELETE is), unless the object has decided
+    /// that row before: then its first decision stands and nothing is written.
+    pub async fn delete_bulk_row(&self, row: &str) -> Result<RowDecision, ApiError> {
+        let options = Options { bulk_row: Some(row.to_owned()), ..Options::answer(Answer::User) };
+        let answer = self.send(Method::Delete, None, &options).await?;
         row_decision(answer)?.ok_or_else(|| ApiError::internal("user object: a bulk row neither applied nor refused"))
     }
 

@@ -226,13 +226,19 @@ impl UserObject {
 
     /// DELETE: a tombstone in the object, the history erased, and the key's
     /// removal from KV by the same flush as a write. With `If-Match`, the
-    /// user is read first (from KV if the object never held it).
+    /// user is read first (from KV if the object never held it). A bulk
+    /// delete's row is decided once, as a bulk identify's is.
     async fn delete(&self, target: &Target, options: &Options, request_id: &str) -> Result<Response, ApiError> {
         let mut user =
             if options.if_match.is_some() { self.current_state(target).await? } else { self.state_of(target)? };
         let clock = now_ms();
         if let Some(answer) = self.answer_again(options, clock)? {
             return answer;
+        }
+        // A bulk delete's row decided before: decided, as it was.
+        let bulk_row = options.bulk_row.as_deref();
+        if let Some(decision) = bulk_row.map(|row| self.tables.bulk_row_decision(row)).transpose()?.flatten() {
+            return replay_decision(decision);
         }
         if let Err(refusal) = conditions::check_write(options.if_match.as_deref(), None, user.etag().as_deref()) {
             return self.refuse(refusal, options, request_id, clock);
@@ -244,9 +250,9 @@ impl UserObject {
         self.tables.commit(Commit {
             record: Some(None),
             state: Some(user),
+            decision: bulk_row.map(|row| decision(row, 204, None, clock)),
             answer: kept(options, &reply, clock),
             history: History::Erase,
-            ..Commit::default()
         })?;
         self.arm(alarm).await;
         Ok(reply.into_response(false)?)
