@@ -16,9 +16,10 @@
 //! every failure is the JSON error of [`error::ApiError`].
 //!
 //! Layers, from the ground up: `clock`, `error`, `response`, `transaction`,
-//! `settings`; `object_call` (every call to an object); `user/` and `bulk/`
-//! (each object and its clients); the request's steps (`route`, `auth`,
-//! `user_token`, `rate_limit`, `body`, `cors`); this file.
+//! `settings`; `object_call` (every call to an object) and `index` (the
+//! users index in D1); `user/` and `bulk/` (each object and its clients);
+//! the request's steps (`route`, `auth`, `user_token`, `rate_limit`,
+//! `body`, `cors`); this file.
 
 mod auth;
 mod body;
@@ -27,6 +28,7 @@ mod clock;
 mod cors;
 mod error;
 mod idempotency;
+mod index;
 mod kept_answers;
 mod object_call;
 mod random;
