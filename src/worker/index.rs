@@ -1,6 +1,7 @@
 //! The users index in Cloudflare D1 (contract §10): one row per user, the
 //! list's view of the record KV holds. A user's object writes its row
-//! through the same flush as its KV record ([`super::user::flush`]).
+//! through the same flush as its KV record ([`super::user::flush`]); the
+//! list route reads pages of rows ([`super::list`]).
 //!
 //! A row holds the user's environment and id (the list's order: ids
 //! compared as UTF-8 bytes, SQLite's `BINARY` collation), its email, its
@@ -18,6 +19,7 @@
 
 use super::clock::within;
 use super::error::ApiError;
+use serde::Deserialize;
 use std::cell::Cell;
 use std::time::Duration;
 use wasm_bindgen::JsValue;
@@ -74,6 +76,42 @@ pub struct Listed {
     pub preference_sets: String,
 }
 
+/// A page to read: the environment's users after or before a place (a
+/// user id), those with `email` only when it is given.
+pub struct PageQuery<'a> {
+    pub environment: &'a str,
+    pub place: Place<'a>,
+    pub email: Option<&'a str>,
+    pub page_size: u8,
+    pub preferences: bool,
+}
+
+/// Where a page starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place<'a> {
+    First,
+    After(&'a str),
+    Before(&'a str),
+}
+
+/// A page read: its users in the list's order, whether users come before
+/// and after it, and the rows D1 read for it.
+pub struct Page {
+    pub rows: Vec<PageRow>,
+    pub more_before: bool,
+    pub more_after: bool,
+    pub rows_read: usize,
+}
+
+/// One listed user.
+#[derive(Deserialize)]
+pub struct PageRow {
+    pub user_id: String,
+    pub user_json: String,
+    #[serde(default)]
+    pub preference_sets: Option<String>,
+}
+
 /// The users index.
 pub struct Index {
     db: D1Database,
@@ -126,6 +164,73 @@ impl Index {
             statement.run().await.map(drop)
         })
         .await
+    }
+
+    /// A page of users, and whether others lie before and after it: one
+    /// round trip (a batch of the page's query and a check the other way).
+    pub async fn page(&self, query: &PageQuery<'_>) -> Result<Page, ApiError> {
+        #[derive(Deserialize)]
+        struct Found {
+            found: i64,
+        }
+        let size = usize::from(query.page_size);
+        let mut filter = String::from("environment = ? AND user_json IS NOT NULL");
+        let mut values: Vec<JsValue> = vec![query.environment.into()];
+        if let Some(email) = query.email {
+            filter.push_str(" AND email = ?");
+            values.push(email.into());
+        }
+        let columns = if query.preferences { "user_id, user_json, preference_sets" } else { "user_id, user_json" };
+        let (page_sql, other_sql) = match query.place {
+            Place::First => {
+                (format!("SELECT {columns} FROM listed_user WHERE {filter} ORDER BY user_id LIMIT {}", size + 1), None)
+            }
+            Place::After(_) => (
+                format!(
+                    "SELECT {columns} FROM listed_user WHERE {filter} AND user_id > ? ORDER BY user_id LIMIT {}",
+                    size + 1
+                ),
+                Some(format!("SELECT EXISTS (SELECT 1 FROM listed_user WHERE {filter} AND user_id <= ?) AS found")),
+            ),
+            Place::Before(_) => (
+                format!(
+                    "SELECT {columns} FROM listed_user WHERE {filter} AND user_id < ? ORDER BY user_id DESC LIMIT {}",
+                    size + 1
+                ),
+                Some(format!("SELECT EXISTS (SELECT 1 FROM listed_user WHERE {filter} AND user_id >= ?) AS found")),
+            ),
+        };
+        if let Place::After(id) | Place::Before(id) = query.place {
+            values.push(id.into());
+        }
+        let bind = |sql: &str| self.db.prepare(sql).bind(&values).map_err(|error| unavailable("read", error));
+        let mut statements = vec![bind(&page_sql)?];
+        if let Some(other_sql) = &other_sql {
+            statements.push(bind(other_sql)?);
+        }
+        let results = self
+            .call("read", async {
+                self.ready().await?;
+                self.db.batch(statements).await
+            })
+            .await?;
+        let rows_read = results.iter().filter_map(|result| result.meta().ok().flatten()?.rows_read).sum();
+        let read = |error: worker::Error| unavailable("read", error);
+        let mut rows: Vec<PageRow> =
+            results.first().map(|result| result.results()).transpose().map_err(read)?.unwrap_or_default();
+        let other = match results.get(1) {
+            Some(result) => result.results::<Found>().map_err(read)?.first().is_some_and(|found| found.found != 0),
+            None => false,
+        };
+        let beyond = rows.len() > size;
+        rows.truncate(size);
+        Ok(match query.place {
+            Place::Before(_) => {
+                rows.reverse();
+                Page { rows, more_before: beyond, more_after: other, rows_read }
+            }
+            _ => Page { rows, more_before: other, more_after: beyond, rows_read },
+        })
     }
 
     /// The schema, created once per isolate.
