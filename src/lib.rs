@@ -50,6 +50,7 @@ mod identify;
 pub mod js;
 mod json;
 mod limits;
+mod listing;
 mod merge;
 mod model;
 mod quote;
@@ -69,12 +70,13 @@ pub use limits::{
     MAX_BODY_BYTES, MAX_BULK_BODY_BYTES, MAX_BULK_USERS, MAX_DEPTH, MAX_IDEMPOTENCY_KEY_BYTES, MAX_KEY_CHARS,
     MAX_NAME_CHARS, MAX_PAGE_SIZE, MAX_PROBLEMS, MAX_SECTION_BYTES, MAX_USER_ID_CHARS,
 };
+pub use listing::{list_entry, listed_email};
 pub use merge::merge;
 pub use model::{time_zone_names, FieldError, StandardField, TZDB_VERSION};
 pub use record::StoredUser;
 pub use section_entry::{
     channel_data_answer, channel_data_body, check_channel_id, check_set_id, preference_set_answer, preference_set_body,
-    push_token_body, unset_channel_data_body, TokenChange,
+    preference_sets_answer, push_token_body, unset_channel_data_body, TokenChange,
 };
 pub use timestamp::Timestamp;
 pub use validate::{check_idempotency_key, check_page_size, check_user_id, user_id_from_utf8, IdentifyRequest};

@@ -16,9 +16,10 @@
 //! every failure is the JSON error of [`error::ApiError`].
 //!
 //! Layers, from the ground up: `clock`, `error`, `response`, `transaction`,
-//! `settings`; `object_call` (every call to an object); `user/` and `bulk/`
-//! (each object and its clients); the request's steps (`route`, `auth`,
-//! `user_token`, `rate_limit`, `body`, `cors`); this file.
+//! `settings`; `object_call` (every call to an object) and `index` (the
+//! users index in D1); `user/` and `bulk/` (each object and its clients);
+//! the request's steps (`route`, `auth`, `user_token`, `rate_limit`,
+//! `body`, `cors`) and `list/` (the users list); this file.
 
 mod auth;
 mod body;
@@ -27,7 +28,9 @@ mod clock;
 mod cors;
 mod error;
 mod idempotency;
+mod index;
 mod kept_answers;
+mod list;
 mod object_call;
 mod random;
 mod rate_limit;
@@ -114,7 +117,7 @@ async fn handle(
         Caller::Public(public_key) => {
             if !operation.public_keys_may() {
                 return Err(ApiError::forbidden(
-                    "a public key may identify and read its signed-in user, not delete users or run bulk operations",
+                    "a public key may identify and read its signed-in user, not delete or list users or run bulk operations",
                 ));
             }
             // Verified before anything is counted: a token-less or forged
@@ -169,6 +172,7 @@ async fn handle(
             bulk::start(env, environment, new, idempotent(&bytes), request_id).await
         }
         Operation::GetBulkProgress(id) => bulk::get(env, environment, &id, request_id).await,
+        Operation::ListUsers => list::page(env, environment, &req.url()?).await,
         Operation::Identify => {
             let bytes = read_json_body(req, MAX_BODY_BYTES).await?;
             // Every 400/413/422 is answered here, before the object.

@@ -18,6 +18,8 @@ const IDENTIFY_LIMITER: &str = "IDENTIFY_LIMITER";
 const GET_LIMITER: &str = "GET_LIMITER";
 const DELETE_LIMITER: &str = "DELETE_LIMITER";
 const BULK_LIMITER: &str = "BULK_LIMITER";
+/// Listing users (Knock's tier 4, as GET's rate but a budget of its own).
+const LIST_LIMITER: &str = "LIST_LIMITER";
 /// A public key's requests for one user (environment and user id).
 const PUBLIC_USER_LIMITER: &str = "PUBLIC_USER_LIMITER";
 /// All public-key requests of one environment.
@@ -30,6 +32,7 @@ pub async fn count_secret(env: &Env, operation: &Operation, environment: &str) -
     let limiter = match operation {
         Operation::DeleteUser => DELETE_LIMITER,
         _ if operation.starts_bulk() => BULK_LIMITER,
+        Operation::ListUsers => LIST_LIMITER,
         _ if operation.reads() => GET_LIMITER,
         _ => IDENTIFY_LIMITER,
     };

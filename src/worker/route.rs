@@ -2,7 +2,8 @@
 //! it, `/channel_data/{channel_id}` and `/preferences/{set_id}` (contract
 //! §5, §5a); `/channel_data/{channel_id}/tokens/{token}` and `/changes`
 //! (§9); `/v1/users/bulk/identify` and `/v1/bulk_operations/{id}` (§5b);
-//! `/v1/users/bulk/delete` and `/v1/users/bulk/preferences` (§5c). Each id is one path segment, percent-decoded here (workers-rs'
+//! `/v1/users/bulk/delete` and `/v1/users/bulk/preferences` (§5c); `/v1/users`, the list (§10).
+//! Each id is one path segment, percent-decoded here (workers-rs'
 //! `Request::path()` is not decoded). The URL reaches the Worker already
 //! normalised by workerd, so `%2E` and `%2E%2E` segments are resolved before
 //! this code sees them (`/v1/users/%2E%2E` arrives as `/v1/`): the ids `.`
@@ -14,6 +15,8 @@ use percent_encoding::percent_decode;
 
 /// The prefix of the users routes.
 const USERS_PREFIX: &str = "/v1/users/";
+/// The users list.
+const USERS_LIST: &str = "/v1/users";
 /// The prefix of a bulk operation's route.
 const OPERATIONS_PREFIX: &str = "/v1/bulk_operations/";
 
@@ -45,6 +48,8 @@ enum Part {
     BulkSetPreferences,
     /// `/v1/bulk_operations/{id}`; the id as sent.
     BulkOperation(String),
+    /// `/v1/users`: the environment's users.
+    List,
 }
 
 /// What a request asks, once its route and method are known.
@@ -70,10 +75,11 @@ pub enum Operation {
     BulkSetPreferences,
     /// The operation id, percent-decoded.
     GetBulkProgress(String),
+    ListUsers,
 }
 
 impl Operation {
-    /// Whether the operation reads (its rate limit is GET's).
+    /// Whether the operation reads (its rate limit is GET's, but for the list's own).
     pub fn reads(&self) -> bool {
         matches!(
             self,
@@ -82,6 +88,7 @@ impl Operation {
                 | Operation::GetPreferenceSet(_)
                 | Operation::GetBulkProgress(_)
                 | Operation::GetChanges
+                | Operation::ListUsers
         )
     }
 
@@ -104,9 +111,11 @@ impl Operation {
     }
 
     /// Whether a public key may ask it (of its token's user): identify and
-    /// read one user and its parts; not delete users or run bulk operations.
+    /// read one user and its parts; not delete or list users or run bulk
+    /// operations.
     pub fn public_keys_may(&self) -> bool {
-        !matches!(self, Operation::DeleteUser | Operation::GetBulkProgress(_)) && !self.starts_bulk()
+        !matches!(self, Operation::DeleteUser | Operation::GetBulkProgress(_) | Operation::ListUsers)
+            && !self.starts_bulk()
     }
 }
 
@@ -119,6 +128,9 @@ impl Route {
     /// The route of a request URL (`https://host/v1/users/jane?x=1`), or a 404.
     pub fn parse(url: &str) -> Result<Route, ApiError> {
         let path = path_of(url);
+        if path == USERS_LIST {
+            return Ok(Route { raw_id: String::new(), part: Part::List });
+        }
         if let Some(operation) = path.strip_prefix(OPERATIONS_PREFIX).filter(|id| !id.is_empty() && !id.contains('/')) {
             return Ok(Route { raw_id: String::new(), part: Part::BulkOperation(operation.to_owned()) });
         }
@@ -148,7 +160,7 @@ impl Route {
             Part::PushToken(..) => "PUT, DELETE",
             Part::Changes => "GET",
             Part::BulkIdentify | Part::BulkDelete | Part::BulkSetPreferences => "POST",
-            Part::BulkOperation(_) => "GET",
+            Part::BulkOperation(_) | Part::List => "GET",
         }
     }
 
@@ -178,6 +190,7 @@ impl Route {
             (Part::BulkDelete, "POST") => Operation::BulkDelete,
             (Part::BulkSetPreferences, "POST") => Operation::BulkSetPreferences,
             (Part::BulkOperation(id), "GET") => Operation::GetBulkProgress(decoded(id)),
+            (Part::List, "GET") => Operation::ListUsers,
             _ => return None,
         })
     }
@@ -191,7 +204,8 @@ impl Route {
             | Part::BulkDelete
             | Part::BulkSetPreferences
             | Part::BulkOperation(_)
-            | Part::Changes => return None,
+            | Part::Changes
+            | Part::List => return None,
             Part::ChannelData(raw) | Part::PushToken(raw, _) => ("channel_id", raw),
             Part::PreferenceSet(raw) => ("id", raw),
         };
@@ -234,7 +248,6 @@ mod tests {
             ("https://h/v1/users/a/b", None),
             ("https://h/v1/users/a/channel_data/", None),
             ("https://h/v1/users/a/preferences/default/x", None),
-            ("https://h/v1/users", None),
             ("https://h/v1/user/jane", None),
             ("https://h/", None),
         ];
@@ -283,6 +296,20 @@ mod tests {
         assert_eq!(Route::parse("https://h/v1/users/bulk").unwrap().operation("DELETE"), Some(Operation::DeleteUser));
         let route = Route::parse("https://h/v1/users/bulk/preferences/default").expect("a route");
         assert_eq!(route.operation("PUT"), Some(Operation::SetPreferenceSet("default".into())));
+    }
+
+    #[test]
+    fn the_list_is_the_users_path_itself() {
+        let route = Route::parse("https://h/v1/users?page_size=5&after=x").expect("a route");
+        assert_eq!(
+            (route.operation("GET"), route.operation("PUT"), route.allow()),
+            (Some(Operation::ListUsers), None, "GET")
+        );
+        assert!(!Operation::ListUsers.public_keys_may());
+        assert!(
+            Route::parse("https://h/v1/users/").is_ok_and(|route| route.operation("GET") == Some(Operation::GetUser))
+        );
+        assert!(Route::parse("https://h/v1/userss").is_err());
     }
 
     #[test]

@@ -380,7 +380,7 @@ describe("contract §6 errors", () => {
 
   test("404 resource_missing: unknown user and unknown routes, as JSON", async () => {
     assertError(await get("nobody-here"), 404, "resource_missing");
-    for (const path of ["/", "/v1/users", "/v1/users/a/b", "/v2/users/a", "/v1/user/a", "/v1/users/a/channel_data", "/v1/users/a/feeds/x", "/v1/bulk_operations/"]) {
+    for (const path of ["/", "/v1/users/a/b", "/v2/users/a", "/v1/user/a", "/v1/users/a/channel_data", "/v1/users/a/feeds/x", "/v1/bulk_operations/"]) {
       assertError(await send(server.url, "GET", null, { path }), 404, "resource_missing");
     }
   });

@@ -37,7 +37,7 @@ export const BULK_QUEUE_CONSUMERS = {
 };
 
 /** wrangler.toml's rate limits, per 10 s; a test may change any of them. */
-export const DEFAULT_LIMITS = { identify: 600, get: 2000, delete: 50, bulk: 10, publicUser: 50, public: 2000 };
+export const DEFAULT_LIMITS = { identify: 600, get: 2000, delete: 50, bulk: 10, publicUser: 50, public: 2000, list: 2000 };
 
 /** A throwaway folder inside the repository's ignored `.wrangler/`. */
 export function tempDir(prefix) {
@@ -48,7 +48,8 @@ export function tempDir(prefix) {
 
 /**
  * The built Worker's Miniflare options, bound as wrangler.toml binds it:
- * KV and the Durable Objects (SQLite-backed) stored under `persist`, the
+ * KV, the Durable Objects (SQLite-backed) and the users index (D1)
+ * stored under `persist`, the
  * bulk queue and its dead-letter queue consumed by the same Worker, the
  * rate limiters (`limits` per 10 s, each defaulting to wrangler.toml's) and
  * `bindings` (variables and secrets).
@@ -67,6 +68,8 @@ export function workerOptions({ persist, limits = {}, bindings }) {
       BULK_OPERATIONS: { className: "BulkOperation", useSQLite: true },
     },
     durableObjectsPersist: persist,
+    d1Databases: ["USERS_INDEX"],
+    d1Persist: persist,
     queueProducers: BULK_QUEUE_PRODUCERS,
     queueConsumers: BULK_QUEUE_CONSUMERS,
     ratelimits: {
@@ -76,6 +79,7 @@ export function workerOptions({ persist, limits = {}, bindings }) {
       BULK_LIMITER: { simple: { limit: limits.bulk, period: 10 } },
       PUBLIC_USER_LIMITER: { simple: { limit: limits.publicUser, period: 10 } },
       PUBLIC_LIMITER: { simple: { limit: limits.public, period: 10 } },
+      LIST_LIMITER: { simple: { limit: limits.list, period: 10 } },
     },
     bindings,
   };
@@ -152,6 +156,7 @@ export async function startWorkers(workers, persist) {
     log: new CapturingLog(LogLevel.NONE),
     kvPersist: persist,
     durableObjectsPersist: persist,
+    d1Persist: persist,
     handleStructuredLogs: ({ level, message }) => {
       logs.push({ level, message });
     },

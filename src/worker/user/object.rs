@@ -341,7 +341,10 @@ impl UserObject {
         let (tables, env, target) = (self.tables.clone(), self.env.clone(), target.clone());
         // Errors come back as values: an `Err` out of the gate would reset the object.
         let adopted = self.state.block_concurrency_while(async move { Ok(adopt(&tables, &env, &target).await) });
-        adopted.await?
+        // The user adopted is not in the users index yet: its flush writes it.
+        let alarm = adopted.await??;
+        self.arm(alarm).await;
+        Ok(())
     }
 
     /// The stored record of a user the object holds.
@@ -357,14 +360,16 @@ impl UserObject {
     }
 }
 
-/// Adopts the KV record of a user the object has never held, if KV has one.
-async fn adopt(tables: &Tables, env: &Env, target: &Target) -> Result<(), ApiError> {
+/// Adopts the KV record of a user the object has never held, if KV has
+/// one: the time of the flush that writes it to the users index, which KV
+/// knows nothing of.
+async fn adopt(tables: &Tables, env: &Env, target: &Target) -> Result<Option<i64>, ApiError> {
     if tables.read()?.is_some() {
-        return Ok(());
+        return Ok(None);
     }
     let store = Kv::new(env, &target.environment)?;
     let Some(record) = store.get(&target.user_id).await? else {
-        return Ok(());
+        return Ok(None);
     };
     let mut user = UserState::new(&target.environment, &target.user_id, random_hex16());
     user.set_holds_record(true);
@@ -373,7 +378,9 @@ async fn adopt(tables: &Tables, env: &Env, target: &Target) -> Result<(), ApiErr
     user.flushed_version = 1;
     let written = js_sys::Date::parse(record.updated_at());
     user.last_write_ms = if written.is_finite() { written as i64 } else { 0 };
-    Ok(tables.commit(Commit { record: Some(Some(record.into_json())), state: Some(user), ..Commit::default() })?)
+    let alarm = plan_flush(&mut user, now_ms());
+    tables.commit(Commit { record: Some(Some(record.into_json())), state: Some(user), ..Commit::default() })?;
+    Ok(alarm)
 }
 
 /// The answer to keep for the request's `Idempotency-Key`, if it sent one.

@@ -8,8 +8,10 @@
 //!   held this user (KV may still have it, from before the objects). With
 //!   `has_record = 0`: the user was deleted (a tombstone: KV is not read
 //!   again until the tombstone is dropped, see [`super::flush`]). `version`
-//!   counts changes, `flushed_version` is the change KV holds, `flush_at_ms`
-//!   the time of the pending alarm (NULL: none).
+//!   counts changes, `flushed_version` is the change KV holds,
+//!   `indexed_version` the change the users index holds (contract §10;
+//!   0 in an object from before the index: its next wake writes its row),
+//!   `flush_at_ms` the time of the pending alarm (NULL: none).
 //! - `record_chunk`: the record's JSON (`StoredUser::as_json`), in chunks of
 //!   at most [`CHUNK_BYTES`], as SQLite-backed objects limit a string to 2 MB.
 //! - `bulk_row_decision`: each bulk row (`{operation}/{row}`) this object
@@ -54,7 +56,8 @@ const SCHEMA: [&str; 3] = [
         last_flush_ms INTEGER NOT NULL,
         flush_at_ms INTEGER,
         failures INTEGER NOT NULL,
-        epoch TEXT NOT NULL DEFAULT ''
+        epoch TEXT NOT NULL DEFAULT '',
+        indexed_version INTEGER NOT NULL DEFAULT 0
     )",
     "CREATE TABLE IF NOT EXISTS record_chunk (chunk INTEGER PRIMARY KEY, text TEXT NOT NULL)",
     BULK_ROW_SCHEMA,
@@ -82,6 +85,8 @@ pub struct UserState {
     pub last_write_ms: i64,
     /// The version KV holds.
     pub flushed_version: i64,
+    /// The version the users index holds (contract §10).
+    pub indexed_version: i64,
     /// When KV was last written for this user (0: never by this object).
     pub last_flush_ms: i64,
     /// When the pending flush alarm is due; `None` when there is none.
@@ -103,10 +108,15 @@ impl UserState {
         self.has_record = i64::from(holds);
     }
 
-    /// A deleted user whose deletion KV holds: the object's only pending
-    /// alarm, if any, is the one that drops the tombstone.
+    /// Whether KV and the users index both hold the latest change.
+    pub fn is_synced(&self) -> bool {
+        self.version == self.flushed_version && self.version == self.indexed_version
+    }
+
+    /// A deleted user whose deletion KV and the index hold: the object's
+    /// only pending alarm, if any, is the one that drops the tombstone.
     pub fn is_flushed_tombstone(&self) -> bool {
-        !self.holds_record() && self.version == self.flushed_version
+        !self.holds_record() && self.is_synced()
     }
 
     /// Counts a change (an identify or a delete) that KV must get. A
@@ -133,6 +143,7 @@ impl UserState {
             version: 0,
             last_write_ms: 0,
             flushed_version: 0,
+            indexed_version: 0,
             last_flush_ms: 0,
             flush_at_ms: None,
             failures: 0,
@@ -192,8 +203,8 @@ impl Tables {
 
     /// Whether the object has ever written its tables. The first time, it
     /// also brings the tables of an object written by an earlier version up
-    /// to date (`record_part` became `record_chunk`; `bulk_row_decision` and
-    /// the state's `epoch` are new).
+    /// to date (`record_part` became `record_chunk`; `bulk_row_decision`,
+    /// the state's `epoch` and its `indexed_version` are new).
     fn exist(&self) -> worker::Result<bool> {
         if let Some(exist) = self.exist.get() {
             return Ok(exist);
@@ -207,6 +218,9 @@ impl Tables {
             self.sql.exec("SELECT name, sql FROM sqlite_master WHERE type = 'table'", None)?.to_array()?;
         let has = |name: &str| tables.iter().any(|table| table.name == name);
         let exist = has("user_state");
+        if tables.iter().any(|table| table.name == "user_state" && !table.sql.contains("indexed_version")) {
+            self.sql.exec("ALTER TABLE user_state ADD COLUMN indexed_version INTEGER NOT NULL DEFAULT 0", None)?;
+        }
         if tables.iter().any(|table| table.name == "user_state" && !table.sql.contains("epoch")) {
             self.sql.exec(
                 "ALTER TABLE user_state ADD COLUMN epoch TEXT NOT NULL DEFAULT '';
@@ -236,7 +250,7 @@ impl Tables {
             .sql
             .exec(
                 "SELECT environment, user_id, has_record, version, last_write_ms, flushed_version,
-                        last_flush_ms, flush_at_ms, failures, epoch
+                        indexed_version, last_flush_ms, flush_at_ms, failures, epoch
                  FROM user_state WHERE id = 0",
                 None,
             )?
@@ -253,6 +267,7 @@ impl Tables {
             state.version.into(),
             state.last_write_ms.into(),
             state.flushed_version.into(),
+            state.indexed_version.into(),
             state.last_flush_ms.into(),
             state.flush_at_ms.into(),
             state.failures.into(),
@@ -260,8 +275,8 @@ impl Tables {
         ];
         self.sql.exec(
             "INSERT OR REPLACE INTO user_state (id, environment, user_id, has_record, version, last_write_ms,
-                 flushed_version, last_flush_ms, flush_at_ms, failures, epoch)
-             VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 flushed_version, indexed_version, last_flush_ms, flush_at_ms, failures, epoch)
+             VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             values,
         )?;
         Ok(())
