@@ -50,6 +50,7 @@ pub mod js;
 mod json;
 mod limits;
 mod merge;
+mod merge_request;
 mod model;
 mod quote;
 mod record;
@@ -68,11 +69,13 @@ pub use limits::{
     MAX_NAME_CHARS, MAX_PAGE_SIZE, MAX_PROBLEMS, MAX_SECTION_BYTES, MAX_USER_ID_CHARS,
 };
 pub use merge::merge;
+pub use merge::merge_users;
+pub use merge_request::merge_from_user_id;
 pub use model::{time_zone_names, FieldError, StandardField, TZDB_VERSION};
 pub use record::StoredUser;
 pub use section_entry::{
     channel_data_answer, channel_data_body, check_channel_id, check_set_id, preference_set_answer, preference_set_body,
-    push_token_body, unset_channel_data_body, TokenChange,
+    preference_sets_answer, push_token_body, unset_channel_data_body, TokenChange,
 };
 pub use timestamp::Timestamp;
 pub use validate::{check_idempotency_key, check_page_size, check_user_id, user_id_from_utf8, IdentifyRequest};
