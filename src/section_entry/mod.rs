@@ -13,7 +13,7 @@ mod preference_set;
 mod push_token;
 
 pub use channel_data::{channel_data_answer, channel_data_body, check_channel_id, unset_channel_data_body};
-pub use preference_set::{check_set_id, preference_set_answer, preference_set_body};
+pub use preference_set::{check_set_id, preference_set_answer, preference_set_body, preference_sets_answer};
 pub use push_token::{push_token_body, TokenChange};
 
 use crate::error::{IdentifyError, Problem};

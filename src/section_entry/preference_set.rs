@@ -66,8 +66,36 @@ pub fn preference_set_body(user_id: &str, set_id: &str, body: &[u8]) -> Result<V
 pub fn preference_set_answer(stored: &StoredUser, set_id: &str) -> String {
     let section = stored.preferences_json();
     let tape = json::parse(section.as_bytes(), MAX_DEPTH + 1).ok();
-    let set = tape.as_ref().and_then(|tape| tape.root().get(set_id)).filter(|set| set.is_object());
+    let set = tape.as_ref().and_then(|tape| tape.root().get(set_id));
     let mut writer = JsonWriter::with_capacity(section.len() + 96);
+    write_set_answer(&mut writer, set_id, set);
+    writer.into_string()
+}
+
+/// Every preference set of the user, each as [`preference_set_answer`]
+/// answers it, in the order the record keeps them: a JSON array (`[]` for
+/// a user without sets). What a listed user carries with
+/// `include[]=preferences` (contract §10).
+pub fn preference_sets_answer(stored: &StoredUser) -> String {
+    let section = stored.preferences_json();
+    let tape = json::parse(section.as_bytes(), MAX_DEPTH + 1).ok();
+    let mut writer = JsonWriter::with_capacity(section.len() + 2);
+    writer.raw("[");
+    let sets = tape.as_ref().map(|tape| tape.root()).filter(|sets| sets.is_object());
+    for (index, (set_id, set)) in sets.map(Value::entries).into_iter().flatten().enumerate() {
+        if index > 0 {
+            writer.raw(",");
+        }
+        write_set_answer(&mut writer, set_id, Some(set));
+    }
+    writer.raw("]");
+    writer.into_string()
+}
+
+/// One set's answer: `__typename`, `id`, the three keys Knock always
+/// answers (`null` when unset), then the set's other keys.
+fn write_set_answer(writer: &mut JsonWriter, set_id: &str, set: Option<Value<'_>>) {
+    let set = set.filter(|set| set.is_object());
     writer.raw(r#"{"__typename":"PreferenceSet","id":"#);
     writer.string(set_id);
     for key in ["categories", "channel_types", "workflows"] {
@@ -86,7 +114,6 @@ pub fn preference_set_answer(stored: &StoredUser, set_id: &str) -> String {
         }
     }
     writer.raw("}");
-    writer.into_string()
 }
 
 /// A route's preference set id: a key as identify's `preferences` takes
