@@ -18,6 +18,8 @@ const IDENTIFY_LIMITER: &str = "IDENTIFY_LIMITER";
 const GET_LIMITER: &str = "GET_LIMITER";
 const DELETE_LIMITER: &str = "DELETE_LIMITER";
 const BULK_LIMITER: &str = "BULK_LIMITER";
+/// Merging users (Knock's tier 2, as DELETE's rate but a budget of its own).
+const MERGE_LIMITER: &str = "MERGE_LIMITER";
 /// A public key's requests for one user (environment and user id).
 const PUBLIC_USER_LIMITER: &str = "PUBLIC_USER_LIMITER";
 /// All public-key requests of one environment.
@@ -30,6 +32,7 @@ pub async fn count_secret(env: &Env, operation: &Operation, environment: &str) -
     let limiter = match operation {
         Operation::DeleteUser => DELETE_LIMITER,
         Operation::BulkIdentify => BULK_LIMITER,
+        Operation::MergeUsers => MERGE_LIMITER,
         _ if operation.reads() => GET_LIMITER,
         _ => IDENTIFY_LIMITER,
     };

@@ -1,7 +1,8 @@
 //! The routes, read from the request URL: `/v1/users/{user_id}` and, below
 //! it, `/channel_data/{channel_id}` and `/preferences/{set_id}` (contract
 //! §5, §5a); `/channel_data/{channel_id}/tokens/{token}` and `/changes`
-//! (§9); `/v1/users/bulk/identify` and `/v1/bulk_operations/{id}` (§5b). Each id is one path segment, percent-decoded here (workers-rs'
+//! (§9); `/v1/users/bulk/identify` and `/v1/bulk_operations/{id}` (§5b);
+//! `/merge` (§11) and `/preferences`, the list of sets (§5a). Each id is one path segment, percent-decoded here (workers-rs'
 //! `Request::path()` is not decoded). The URL reaches the Worker already
 //! normalised by workerd, so `%2E` and `%2E%2E` segments are resolved before
 //! this code sees them (`/v1/users/%2E%2E` arrives as `/v1/`): the ids `.`
@@ -40,6 +41,10 @@ enum Part {
     BulkIdentify,
     /// `/v1/bulk_operations/{id}`; the id as sent.
     BulkOperation(String),
+    /// `/v1/users/{user_id}/merge`: another user merged into this one.
+    Merge,
+    /// `/v1/users/{user_id}/preferences`: every preference set of the user.
+    PreferenceSets,
 }
 
 /// What a request asks, once its route and method are known.
@@ -63,6 +68,10 @@ pub enum Operation {
     BulkIdentify,
     /// The operation id, percent-decoded.
     GetBulkProgress(String),
+    /// `POST .../merge` (contract §11).
+    MergeUsers,
+    /// `GET .../preferences`: every preference set.
+    ListPreferenceSets,
 }
 
 impl Operation {
@@ -75,26 +84,34 @@ impl Operation {
                 | Operation::GetPreferenceSet(_)
                 | Operation::GetBulkProgress(_)
                 | Operation::GetChanges
+                | Operation::ListPreferenceSets
         )
     }
 
-    /// Whether `If-Match` applies: the writes of one user (contract §9).
+    /// Whether `If-Match` applies: the writes of one user (contract §9),
+    /// not a merge, which writes two (§11).
     pub fn takes_if_match(&self) -> bool {
-        !self.reads() && !matches!(self, Operation::BulkIdentify)
+        !self.reads() && !matches!(self, Operation::BulkIdentify) && !matches!(self, Operation::MergeUsers)
     }
 
     /// Whether `If-None-Match` applies: creating a user, and reading one.
     pub fn takes_if_none_match(&self) -> bool {
         matches!(
             self,
-            Operation::Identify | Operation::GetUser | Operation::GetChannelData(_) | Operation::GetPreferenceSet(_)
+            Operation::Identify
+                | Operation::GetUser
+                | Operation::GetChannelData(_)
+                | Operation::GetPreferenceSet(_)
+                | Operation::ListPreferenceSets
         )
     }
 
     /// Whether a public key may ask it (of its token's user): identify and
-    /// read one user and its parts; not delete users or run bulk operations.
+    /// read one user and its parts; not delete or merge users or run bulk
+    /// operations.
     pub fn public_keys_may(&self) -> bool {
         !matches!(self, Operation::DeleteUser | Operation::BulkIdentify | Operation::GetBulkProgress(_))
+            && !matches!(self, Operation::MergeUsers)
     }
 }
 
@@ -121,6 +138,8 @@ impl Route {
                 (id, Part::PushToken((*channel).to_owned(), (*token).to_owned()))
             }
             [id, "changes"] => (id, Part::Changes),
+            [id, "merge"] => (id, Part::Merge),
+            [id, "preferences"] => (id, Part::PreferenceSets),
             _ => return Err(ApiError::route_missing()),
         };
         Ok(Route { raw_id: (*raw_id).to_owned(), part })
@@ -135,6 +154,8 @@ impl Route {
             Part::Changes => "GET",
             Part::BulkIdentify => "POST",
             Part::BulkOperation(_) => "GET",
+            Part::Merge => "POST",
+            Part::PreferenceSets => "GET",
         }
     }
 
@@ -162,6 +183,8 @@ impl Route {
             (Part::Changes, "GET") => Operation::GetChanges,
             (Part::BulkIdentify, "POST") => Operation::BulkIdentify,
             (Part::BulkOperation(id), "GET") => Operation::GetBulkProgress(decoded(id)),
+            (Part::Merge, "POST") => Operation::MergeUsers,
+            (Part::PreferenceSets, "GET") => Operation::ListPreferenceSets,
             _ => return None,
         })
     }
@@ -171,6 +194,7 @@ impl Route {
     pub fn part_id_problem(&self) -> Option<crate::Problem> {
         let (field, raw) = match &self.part {
             Part::User | Part::BulkIdentify | Part::BulkOperation(_) | Part::Changes => return None,
+            Part::Merge | Part::PreferenceSets => return None,
             Part::ChannelData(raw) | Part::PushToken(raw, _) => ("channel_id", raw),
             Part::PreferenceSet(raw) => ("id", raw),
         };
@@ -244,6 +268,29 @@ mod tests {
         let route = Route::parse("https://h/v1/users/jane/changes?page_size=2").expect("a route");
         assert_eq!((route.operation("GET"), route.allow()), (Some(Operation::GetChanges), "GET"));
         assert!(Route::parse("https://h/v1/users/jane/channel_data/c1/tokens/").is_err());
+    }
+
+    #[test]
+    fn reads_a_merge_and_the_list_of_sets() {
+        let route = Route::parse("https://h/v1/users/jane/merge").expect("a route");
+        assert_eq!(
+            (route.operation("POST"), route.operation("PUT"), route.allow()),
+            (Some(Operation::MergeUsers), None, "POST")
+        );
+        assert_eq!(route.user_id(), b"jane");
+        assert!(!Operation::MergeUsers.public_keys_may() && !Operation::MergeUsers.takes_if_match());
+        assert!(!Operation::MergeUsers.reads());
+        let route = Route::parse("https://h/v1/users/jane/preferences").expect("a route");
+        assert_eq!(
+            (route.operation("GET"), route.operation("PUT"), route.allow()),
+            (Some(Operation::ListPreferenceSets), None, "GET")
+        );
+        assert!(Operation::ListPreferenceSets.reads() && Operation::ListPreferenceSets.public_keys_may());
+        // The user `merge` and a set named `merge` keep their routes.
+        assert_eq!(Route::parse("https://h/v1/users/merge").unwrap().operation("GET"), Some(Operation::GetUser));
+        let route = Route::parse("https://h/v1/users/jane/preferences/merge").expect("a route");
+        assert_eq!(route.operation("GET"), Some(Operation::GetPreferenceSet("merge".into())));
+        assert!(Route::parse("https://h/v1/users/jane/merge/x").is_err());
     }
 
     #[test]
