@@ -180,7 +180,7 @@ describe("merging users", () => {
     assert.equal((await get(server.url, "big-secondary")).headers.get("etag"), secondary.headers.get("etag"));
   });
 
-  test("methods and keys: 405 with Allow, a public key's 403, its own limiter's 429", async () => {
+  test("methods and keys: 405 with Allow, a public key's 403, 401 without a key", async () => {
     const getMerge = await send(server.url, "GET", null, { path: mergePath("any-1") });
     assertError(getMerge, 405, "method_not_allowed");
     assert.equal(getMerge.headers.get("allow"), "POST");
