@@ -21,7 +21,8 @@ pub enum ProblemType {
     TooDeep,
     /// The field is set by the server and cannot be sent.
     ReadOnly,
-    /// The value must equal another one (the body's `id` and the path's id).
+    /// The value must equal another one (the body's `id` and the path's
+    /// id), or differ from it (a merge's `from_user_id` and the path's id).
     Mismatch,
     /// A key or value outside the known set.
     UnknownValue,

@@ -52,6 +52,7 @@ mod json;
 mod limits;
 mod listing;
 mod merge;
+mod merge_request;
 mod model;
 mod quote;
 mod record;
@@ -72,6 +73,8 @@ pub use limits::{
 };
 pub use listing::{list_entry, listed_email};
 pub use merge::merge;
+pub use merge::merge_users;
+pub use merge_request::merge_from_user_id;
 pub use model::{time_zone_names, FieldError, StandardField, TZDB_VERSION};
 pub use record::StoredUser;
 pub use section_entry::{

@@ -10,6 +10,10 @@ use crate::record::{Offsets, ParsedRecord, StoredUser};
 use crate::timestamp::Timestamp;
 use crate::validate::{is_request_field, sections_too_large, IdentifyRequest, PERSISTENCE_STRATEGY};
 
+mod users;
+
+pub use users::merge_users;
+
 /// Applies a validated request to the stored record (`None` for a new
 /// user): standard fields replaced (`null` stored), custom properties
 /// merged deeply, preference sets merged deeply unless a set asks to be
@@ -31,22 +35,35 @@ pub fn merge(
     let updated_at = now.rfc3339_bytes();
     // Digits and punctuation: ASCII.
     let updated_at = std::str::from_utf8(&updated_at).unwrap_or_default();
-    let (record, mut sizes) = write_record(stored.as_ref(), Some(request), request.user_id(), updated_at);
-    if let Some(stored) = stored.as_ref().filter(|_| sizes.iter().any(|&bytes| bytes > MAX_SECTION_BYTES)) {
-        // A section that a user stored before the limits already passes may
-        // stay or shrink (contract §3): only a section that grows is checked.
-        let (_, before) = write_record(Some(stored), None, request.user_id(), updated_at);
-        for (size, before) in sizes.iter_mut().zip(before) {
+    let (record, sizes) = write_record(stored.as_ref(), Some(request), request.user_id(), updated_at);
+    // A section that a user stored before the limits already passes may
+    // stay or shrink (contract §3): only a section that grows is checked.
+    let before = || stored.as_ref().map(|stored| write_record(Some(stored), None, request.user_id(), updated_at).1);
+    refuse_growth_past_limits(sizes, before, "identify")?;
+    Ok(record)
+}
+
+/// A `too_large` problem for each section whose merged size (`sizes`)
+/// passes [`MAX_SECTION_BYTES`] and is larger than it was (`before`, the
+/// sizes of the record written again as it is, asked only when a section
+/// passes; `None` for a new user); `write` names the write in the message.
+fn refuse_growth_past_limits(
+    mut sizes: [usize; 3],
+    before: impl FnOnce() -> Option<[usize; 3]>,
+    write: &'static str,
+) -> Result<(), IdentifyError> {
+    if sizes.iter().any(|&bytes| bytes > MAX_SECTION_BYTES) {
+        for (size, before) in sizes.iter_mut().zip(before().unwrap_or_default()) {
             if *size <= before {
                 *size = 0;
             }
         }
     }
-    let problems: Vec<Problem> = sections_too_large(sizes, true)
+    let problems: Vec<Problem> = sections_too_large(sizes, Some(write))
         .map(|(field, message)| Problem::new(field, ProblemType::TooLarge, message))
         .collect();
     if problems.is_empty() {
-        Ok(record)
+        Ok(())
     } else {
         Err(IdentifyError::InvalidParams(problems))
     }
@@ -98,61 +115,85 @@ pub(crate) fn write_record(
     updated_at: &str,
 ) -> (StoredUser, [usize; 3]) {
     let capacity = stored.map_or(0, ParsedRecord::text_len) + request.map_or(0, IdentifyRequest::body_len) + 256;
-    let mut out = JsonWriter::with_capacity(capacity);
-    out.raw("{\"user\":{\"__typename\":\"User\",\"id\":");
-    let id_from = out.len();
-    out.string(user_id);
-    let id = id_from..out.len();
-    for (field, key) in StandardField::ALL.into_iter().zip(FIELD_KEYS) {
-        out.raw(key);
-        let sent = request.and_then(|request| request.standard(field));
-        match sent.or_else(|| stored.and_then(|stored| stored.standard(field))) {
-            Some(value) => out.value(value),
-            None => out.raw("null"),
-        }
-    }
-    out.raw(",\"updated_at\":");
-    let updated_at_from = out.len() + 1;
-    out.string(updated_at);
-    let updated_at = updated_at_from..out.len() - 1;
-
-    let properties_from = out.len();
-    let mut first = false;
-    merge_members(
-        &mut out,
-        stored.map(ParsedRecord::user),
-        request.map(IdentifyRequest::body),
-        is_request_field,
-        &mut first,
-    );
-    // Written as `,"k":v` each: as one object, `{"k":v}`.
-    let properties_bytes = match out.len() - properties_from {
-        0 => 2,
-        written => written + 1,
+    let parts = RecordParts {
+        standard: &|field| {
+            let sent = request.and_then(|request| request.standard(field));
+            sent.or_else(|| stored.and_then(|stored| stored.standard(field)))
+        },
+        properties: &|out, first| {
+            let stored = stored.map(ParsedRecord::user);
+            merge_members(out, stored, request.map(IdentifyRequest::body), is_request_field, first)
+        },
+        preferences: &|out| {
+            let stored = stored.and_then(ParsedRecord::preferences);
+            merge_preferences(out, stored, request.and_then(IdentifyRequest::preferences))
+        },
+        channel_data: &|out| {
+            let stored = stored.and_then(ParsedRecord::channel_data);
+            merge_channel_data(out, stored, request.and_then(IdentifyRequest::channel_data))
+        },
     };
-    out.raw("}");
-    let user_end = out.len();
+    parts.write(capacity, user_id, updated_at)
+}
 
-    out.raw(",\"preferences\":");
-    let preferences_from = out.len();
-    merge_preferences(
-        &mut out,
-        stored.and_then(ParsedRecord::preferences),
-        request.and_then(IdentifyRequest::preferences),
-    );
-    let preferences = preferences_from..out.len();
-    out.raw(",\"channel_data\":");
-    let channel_data_from = out.len();
-    merge_channel_data(
-        &mut out,
-        stored.and_then(ParsedRecord::channel_data),
-        request.and_then(IdentifyRequest::channel_data),
-    );
-    let channel_data = channel_data_from..out.len();
-    out.raw("}");
-    let sizes = [properties_bytes, preferences.len(), channel_data.len()];
-    let offsets = Offsets { user_end, id, updated_at, preferences, channel_data };
-    (StoredUser::new(out.into_string(), offsets), sizes)
+/// What a new record is written from, part by part: the value of each
+/// standard field, and writers of the custom properties (each as
+/// `,"key":value`, no comma before the first while `first` holds), the
+/// preference sets and the channel data (each a whole object). Identify's
+/// merge ([`write_record`]) and the merge of two users ([`users`]) differ
+/// only in these.
+struct RecordParts<'p, 'v> {
+    standard: &'p dyn Fn(StandardField) -> Option<Value<'v>>,
+    properties: &'p dyn Fn(&mut JsonWriter, &mut bool),
+    preferences: &'p dyn Fn(&mut JsonWriter),
+    channel_data: &'p dyn Fn(&mut JsonWriter),
+}
+
+impl RecordParts<'_, '_> {
+    /// The record of user `user_id` at `updated_at`, and the sizes the
+    /// limits apply to: the custom properties (as one object), the
+    /// preferences and the channel data, as compact JSON.
+    fn write(&self, capacity: usize, user_id: &str, updated_at: &str) -> (StoredUser, [usize; 3]) {
+        let mut out = JsonWriter::with_capacity(capacity);
+        out.raw("{\"user\":{\"__typename\":\"User\",\"id\":");
+        let id_from = out.len();
+        out.string(user_id);
+        let id = id_from..out.len();
+        for (field, key) in StandardField::ALL.into_iter().zip(FIELD_KEYS) {
+            out.raw(key);
+            match (self.standard)(field) {
+                Some(value) => out.value(value),
+                None => out.raw("null"),
+            }
+        }
+        out.raw(",\"updated_at\":");
+        let updated_at_from = out.len() + 1;
+        out.string(updated_at);
+        let updated_at = updated_at_from..out.len() - 1;
+
+        let properties_from = out.len();
+        (self.properties)(&mut out, &mut false);
+        // Written as `,"k":v` each: as one object, `{"k":v}`.
+        let properties_bytes = match out.len() - properties_from {
+            0 => 2,
+            written => written + 1,
+        };
+        out.raw("}");
+        let user_end = out.len();
+
+        out.raw(",\"preferences\":");
+        let preferences_from = out.len();
+        (self.preferences)(&mut out);
+        let preferences = preferences_from..out.len();
+        out.raw(",\"channel_data\":");
+        let channel_data_from = out.len();
+        (self.channel_data)(&mut out);
+        let channel_data = channel_data_from..out.len();
+        out.raw("}");
+        let sizes = [properties_bytes, preferences.len(), channel_data.len()];
+        let offsets = Offsets { user_end, id, updated_at, preferences, channel_data };
+        (StoredUser::new(out.into_string(), offsets), sizes)
+    }
 }
 
 /// The entries of an object that may be absent.

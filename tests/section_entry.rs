@@ -4,7 +4,7 @@
 
 use knock_identify::{
     channel_data_answer, channel_data_body, check_channel_id, check_set_id, identify, preference_set_answer,
-    preference_set_body, unset_channel_data_body, IdentifyError, StoredUser, Timestamp,
+    preference_set_body, preference_sets_answer, unset_channel_data_body, IdentifyError, StoredUser, Timestamp,
 };
 use serde_json::{json, Value};
 
@@ -137,4 +137,27 @@ fn a_reads_ids_are_checked_as_its_writes_check_them() {
         assert_eq!(expected["field"], "id");
         assert_eq!(problem(check_set_id(bad)), Some(expected), "{bad:?}");
     }
+}
+
+#[test]
+fn a_users_sets_are_listed_each_as_its_own_route_answers_it() {
+    // `GET /v1/users/{user_id}/preferences`: every set, in the record's order.
+    let user = apply(
+        None,
+        br#"{"preferences": {"default": {"channel_types": {"email": false}, "commercial_subscribed": true}, "tenant-a": {}, "weekly": {"workflows": {"digest": true}}}}"#,
+    );
+    let listed = parsed(&preference_sets_answer(&user));
+    assert_eq!(
+        listed,
+        json!([
+            {"__typename": "PreferenceSet", "id": "default", "categories": null, "channel_types": {"email": false}, "workflows": null, "commercial_subscribed": true},
+            {"__typename": "PreferenceSet", "id": "tenant-a", "categories": null, "channel_types": null, "workflows": null},
+            {"__typename": "PreferenceSet", "id": "weekly", "categories": null, "channel_types": null, "workflows": {"digest": true}},
+        ])
+    );
+    for (index, set_id) in ["default", "tenant-a", "weekly"].into_iter().enumerate() {
+        assert_eq!(listed[index], parsed(&preference_set_answer(&user, set_id)), "{set_id}");
+    }
+    // A user without sets: an empty list.
+    assert_eq!(preference_sets_answer(&apply(None, br#"{"name": "Jo"}"#)), "[]");
 }

@@ -196,7 +196,7 @@ fn check_section_sizes(request: &IdentifyRequest<'_>, report: &mut Report) {
         request.preferences().map_or(0, canonical_len),
         request.channel_data().map_or(0, canonical_len),
     ];
-    for (field, message) in sections_too_large(sizes, false) {
+    for (field, message) in sections_too_large(sizes, None) {
         report.add_new(&Path::Root.key(field), ProblemType::TooLarge, message);
     }
 }
@@ -208,15 +208,18 @@ const SECTIONS: [(&str, &str); 3] =
 
 /// The field and message of a `too_large` problem for each section of
 /// [`SECTIONS`] whose size, as compact JSON, passes [`MAX_SECTION_BYTES`]:
-/// in a request, or (`merged`) in the user a merge would store.
-pub(crate) fn sections_too_large(sizes: [usize; 3], merged: bool) -> impl Iterator<Item = (&'static str, String)> {
+/// in a request (`after` is `None`), or in the user a write would store
+/// (`after` names it: `identify`, `merge`).
+pub(crate) fn sections_too_large(
+    sizes: [usize; 3],
+    after: Option<&'static str>,
+) -> impl Iterator<Item = (&'static str, String)> {
     SECTIONS.into_iter().zip(sizes).filter(|&(_, bytes)| bytes > MAX_SECTION_BYTES).map(move |((field, name), bytes)| {
-        let message = if merged {
-            format!(
-                "after this identify the user's {name} would take {bytes} bytes as compact JSON; the limit is {MAX_SECTION_BYTES} (256 KiB): nothing was changed"
-            )
-        } else {
-            format!("{name} take {bytes} bytes as compact JSON; the limit is {MAX_SECTION_BYTES} (256 KiB)")
+        let message = match after {
+            Some(write) => format!(
+                "after this {write} the user's {name} would take {bytes} bytes as compact JSON; the limit is {MAX_SECTION_BYTES} (256 KiB): nothing was changed"
+            ),
+            None => format!("{name} take {bytes} bytes as compact JSON; the limit is {MAX_SECTION_BYTES} (256 KiB)"),
         };
         (field, message)
     })

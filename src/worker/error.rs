@@ -103,6 +103,19 @@ impl ApiError {
         ApiError { etag, ..ApiError::new(412, "precondition_failed", message) }
     }
 
+    /// 409 `conflict`: the user merged from (`user_id`) changed every time
+    /// it was read, `attempts` times (contract §11); its data is still in
+    /// it, and what was merged of it is in the primary.
+    pub fn merge_conflict(user_id: &str, attempts: usize) -> Self {
+        ApiError::new(
+            409,
+            "conflict",
+            format!(
+                "the user `{user_id}` changed while it was merged, {attempts} times in a row: nothing of it was lost and it was not deleted; send the merge again"
+            ),
+        )
+    }
+
     /// 422 `idempotency_key_reused`: the key came with another request.
     pub fn idempotency_key_reused() -> Self {
         ApiError::new(

@@ -18,8 +18,9 @@
 //! Layers, from the ground up: `clock`, `error`, `response`, `transaction`,
 //! `settings`; `object_call` (every call to an object) and `index` (the
 //! users index in D1); `user/` and `bulk/` (each object and its clients);
-//! the request's steps (`route`, `auth`, `user_token`, `rate_limit`,
-//! `body`, `cors`) and `list/` (the users list); this file.
+//! `merge_users` (a merge across two users' objects); the request's steps
+//! (`route`, `auth`, `user_token`, `rate_limit`, `body`, `cors`) and
+//! `list/` (the users list); this file.
 
 mod auth;
 mod body;
@@ -31,6 +32,7 @@ mod idempotency;
 mod index;
 mod kept_answers;
 mod list;
+mod merge_users;
 mod object_call;
 mod random;
 mod rate_limit;
@@ -44,8 +46,8 @@ mod user_token;
 use crate::{bulk_delete_user_ids, bulk_set_preferences};
 use crate::{
     bulk_identify_users, channel_data_body, check_channel_id, check_page_size, check_set_id, check_user_id,
-    parse_request_bytes, preference_set_body, push_token_body, unset_channel_data_body, user_id_from_utf8, TokenChange,
-    MAX_BODY_BYTES, MAX_BULK_BODY_BYTES,
+    merge_from_user_id, parse_request_bytes, preference_set_body, push_token_body, unset_channel_data_body,
+    user_id_from_utf8, TokenChange, MAX_BODY_BYTES, MAX_BULK_BODY_BYTES,
 };
 use auth::{ApiKeys, Caller};
 use body::Sender;
@@ -231,6 +233,13 @@ async fn handle(
             }
             object(user_id)?.get(Options::answer(Answer::Changes(page_size, after))).await
         }
+        Operation::MergeUsers => {
+            let user_id = checked_id(&id_bytes)?;
+            let bytes = read_json_body(req, MAX_BODY_BYTES).await?;
+            let from_user_id = merge_from_user_id(user_id, &bytes)?;
+            merge_users::merge(env, environment, [user_id, &from_user_id], idempotent(&bytes), request_id).await
+        }
+        Operation::ListPreferenceSets => object(checked_id(&id_bytes)?)?.get(read(Answer::PreferenceSets)).await,
     }
 }
 

@@ -20,6 +20,8 @@ const DELETE_LIMITER: &str = "DELETE_LIMITER";
 const BULK_LIMITER: &str = "BULK_LIMITER";
 /// Listing users (Knock's tier 4, as GET's rate but a budget of its own).
 const LIST_LIMITER: &str = "LIST_LIMITER";
+/// Merging users (Knock's tier 2, as DELETE's rate but a budget of its own).
+const MERGE_LIMITER: &str = "MERGE_LIMITER";
 /// A public key's requests for one user (environment and user id).
 const PUBLIC_USER_LIMITER: &str = "PUBLIC_USER_LIMITER";
 /// All public-key requests of one environment.
@@ -33,6 +35,7 @@ pub async fn count_secret(env: &Env, operation: &Operation, environment: &str) -
         Operation::DeleteUser => DELETE_LIMITER,
         _ if operation.starts_bulk() => BULK_LIMITER,
         Operation::ListUsers => LIST_LIMITER,
+        Operation::MergeUsers => MERGE_LIMITER,
         _ if operation.reads() => GET_LIMITER,
         _ => IDENTIFY_LIMITER,
     };

@@ -2,8 +2,8 @@
 //! it, `/channel_data/{channel_id}` and `/preferences/{set_id}` (contract
 //! §5, §5a); `/channel_data/{channel_id}/tokens/{token}` and `/changes`
 //! (§9); `/v1/users/bulk/identify` and `/v1/bulk_operations/{id}` (§5b);
-//! `/v1/users/bulk/delete` and `/v1/users/bulk/preferences` (§5c); `/v1/users`, the list (§10).
-//! Each id is one path segment, percent-decoded here (workers-rs'
+//! `/v1/users/bulk/delete` and `/v1/users/bulk/preferences` (§5c); `/v1/users`, the list (§10);
+//! `/merge` (§11) and `/preferences`, the list of sets (§5a). Each id is one path segment, percent-decoded here (workers-rs'
 //! `Request::path()` is not decoded). The URL reaches the Worker already
 //! normalised by workerd, so `%2E` and `%2E%2E` segments are resolved before
 //! this code sees them (`/v1/users/%2E%2E` arrives as `/v1/`): the ids `.`
@@ -50,6 +50,10 @@ enum Part {
     BulkOperation(String),
     /// `/v1/users`: the environment's users.
     List,
+    /// `/v1/users/{user_id}/merge`: another user merged into this one.
+    Merge,
+    /// `/v1/users/{user_id}/preferences`: every preference set of the user.
+    PreferenceSets,
 }
 
 /// What a request asks, once its route and method are known.
@@ -76,6 +80,10 @@ pub enum Operation {
     /// The operation id, percent-decoded.
     GetBulkProgress(String),
     ListUsers,
+    /// `POST .../merge` (contract §11).
+    MergeUsers,
+    /// `GET .../preferences`: every preference set.
+    ListPreferenceSets,
 }
 
 impl Operation {
@@ -89,6 +97,7 @@ impl Operation {
                 | Operation::GetBulkProgress(_)
                 | Operation::GetChanges
                 | Operation::ListUsers
+                | Operation::ListPreferenceSets
         )
     }
 
@@ -97,25 +106,32 @@ impl Operation {
         matches!(self, Operation::BulkIdentify | Operation::BulkDelete | Operation::BulkSetPreferences)
     }
 
-    /// Whether `If-Match` applies: the writes of one user (contract §9).
+    /// Whether `If-Match` applies: the writes of one user (contract §9),
+    /// not a merge, which writes two (§11).
     pub fn takes_if_match(&self) -> bool {
-        !self.reads() && !self.starts_bulk()
+        !self.reads() && !self.starts_bulk() && !matches!(self, Operation::MergeUsers)
     }
 
     /// Whether `If-None-Match` applies: creating a user, and reading one.
     pub fn takes_if_none_match(&self) -> bool {
         matches!(
             self,
-            Operation::Identify | Operation::GetUser | Operation::GetChannelData(_) | Operation::GetPreferenceSet(_)
+            Operation::Identify
+                | Operation::GetUser
+                | Operation::GetChannelData(_)
+                | Operation::GetPreferenceSet(_)
+                | Operation::ListPreferenceSets
         )
     }
 
     /// Whether a public key may ask it (of its token's user): identify and
-    /// read one user and its parts; not delete or list users or run bulk
-    /// operations.
+    /// read one user and its parts; not delete, list or merge users or run
+    /// bulk operations.
     pub fn public_keys_may(&self) -> bool {
-        !matches!(self, Operation::DeleteUser | Operation::GetBulkProgress(_) | Operation::ListUsers)
-            && !self.starts_bulk()
+        !matches!(
+            self,
+            Operation::DeleteUser | Operation::GetBulkProgress(_) | Operation::ListUsers | Operation::MergeUsers
+        ) && !self.starts_bulk()
     }
 }
 
@@ -147,6 +163,8 @@ impl Route {
                 (id, Part::PushToken((*channel).to_owned(), (*token).to_owned()))
             }
             [id, "changes"] => (id, Part::Changes),
+            [id, "merge"] => (id, Part::Merge),
+            [id, "preferences"] => (id, Part::PreferenceSets),
             _ => return Err(ApiError::route_missing()),
         };
         Ok(Route { raw_id: (*raw_id).to_owned(), part })
@@ -159,8 +177,8 @@ impl Route {
             Part::User | Part::ChannelData(_) => Route::ALLOW,
             Part::PushToken(..) => "PUT, DELETE",
             Part::Changes => "GET",
-            Part::BulkIdentify | Part::BulkDelete | Part::BulkSetPreferences => "POST",
-            Part::BulkOperation(_) | Part::List => "GET",
+            Part::BulkIdentify | Part::BulkDelete | Part::BulkSetPreferences | Part::Merge => "POST",
+            Part::BulkOperation(_) | Part::List | Part::PreferenceSets => "GET",
         }
     }
 
@@ -191,6 +209,8 @@ impl Route {
             (Part::BulkSetPreferences, "POST") => Operation::BulkSetPreferences,
             (Part::BulkOperation(id), "GET") => Operation::GetBulkProgress(decoded(id)),
             (Part::List, "GET") => Operation::ListUsers,
+            (Part::Merge, "POST") => Operation::MergeUsers,
+            (Part::PreferenceSets, "GET") => Operation::ListPreferenceSets,
             _ => return None,
         })
     }
@@ -205,7 +225,9 @@ impl Route {
             | Part::BulkSetPreferences
             | Part::BulkOperation(_)
             | Part::Changes
-            | Part::List => return None,
+            | Part::List
+            | Part::Merge
+            | Part::PreferenceSets => return None,
             Part::ChannelData(raw) | Part::PushToken(raw, _) => ("channel_id", raw),
             Part::PreferenceSet(raw) => ("id", raw),
         };
@@ -310,6 +332,29 @@ mod tests {
             Route::parse("https://h/v1/users/").is_ok_and(|route| route.operation("GET") == Some(Operation::GetUser))
         );
         assert!(Route::parse("https://h/v1/userss").is_err());
+    }
+
+    #[test]
+    fn reads_a_merge_and_the_list_of_sets() {
+        let route = Route::parse("https://h/v1/users/jane/merge").expect("a route");
+        assert_eq!(
+            (route.operation("POST"), route.operation("PUT"), route.allow()),
+            (Some(Operation::MergeUsers), None, "POST")
+        );
+        assert_eq!(route.user_id(), b"jane");
+        assert!(!Operation::MergeUsers.public_keys_may() && !Operation::MergeUsers.takes_if_match());
+        assert!(!Operation::MergeUsers.reads());
+        let route = Route::parse("https://h/v1/users/jane/preferences").expect("a route");
+        assert_eq!(
+            (route.operation("GET"), route.operation("PUT"), route.allow()),
+            (Some(Operation::ListPreferenceSets), None, "GET")
+        );
+        assert!(Operation::ListPreferenceSets.reads() && Operation::ListPreferenceSets.public_keys_may());
+        // The user `merge` and a set named `merge` keep their routes.
+        assert_eq!(Route::parse("https://h/v1/users/merge").unwrap().operation("GET"), Some(Operation::GetUser));
+        let route = Route::parse("https://h/v1/users/jane/preferences/merge").expect("a route");
+        assert_eq!(route.operation("GET"), Some(Operation::GetPreferenceSet("merge".into())));
+        assert!(Route::parse("https://h/v1/users/jane/merge/x").is_err());
     }
 
     #[test]

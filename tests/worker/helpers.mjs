@@ -37,7 +37,7 @@ export const BULK_QUEUE_CONSUMERS = {
 };
 
 /** wrangler.toml's rate limits, per 10 s; a test may change any of them. */
-export const DEFAULT_LIMITS = { identify: 600, get: 2000, delete: 50, bulk: 10, publicUser: 50, public: 2000, list: 2000 };
+export const DEFAULT_LIMITS = { identify: 600, get: 2000, delete: 50, bulk: 10, publicUser: 50, public: 2000, list: 2000, merge: 50 };
 
 /** A throwaway folder inside the repository's ignored `.wrangler/`. */
 export function tempDir(prefix) {
@@ -80,6 +80,7 @@ export function workerOptions({ persist, limits = {}, bindings }) {
       PUBLIC_USER_LIMITER: { simple: { limit: limits.publicUser, period: 10 } },
       PUBLIC_LIMITER: { simple: { limit: limits.public, period: 10 } },
       LIST_LIMITER: { simple: { limit: limits.list, period: 10 } },
+      MERGE_LIMITER: { simple: { limit: limits.merge, period: 10 } },
     },
     bindings,
   };

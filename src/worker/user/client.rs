@@ -6,6 +6,7 @@
 
 use super::message::{Answer, Options, Target, BINDING, REQUEST_ID_HEADER};
 use crate::worker::error::ApiError;
+use crate::worker::idempotency::Idempotency;
 use crate::worker::object_call::{exchange, internal_request, ObjectAnswer};
 use crate::worker::response::Reply;
 use std::time::Duration;
@@ -64,6 +65,39 @@ impl<'a> UserObjectClient<'a> {
     /// DELETE: 204, also for a user that did not exist; or the object's 412.
     pub async fn delete(&self, options: Options) -> Result<Response, ApiError> {
         api_answer(self.send(Method::Delete, None, &options).await?)
+    }
+
+    /// The user's whole record as its object keeps it, with its ETag
+    /// (contract §11: a merge's secondary); `None` for a user it does not hold.
+    pub async fn record(&self) -> Result<Option<(Vec<u8>, String)>, ApiError> {
+        let answer = self.send(Method::Get, None, &Options::answer(Answer::Record)).await?;
+        match (answer.status, answer.etag) {
+            (200, Some(etag)) => Ok(Some((answer.body, etag))),
+            (404, _) => Ok(None),
+            (503, _) => Err(ApiError::unavailable("user object: its store is unavailable (its log has the reason)")),
+            (status, _) => Err(ApiError::internal(format!("user object answered {status} to a record's read"))),
+        }
+    }
+
+    /// A merge write: `record`, the secondary's (`options.merge_from`),
+    /// merged into this user and stored in one step (contract §11): 200
+    /// with the user after it, or the object's refusal (404, 422), nothing
+    /// written; with a key, the answer kept for it when the secondary holds
+    /// nothing more to merge.
+    pub async fn merge_in(&self, record: &[u8], options: Options) -> Result<Response, ApiError> {
+        api_answer(self.send(Method::Post, Some(record), &options).await?)
+    }
+
+    /// The answer this object kept for `idempotency`'s key, given again
+    /// (or the 422 of a key sent with another request); `None` when it
+    /// kept none. Nothing is read or written.
+    pub async fn kept_answer(&self, idempotency: &Idempotency) -> Result<Option<Response>, ApiError> {
+        let options = Options { idempotency: Some(idempotency.clone()), ..Options::answer(Answer::Kept) };
+        let answer = self.send(Method::Get, None, &options).await?;
+        if answer.status == 204 && !answer.replayed {
+            return Ok(None);
+        }
+        api_answer(answer).map(Some)
     }
 
     /// Applies one bulk row, `row` (`{operation}/{index}`), as an identify

@@ -3,7 +3,8 @@
 //! the API request's id, what the answer is: the user, one channel's data,
 //! one preference set or a page of history; the bulk operation's row a
 //! write comes from, the request's conditions and `Idempotency-Key`, the
-//! route's name, a push token), read and written in one place.
+//! route's name, a push token, a merge's secondary), read and written in
+//! one place.
 
 use crate::worker::idempotency::Idempotency;
 use crate::TokenChange;
@@ -37,6 +38,9 @@ const ROUTE_HEADER: &str = "X-Route";
 /// A push token to add or remove: `add/<channel id>/<token>` or
 /// `remove/...`, both percent-encoded.
 const PUSH_TOKEN_HEADER: &str = "X-Push-Token";
+/// A merge write's secondary user, percent-encoded (contract §11): the
+/// body is that user's record.
+const MERGE_FROM_HEADER: &str = "X-Merge-From";
 
 /// What an object's answer to a read or a write holds (contract §4, §5a, §9).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -51,6 +55,14 @@ pub enum Answer {
     /// A page of the user's change history: its size, and the cursor it
     /// starts after (checked by the Worker).
     Changes(u8, Option<String>),
+    /// Every `PreferenceSet` of the user, as a list.
+    PreferenceSets,
+    /// The user's whole record, as the object keeps it (a merge reads its
+    /// secondary so, contract §11).
+    Record,
+    /// Only the answer kept for the request's `Idempotency-Key` (a 204 when
+    /// there is none), nothing read or written.
+    Kept,
 }
 
 /// A push token's write (contract §9): the channel, the token, and whether
@@ -79,6 +91,8 @@ pub struct Options {
     pub route: Option<String>,
     /// A push token's write (a PUT without a body).
     pub push_token: Option<PushToken>,
+    /// A merge write's secondary user (a POST whose body is its record).
+    pub merge_from: Option<String>,
 }
 
 impl Options {
@@ -97,6 +111,9 @@ impl Options {
             Answer::Changes(page_size, after) => {
                 headers.set(ANSWER_HEADER, &format!("changes/{page_size}/{}", after.as_deref().unwrap_or_default()))?
             }
+            Answer::PreferenceSets => headers.set(ANSWER_HEADER, "preference_sets")?,
+            Answer::Record => headers.set(ANSWER_HEADER, "record")?,
+            Answer::Kept => headers.set(ANSWER_HEADER, "kept")?,
         }
         if self.if_exists {
             headers.set(IF_EXISTS_HEADER, "1")?;
@@ -124,6 +141,9 @@ impl Options {
             headers
                 .set(PUSH_TOKEN_HEADER, &format!("{change}/{}/{}", encode(&push.channel_id), encode(&push.token)))?;
         }
+        if let Some(from) = &self.merge_from {
+            headers.set(MERGE_FROM_HEADER, &encode(from))?;
+        }
         Ok(())
     }
 
@@ -142,6 +162,9 @@ impl Options {
                     let size = size.parse().map_err(|_| "a page size that is not a number")?;
                     Answer::Changes(size, Some(after.to_owned()).filter(|after| !after.is_empty()))
                 }
+                None if value == "preference_sets" => Answer::PreferenceSets,
+                None if value == "record" => Answer::Record,
+                None if value == "kept" => Answer::Kept,
                 _ => return Err("an unknown answer header".into()),
             },
         };
@@ -173,6 +196,7 @@ impl Options {
             idempotency,
             route: headers.get(ROUTE_HEADER)?,
             push_token,
+            merge_from: headers.get(MERGE_FROM_HEADER)?.as_deref().map(decode).transpose()?,
         })
     }
 }

@@ -37,12 +37,14 @@ use crate::worker::kept_answers::KeptAnswer;
 use crate::worker::random::random_hex16;
 use crate::worker::response::{self, Reply};
 use crate::{
-    changed_names, channel_data_answer, merge, parse_request, preference_set_answer, push_token_body, StoredUser,
-    Timestamp, TokenChange,
+    changed_names, channel_data_answer, merge, parse_request, preference_set_answer, preference_sets_answer,
+    push_token_body, StoredUser, Timestamp, TokenChange,
 };
 use std::borrow::Cow;
 use std::cell::Cell;
 use worker::{console_error, durable_object, DurableObject, Env, Method, Request, Response, State};
+
+mod merge_write;
 
 /// One user's Durable Object.
 #[durable_object(alarm)]
@@ -63,7 +65,7 @@ impl DurableObject for UserObject {
 
     /// An internal request from the Worker ([`super::client`]): PUT (a write:
     /// the identify body as the Worker read and validated it, or a push
-    /// token's change), GET or DELETE. Answers as the API answers: 200, 204,
+    /// token's change), POST (a merge write, [`merge_write`]), GET or DELETE. Answers as the API answers: 200, 204,
     /// 304, or the API's error (404, 412, 422, 503; 500 with the reason in
     /// the log only).
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
@@ -100,6 +102,11 @@ impl UserObject {
                 let decision = self.tables.bulk_row_decision(bulk_row)?;
                 decision.map_or_else(|| Ok(response::empty(404)?), replay_decision)
             }
+            (Method::Post, None) => {
+                let record = req.bytes().await?;
+                self.merge_in(&target, &record, &options, request_id).await
+            }
+            (Method::Get, None) if options.answer == Answer::Kept => self.kept_answer(&options),
             (Method::Get, None) => self.read(&target, &options).await,
             (Method::Delete, _) => self.delete(&target, &options, request_id).await,
             (method, _) => Err(ApiError::internal(format!("user object: no operation for method {method:?}"))),
@@ -297,6 +304,9 @@ impl UserObject {
                 channel_data_answer(record, channel_id).ok_or_else(|| ApiError::channel_data_missing(channel_id))?
             }
             Answer::PreferenceSet(set_id) => preference_set_answer(record, set_id),
+            Answer::PreferenceSets => preference_sets_answer(record),
+            Answer::Record => record.as_json().to_owned(),
+            Answer::Kept => record.user_json().to_owned(),
         };
         Ok(Reply { status: 200, body: json.into_bytes(), etag })
     }
