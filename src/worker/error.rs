@@ -71,7 +71,7 @@ impl ApiError {
         ApiError::new(
             404,
             "resource_missing",
-            "no such route: the users API is `/v1/users/{user_id}`, with `/channel_data/{channel_id}` and `/preferences/{set_id}`, `/v1/users/bulk/identify` and `/v1/bulk_operations/{id}`",
+            "no such route: the users API is `/v1/users` (list), `/v1/users/{user_id}` with `/channel_data/{channel_id}`, `/preferences`, `/preferences/{set_id}`, `/merge` and `/changes`, `/v1/users/bulk/identify`, `/v1/users/bulk/delete`, `/v1/users/bulk/preferences` and `/v1/bulk_operations/{id}` (contract §5)",
         )
     }
 

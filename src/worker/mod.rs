@@ -104,7 +104,8 @@ async fn handle(
 ) -> Result<Response, ApiError> {
     let keys = ApiKeys::from_env(env)?;
     settings::check(env)?;
-    let route = Route::parse(&req.inner().url())?;
+    let url = req.inner().url();
+    let route = Route::parse(&url)?;
     let method_name = req.inner().method();
     let operation = match route.operation(&method_name) {
         Some(operation) => operation,
@@ -137,9 +138,9 @@ async fn handle(
     let if_match = operation.takes_if_match().then(|| header(req, "If-Match")).flatten();
     let if_none_match = operation.takes_if_none_match().then(|| header(req, "If-None-Match")).flatten();
     let key = if operation.reads() { None } else { idempotency::key_of(req.headers())? };
-    let path = path_with_query(req)?;
+    let path = route::path_with_query(&url);
     let idempotent = |body: &[u8]| {
-        key.clone().map(|key| Idempotency { key, fingerprint: idempotency::fingerprint(&method_name, &path, body) })
+        key.clone().map(|key| Idempotency { key, fingerprint: idempotency::fingerprint(&method_name, path, body) })
     };
     let write = |answer, route: &str, body: &[u8]| Options {
         if_match: if_match.clone(),
@@ -174,7 +175,7 @@ async fn handle(
             bulk::start(env, environment, new, idempotent(&bytes), request_id).await
         }
         Operation::GetBulkProgress(id) => bulk::get(env, environment, &id, request_id).await,
-        Operation::ListUsers => list::page(env, environment, &req.url()?).await,
+        Operation::ListUsers => list::page(env, environment, &route::query_pairs(&url)).await,
         Operation::Identify => {
             let bytes = read_json_body(req, MAX_BODY_BYTES).await?;
             // Every 400/413/422 is answered here, before the object.
@@ -223,9 +224,8 @@ async fn handle(
         }
         Operation::GetChanges => {
             let user_id = checked_id(&id_bytes)?;
-            let url = req.url()?;
-            let query =
-                |name: &str| url.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned());
+            let pairs = route::query_pairs(&url);
+            let query = |name: &str| pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
             let page_size = check_page_size(query("page_size").as_deref()).map_err(refused)?;
             let after = query("after");
             if let Some(after) = &after {
@@ -265,16 +265,6 @@ async fn push_token(
 /// A request header's value, if it was sent.
 fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
-}
-
-/// The request's path with its query, as sent: what an `Idempotency-Key`'s
-/// request is known by, with its method and body.
-fn path_with_query(req: &Request) -> Result<String, ApiError> {
-    let url = req.url()?;
-    Ok(match url.query() {
-        Some(query) => format!("{}?{query}", url.path()),
-        None => url.path().to_owned(),
-    })
 }
 
 /// A write answered 204 whatever it found (unsetting a channel of a user

@@ -249,15 +249,61 @@ impl Route {
 
 /// The path of an absolute URL, without its query or fragment.
 fn path_of(url: &str) -> &str {
+    let path = path_with_query(url);
+    &path[..path.find('?').unwrap_or(path.len())]
+}
+
+/// The path of an absolute URL with its query, as sent, without the
+/// fragment: what an `Idempotency-Key`'s request is known by (contract §9b).
+/// Read from the string, as [`path_of`] is: workers-rs' `Request::url()`
+/// parses with the `url` crate, whose IDNA tables are a third of the
+/// Worker's gzipped wasm.
+pub fn path_with_query(url: &str) -> &str {
     let after_scheme = url.find("://").map_or(url, |at| &url[at + 3..]);
     let path = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]);
-    let end = path.find(['?', '#']).unwrap_or(path.len());
-    &path[..end]
+    &path[..path.find('#').unwrap_or(path.len())]
+}
+
+/// The query of an absolute URL as name–value pairs, decoded as an HTML
+/// form is (`+` is a space, then percent-decoding; bytes that are not UTF-8
+/// become U+FFFD), in the order sent: what `Url::query_pairs` gives.
+pub fn query_pairs(url: &str) -> Vec<(String, String)> {
+    let path = path_with_query(url);
+    let Some(at) = path.find('?') else { return Vec::new() };
+    let decode = |text: &str| {
+        let spaced = text.replace('+', " ");
+        percent_decode(spaced.as_bytes()).decode_utf8_lossy().into_owned()
+    };
+    path[at + 1..]
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(name), decode(value))
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_query_as_a_form() {
+        let pairs = |url| query_pairs(url);
+        let owned = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect()
+        };
+        assert_eq!(pairs("https://h/v1/users"), owned(&[]));
+        assert_eq!(pairs("https://h/v1/users?"), owned(&[]));
+        assert_eq!(
+            pairs("https://h/v1/users?page_size=2&include%5B%5D=preferences&&email=a+b%2Bc%40x#after=no"),
+            owned(&[("page_size", "2"), ("include[]", "preferences"), ("email", "a b+c@x")])
+        );
+        assert_eq!(pairs("https://h/?flag&after=%FF"), owned(&[("flag", ""), ("after", "\u{fffd}")]));
+        assert_eq!(path_with_query("https://h/v1/users/a%20b?x=1#f"), "/v1/users/a%20b?x=1");
+        assert_eq!(path_with_query("https://h"), "/");
+    }
 
     #[test]
     fn reads_the_id_segment_percent_decoded() {

@@ -13,12 +13,11 @@ use super::index::{Index, PageQuery};
 use super::response;
 use crate::list_entry;
 use query::ListParams;
-use worker::{console_log, Env, Response, Url};
+use worker::{console_log, Env, Response};
 
-/// The page `url`'s query asks for, of `environment`'s users.
-pub async fn page(env: &Env, environment: &str, url: &Url) -> Result<Response, ApiError> {
-    let pairs: Vec<(String, String)> =
-        url.query_pairs().map(|(name, value)| (name.into_owned(), value.into_owned())).collect();
+/// The page a request's query (its decoded `pairs`) asks for, of
+/// `environment`'s users.
+pub async fn page(env: &Env, environment: &str, pairs: &[(String, String)]) -> Result<Response, ApiError> {
     let params = ListParams::read(pairs.iter().map(|(name, value)| (name.as_str(), value.as_str())), environment)?;
     let query = PageQuery {
         environment,
