@@ -27,7 +27,7 @@
 
 use super::conditions;
 use super::flush::{plan_flush, Flusher};
-use super::history::{ChangeEntry, Cursor};
+use super::history::Cursor;
 use super::kv::Kv;
 use super::message::{Answer, Options, Target, REQUEST_ID_HEADER};
 use super::sql::{BulkRowDecision, Commit, History, Tables, UserState};
@@ -191,16 +191,8 @@ impl UserObject {
             Some(_) => Reply { status: 204, body: Vec::new(), etag: None },
             None => self.reply_of(&record, &options.answer, etag.clone())?,
         };
-        let history = match (changed.is_empty(), etag) {
-            (false, Some(etag)) => History::Add(ChangeEntry {
-                etag,
-                at: record.updated_at().to_owned(),
-                request_id: request_id.to_owned(),
-                route: options.route.clone().unwrap_or_else(|| "identify".to_owned()),
-                changed,
-            }),
-            _ => History::Unchanged,
-        };
+        let route = options.route.as_deref().unwrap_or("identify");
+        let history = History::of_write(changed, etag, record.updated_at(), request_id, route);
         self.tables.commit(Commit {
             record: Some(Some(record.into_json())),
             state: Some(user),

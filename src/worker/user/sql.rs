@@ -182,6 +182,23 @@ pub enum History {
     Erase,
 }
 
+impl History {
+    /// A write's entry: one when it `changed` something and the user has
+    /// an ETag after it (contract §9d), else none.
+    pub fn of_write(changed: Vec<String>, etag: Option<String>, at: &str, request_id: &str, route: &str) -> History {
+        match (changed.is_empty(), etag) {
+            (false, Some(etag)) => History::Add(ChangeEntry {
+                etag,
+                at: at.to_owned(),
+                request_id: request_id.to_owned(),
+                route: route.to_owned(),
+                changed,
+            }),
+            _ => History::Unchanged,
+        }
+    }
+}
+
 /// The object's SQL storage. It asks SQLite once whether the tables exist
 /// and then remembers: they are created by the first commit and never
 /// dropped, so most calls are one statement.

@@ -10,7 +10,6 @@ use super::{kept, UserObject};
 use crate::worker::clock::now_ms;
 use crate::worker::error::ApiError;
 use crate::worker::user::flush::plan_flush;
-use crate::worker::user::history::ChangeEntry;
 use crate::worker::user::message::{Answer, Options, Target};
 use crate::worker::user::sql::{Commit, History};
 use crate::{changed_names, merge_users, IdentifyError, StoredUser, Timestamp};
@@ -73,16 +72,7 @@ impl UserObject {
         let alarm = plan_flush(&mut user, clock);
         let etag = user.etag();
         let reply = self.reply_of(&record, &Answer::User, etag.clone())?;
-        let history = match (changed.is_empty(), etag) {
-            (false, Some(etag)) => History::Add(ChangeEntry {
-                etag,
-                at: record.updated_at().to_owned(),
-                request_id: request_id.to_owned(),
-                route: ROUTE.to_owned(),
-                changed,
-            }),
-            _ => History::Unchanged,
-        };
+        let history = History::of_write(changed, etag, record.updated_at(), request_id, ROUTE);
         self.tables.commit(Commit {
             record: Some(Some(record.into_json())),
             state: Some(user),
