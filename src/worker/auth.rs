@@ -10,7 +10,9 @@ use super::error::ApiError;
 use super::user_token::{SigningKey, TokenRules};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 use worker::{Env, Headers};
 
 /// The secret holding the secret keys.
@@ -62,6 +64,18 @@ pub struct ApiKeys {
     public: Vec<([u8; 32], PublicKey)>,
 }
 
+/// The secrets' text as last read, and the keys parsed from it.
+struct ParsedSecrets {
+    secret: String,
+    public: Option<String>,
+    keys: Rc<ApiKeys>,
+}
+
+thread_local! {
+    /// The keys of this isolate's secrets (one thread per isolate).
+    static PARSED: RefCell<Option<ParsedSecrets>> = const { RefCell::new(None) };
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PublicKeyEntry {
@@ -75,11 +89,23 @@ impl ApiKeys {
     /// Reads `API_KEYS` and `PUBLIC_KEYS` (which may be absent); a missing
     /// or malformed secret is a 500 whose log line (never the answer)
     /// names the problem, without any key.
-    pub fn from_env(env: &Env) -> Result<ApiKeys, ApiError> {
+    ///
+    /// Parsed once per isolate and kept while both secrets read the same
+    /// (a deploy that changes them starts new isolates; a local edit is
+    /// seen at the next request): parsing and digesting every key on every
+    /// request was work of the request's front that the keys do not need.
+    pub fn from_env(env: &Env) -> Result<Rc<ApiKeys>, ApiError> {
         let secret =
             env.secret(API_KEYS).map_err(|_| ApiError::config("the secret `API_KEYS` is not set"))?.to_string();
         let public = env.secret(PUBLIC_KEYS).ok().map(|text| text.to_string());
-        ApiKeys::parse(&secret, public.as_deref())
+        PARSED.with(|parsed| {
+            if let Some(kept) = parsed.borrow().as_ref().filter(|kept| kept.secret == secret && kept.public == public) {
+                return Ok(Rc::clone(&kept.keys));
+            }
+            let keys = Rc::new(ApiKeys::parse(&secret, public.as_deref())?);
+            *parsed.borrow_mut() = Some(ParsedSecrets { secret, public, keys: Rc::clone(&keys) });
+            Ok(keys)
+        })
     }
 
     /// Parses the secrets' JSON; the error says what is wrong without
