@@ -12,17 +12,16 @@ use super::error::ApiError;
 use super::index::{Index, PageQuery};
 use super::response;
 use crate::list_entry;
-use query::ListParams;
 use worker::{console_log, Env, Response, Url};
 
 /// The page `url`'s query asks for, of `environment`'s users.
 pub async fn page(env: &Env, environment: &str, url: &Url) -> Result<Response, ApiError> {
     let pairs: Vec<(String, String)> =
         url.query_pairs().map(|(name, value)| (name.into_owned(), value.into_owned())).collect();
-    let params = ListParams::read(pairs.iter().map(|(name, value)| (name.as_str(), value.as_str())), environment)?;
+    let params = query::read(pairs.iter().map(|(name, value)| (name.as_str(), value.as_str())), environment)?;
     let query = PageQuery {
         environment,
-        place: params.place.borrowed(),
+        place: query::borrowed(&params.place),
         email: params.email.as_deref(),
         page_size: params.page_size,
         preferences: params.preferences,
