@@ -61,14 +61,12 @@ writeFileSync("pkg/index.browser.js", header +
   `await init({ module_or_path: new Response(wasm, { headers: { "Content-Type": "application/wasm" } }) });\n` +
   reexports);
 
+// Every type the declarations (src/js/types.d.ts) export, read from them:
+// a type added there is exported here without a second list to update.
+const typeNames = [...readFileSync("src/js/types.d.ts", "utf8").matchAll(/^export (?:type|interface) (\w+)/gm)].map((m) => m[1]);
 writeFileSync("pkg/index.d.ts", header +
   `export { ${names.join(", ")}, toUser, ${errors.join(", ")} } from "./web/knock_identify.js";\n` +
-  `export type { JsonValue, ProblemType, Problem, ChannelType, PreferenceSetRequest, PreferenceSet, ChannelData, ` +
-  `IdentifyBody, User, StoredUser, BulkIdentifyUser, BulkOperation, ` +
-  `IdentifyClientOptions, IdentifyClientCommonOptions, IdentifyClientSecretKeyOptions, IdentifyClientPublicKeyOptions, ` +
-  `UserToken, RequestOptions, ReadOptions, ConditionalReadOptions, WriteOptions, ConditionalWriteOptions, ` +
-  `UserWriteOptions, IdentifyOptions, ETagListener, UserWithETag, UserChange, UserChangeRoute, ChangesPage, ` +
-  `ChangesOptions } from "./web/knock_identify.js";\n`);
+  `export type { ${typeNames.join(", ")} } from "./web/knock_identify.js";\n`);
 
 const version = JSON.parse(execFileSync("cargo", ["metadata", "--no-deps", "--format-version", "1"], { encoding: "utf8" }))
   .packages.find((p) => p.name === "knock-identify").version;

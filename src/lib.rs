@@ -50,6 +50,7 @@ mod identify;
 pub mod js;
 mod json;
 mod limits;
+mod list_params;
 mod listing;
 mod merge;
 mod merge_request;
@@ -71,6 +72,7 @@ pub use limits::{
     MAX_BODY_BYTES, MAX_BULK_BODY_BYTES, MAX_BULK_USERS, MAX_DEPTH, MAX_IDEMPOTENCY_KEY_BYTES, MAX_KEY_CHARS,
     MAX_NAME_CHARS, MAX_PAGE_SIZE, MAX_PROBLEMS, MAX_SECTION_BYTES, MAX_USER_ID_CHARS,
 };
+pub use list_params::{list_params, ListParams, ListPlace};
 pub use listing::{list_entry, listed_email};
 pub use merge::merge;
 pub use merge::merge_users;

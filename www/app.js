@@ -4,6 +4,10 @@
 // user's version (its ETag) and its change history. An identify of a user
 // the page loaded (or last identified) sends that version as `If-Match`, so
 // a change someone else made since is refused (412), never overwritten.
+// Below the form, the users of the key's environment a page at a time
+// (`listUsers`, a secret key only): a click on one loads it into the form,
+// and each can have another user merged into it, or be deleted, once the
+// person confirms it in a dialog.
 
 import {
   AbortError,
@@ -44,6 +48,8 @@ const ROUTES = {
   add_push_token: "Push token added",
   remove_push_token: "Push token removed",
   bulk_identify: "Bulk identify",
+  bulk_set_preferences: "Bulk preferences",
+  merge: "Merge",
 };
 const COMMON_LOCALES = [
   "en", "en-US", "en-GB", "en-AU", "en-CA", "en-IN", "fr", "fr-FR", "fr-BE", "fr-CA",
@@ -66,6 +72,14 @@ const zoneSet = new Set(zones);
 let known = null;
 /** Whether a call is in flight. */
 let busy = false;
+/**
+ * The users view: the page of users shown and where it was asked from
+ * (`place`: `{}` for the first page, `{ after }` or `{ before }`), or null
+ * before the first Show users.
+ */
+let usersView = null;
+/** What the confirmation dialog asks about, `{ kind: "merge" | "delete", id }`, while it is open. */
+let pending = null;
 /** The problems of the form as it is now. */
 let current = { userId: "", body: {}, problems: [] };
 
@@ -202,6 +216,14 @@ function updateButtons() {
   identifyButton.disabled = busy || current.problems.length > 0;
   loadButton.disabled = busy || current.problems.some((problem) => problem.slot === "user_id");
   form.setAttribute("aria-busy", String(busy));
+  // Listing, merging and deleting need a secret key; loading a user does not.
+  const managing = !busy && !publicKeyChosen();
+  $("users-show").disabled = !managing;
+  $("users-previous").disabled = !managing || !usersView?.page.page_info.before;
+  $("users-next").disabled = !managing || !usersView?.page.page_info.after;
+  for (const button of document.querySelectorAll("#users-table .row-actions button")) button.disabled = !managing;
+  for (const button of document.querySelectorAll("#users-table button.load-user")) button.disabled = busy;
+  $("users").setAttribute("aria-busy", String(busy));
 }
 
 /** Empties the form for a new user; the browser's own time zone is preselected. */
@@ -244,11 +266,18 @@ async function signedInUserToken() {
   return (await answer.json()).token;
 }
 
-/** Shows the secret-key warning only while a secret key is chosen. */
+/** Shows the secret-key warning only while a secret key is chosen, and the users view's note while a public one is. */
 function showKeyNotes() {
   const secret = $("api-key").value.trim().startsWith("sk_");
   $("key-warning").hidden = !secret;
   $("key-note").hidden = secret;
+  $("users-key-note").hidden = !publicKeyChosen();
+  updateButtons();
+}
+
+/** Whether the key in Settings is a public key, which may not list, merge or delete users (a 403). */
+function publicKeyChosen() {
+  return $("api-key").value.trim().startsWith("pk_");
 }
 
 /** A client for the settings as they are now, or null (the reason is shown). */
@@ -378,6 +407,207 @@ async function sendAndReport(progress, send) {
   }
 }
 
+// ------------------------------------------------------- the users view
+
+/** The "Per page" choice. */
+function usersPageSize() {
+  return Number($("users-page-size").value);
+}
+
+/** Shows the page of users at `place` (`{}`: the first; `{ after }`, `{ before }`: a cursor of the page shown). */
+async function showUsersAt(place) {
+  if (busy || publicKeyChosen()) return;
+  const client = makeClient();
+  if (!client) return;
+  await sendAndReport("Loading users…", async () => {
+    await listUsers(client, place);
+    showStatus(usersSummary());
+  });
+}
+
+/**
+ * Reads the page of users at `place` and shows it; a page left empty (its
+ * users deleted) shows the first page instead. `gone` is a user just
+ * deleted: the list follows each write within about a second (contract
+ * §10), so while the page still holds it, it is read again, for at most
+ * about 3 s.
+ */
+async function listUsers(client, place, gone = null) {
+  let page;
+  for (let reads = 1; ; reads++) {
+    page = await client.listUsers({ pageSize: usersPageSize(), ...place });
+    if (page.entries.length === 0 && (place.after || place.before)) {
+      place = {};
+      continue;
+    }
+    if (!page.entries.some((user) => user.id === gone) || reads >= 12) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  usersView = { place, page };
+  $("users-view").hidden = false;
+  $("users-table").tBodies[0].replaceChildren(...page.entries.map(userRow));
+  $("users-note").textContent = usersSummary();
+  updateButtons();
+}
+
+/** What the page of users shown holds, in words. */
+function usersSummary() {
+  const { entries, page_info } = usersView.page;
+  if (entries.length === 0) return "No user is stored in this key's environment yet: identify one.";
+  const count = `${entries.length} user${entries.length === 1 ? "" : "s"}`;
+  let where = "a page";
+  if (!page_info.before && !page_info.after) where = "every user";
+  else if (!page_info.before) where = "the first page";
+  else if (!page_info.after) where = "the last page";
+  return `Showing ${count}, “${entries[0].id}” to “${entries.at(-1).id}” (${where}, by id).`;
+}
+
+/** One user of the view: its id (a button that loads it), name, email, and what can be done to it. */
+function userRow(user) {
+  const row = document.createElement("tr");
+  row.dataset.id = user.id;
+  const idCell = document.createElement("th");
+  idCell.scope = "row";
+  const open = document.createElement("button");
+  open.type = "button";
+  open.className = "link load-user";
+  open.title = "Load this user into the form";
+  const code = document.createElement("code");
+  code.textContent = user.id;
+  open.append(code);
+  open.addEventListener("click", () => loadUser(user.id));
+  idCell.append(open);
+  const actions = document.createElement("div");
+  actions.className = "row-actions";
+  actions.append(
+    rowButton("Merge into…", "merge-user", `Merge another user into ${user.id}`, () => askToConfirm("merge", user.id)),
+    rowButton("Delete…", "delete-user", `Delete ${user.id}`, () => askToConfirm("delete", user.id)),
+  );
+  const actionsCell = document.createElement("td");
+  actionsCell.append(actions);
+  const email = textCell(user.email);
+  email.classList.add("email");
+  row.append(idCell, textCell(user.name), email, actionsCell);
+  return row;
+}
+
+function rowButton(text, className, label, onClick) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = className;
+  button.textContent = text;
+  button.setAttribute("aria-label", label);
+  button.addEventListener("click", onClick);
+  return button;
+}
+
+function textCell(value) {
+  const td = document.createElement("td");
+  if (value === null || value === undefined) {
+    td.className = "empty";
+    td.textContent = "—";
+  } else {
+    td.textContent = value;
+  }
+  return td;
+}
+
+/** A click on a user of the view: that user loaded into the form, as Load does. */
+function loadUser(id) {
+  if (busy) return;
+  $("user_id").value = id;
+  return load();
+}
+
+/**
+ * Opens the confirmation of a merge into `id` (the person names the user
+ * merged in) or of a delete of `id`. Nothing is sent until its confirm
+ * button is pressed; Cancel, Escape or closing it sends nothing.
+ */
+function askToConfirm(kind, id) {
+  if (busy) return;
+  pending = { kind, id };
+  const merging = kind === "merge";
+  $("confirm-title").textContent = merging ? `Merge a user into “${id}”` : `Delete “${id}”?`;
+  $("confirm-text").textContent = merging
+    ? `“${id}” keeps everything it has and gains what it lacks from the user you name: standard fields it has not ` +
+      "set, custom properties, preference sets and channel data. That user is then deleted. This cannot be undone."
+    : `“${id}” and everything stored for it (its preference sets, channel data and change history) will be ` +
+      "deleted. This cannot be undone.";
+  $("merge-from-field").hidden = !merging;
+  $("merge-from").value = "";
+  $("confirm-yes").textContent = merging ? "Merge" : "Delete";
+  updateConfirm();
+  $("confirm").showModal();
+  // The safe choice has the focus when there is nothing to type.
+  (merging ? $("merge-from") : $("confirm-no")).focus();
+}
+
+function updateConfirm() {
+  const from = $("merge-from").value;
+  $("confirm-yes").disabled = pending?.kind === "merge" && from === "";
+  if (pending?.kind === "merge") $("confirm-yes").textContent = from ? `Merge “${from}” into “${pending.id}”` : "Merge";
+}
+
+/** The confirm button: the dialog closes and the call it asked about is sent. */
+async function confirmed() {
+  const action = pending;
+  if (!action || $("confirm-yes").disabled) return;
+  const from = $("merge-from").value;
+  $("confirm").close();
+  if (action.kind === "merge") await mergeInto(action.id, from);
+  else await deleteUser(action.id);
+}
+
+/**
+ * Merges `from` into `primary` (`client.merge`, checked by the package
+ * first): the merged user goes into the form and the result, and the
+ * page of users is read again.
+ */
+async function mergeInto(primary, from) {
+  const client = makeClient();
+  if (!client) return;
+  await sendAndReport(`Merging “${from}” into “${primary}”…`, async () => {
+    let etag = null;
+    let user;
+    try {
+      user = await client.merge(primary, from, { onETag: (value) => (etag = value) });
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+      showError(
+        `“${primary}” or “${from}” is not stored for this key's environment (404): nothing was merged.`,
+        [],
+        error.requestId,
+      );
+      return;
+    }
+    known = { id: primary, user, etag };
+    fillForm(user);
+    showOutcome(user, null, etag);
+    await listUsers(client, usersView?.place ?? {}, from);
+    showStatus(
+      `Merged “${from}” into “${primary}”, and deleted “${from}”. Below is “${primary}” as the server ` +
+        "returned it, now also in the form.",
+    );
+    await showHistory(client, primary);
+  });
+}
+
+/** Deletes `id`, then reads the page of users again. */
+async function deleteUser(id) {
+  const client = makeClient();
+  if (!client) return;
+  await sendAndReport(`Deleting “${id}”…`, async () => {
+    await client.delete(id);
+    if (known?.id === id) {
+      known = null;
+      $("outcome").hidden = true;
+    }
+    await listUsers(client, usersView?.place ?? {}, id);
+    showStatus(`Deleted “${id}”.`);
+  });
+}
+
 // ------------------------------------------------------- what the page says
 
 /** Shows a status sentence (not an error). */
@@ -439,6 +669,15 @@ function explain(error) {
     // Another 401 (a user token missing or refused): what the server said.
     if (status === 401) {
       return [`The server refused the request (401 ${code}): ${error.message}.`, [], requestId];
+    }
+    if (status === 403) {
+      return publicKeyChosen()
+        ? [
+            "A public key may not do this (403): listing, merging and deleting users need a secret key (sk_…) in Settings.",
+            [],
+            requestId,
+          ]
+        : [`The server refused the request (403 ${code}): ${error.message}.`, [], requestId];
     }
     if (status === 404) {
       return [`No user “${$("user_id").value}” is stored for this key's environment (404).`, [], requestId];
@@ -620,6 +859,18 @@ form.addEventListener("submit", identify);
 loadButton.addEventListener("click", load);
 $("new-user").addEventListener("click", () => newUser());
 $("api-key").addEventListener("input", showKeyNotes);
+$("users-show").addEventListener("click", () => showUsersAt({}));
+$("users-next").addEventListener("click", () => showUsersAt({ after: usersView.page.page_info.after }));
+$("users-previous").addEventListener("click", () => showUsersAt({ before: usersView.page.page_info.before }));
+$("users-page-size").addEventListener("change", () => usersView && showUsersAt({}));
+$("merge-from").addEventListener("input", updateConfirm);
+$("merge-from").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") confirmed();
+});
+$("confirm-yes").addEventListener("click", confirmed);
+$("confirm-no").addEventListener("click", () => $("confirm").close());
+// However it closes (Cancel, Escape, a confirmed call), nothing is pending after.
+$("confirm").addEventListener("close", () => (pending = null));
 showKeyNotes();
 newUser({ focus: false });
 showStatus("Ready. Fill in a user id and any fields, then Identify.");

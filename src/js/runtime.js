@@ -1,7 +1,8 @@
 // What the IdentifyClient (src/js/client/) needs from the JS runtime: timers
 // and abort listeners (Rust cannot schedule a callback without leaking a
 // closure, so these few lines stay JS), whether it runs in a browser, fresh
-// idempotency keys, and the async generator that pages a change history.
+// idempotency keys, and the async generators that page a change history and
+// the users list.
 
 /**
  * One attempt's deadline: its `signal` aborts after `ms`, or as soon as the
@@ -100,21 +101,34 @@ export function randomKey() {
 }
 
 /**
- * Every entry of a user's change history, newest first: `client.changes`
- * page after page, following `page_info.after` until it is `null`. The
- * first page is asked with the caller's `options` as given (so they are
- * checked as `changes` checks them), the next ones with their `after`.
- * `client` is the generator's own handle on the caller's client, freed
- * when the generator finishes.
+ * Every entry of a user's change history, newest first (`client.changes`
+ * page after page).
  */
-export async function* changeEntries(client, userId, options) {
+export function changeEntries(client, userId, options) {
+  return entriesOf(client, (page) => client.changes(userId, page), options);
+}
+
+/** Every user of the environment, by id (`client.listUsers` page after page). */
+export function userEntries(client, options) {
+  return entriesOf(client, (page) => client.listUsers(page), options);
+}
+
+/**
+ * Every entry of a paged list: `ask` page after page, following
+ * `page_info.after` until it is `null`. The first page is asked with the
+ * caller's `options` as given (so they are checked as the one-page call
+ * checks them), the next ones with their `after`. `client` is the
+ * generator's own handle on the caller's client, freed when the
+ * generator finishes.
+ */
+async function* entriesOf(client, ask, options) {
   try {
-    let page = await client.changes(userId, options);
+    let page = await ask(options);
     for (;;) {
       yield* page.entries;
       const after = page.page_info.after;
       if (after === null || after === undefined) return;
-      page = await client.changes(userId, { ...options, after });
+      page = await ask({ ...options, after });
     }
   } finally {
     client.free();

@@ -183,10 +183,21 @@ export interface IdentifyClientPublicKeyOptions extends IdentifyClientCommonOpti
 /** One user of a bulk identify: an identify body with the user's `id`. */
 export type BulkIdentifyUser = IdentifyBody & { id: string };
 
-/** A bulk identify as the server reports it (contract §5b). */
+/**
+ * The set of a bulk preferences (contract §5c): `id` names it (`"default"` when absent or
+ * `null`), the rest is the set, which replaces each user's set of that id whole.
+ */
+export type BulkPreferenceSet = Omit<PreferenceSetRequest, "__persistence_strategy__"> & {
+  id?: string | null;
+  /** A bulk set always replaces: `"replace"` is the only value allowed. */
+  __persistence_strategy__?: "replace";
+};
+
+/** A bulk operation as the server reports it (contract §5b, §5c): bulk identify, delete or preferences. */
 export type BulkOperation = {
   __typename: "BulkOperation";
   id: string;
+  /** `users.identify`, `users.delete` or `users.set_preferences`. */
   name: string;
   status: "queued" | "processing" | "completed" | "failed";
   estimated_total_rows: number;
@@ -194,7 +205,7 @@ export type BulkOperation = {
   success_count: number;
   error_count: number;
   /**
-   * The users not applied, each with what its own identify would have
+   * The users not applied, each with what its own request would have
    * answered: `invalid_params` and its problems when refused (its merged
    * user would pass a limit), `internal_error` when every delivery failed.
    */
@@ -279,7 +290,7 @@ export type UserWithETag =
 /** The route of a write in a user's change history. */
 export type UserChangeRoute =
   | "identify" | "set_channel_data" | "unset_channel_data" | "set_preferences" | "add_push_token"
-  | "remove_push_token" | "bulk_identify";
+  | "remove_push_token" | "bulk_identify" | "bulk_set_preferences" | "merge";
 
 /** One write that changed a user (contract §9d): what it changed, by name, never a value. */
 export type UserChange = {
@@ -311,10 +322,46 @@ export interface ChangesOptions extends RequestOptions {
   after?: string | null;
 }
 
+/** Options of `merge`: a write (its `idempotencyKey`) answered with the merged user (its ETag). */
+export interface MergeOptions extends WriteOptions {
+  /** Hears the merged user's new ETag. */
+  onETag?: ETagListener;
+}
+
+/** A user of the users list: the user as `get` answers it, with its preference sets when asked. */
+export type ListedUser = User & {
+  /** With `include: ["preferences"]` only: every preference set of the user, in the order it keeps them. */
+  preferences?: PreferenceSet[];
+};
+
+/**
+ * One page of the environment's users, in the order of their ids (contract §10). `page_info.after`
+ * is `null` on the last page, `page_info.before` on the first.
+ */
+export type UsersPage = {
+  entries: ListedUser[];
+  page_info: { __typename: "PageInfo"; after: string | null; before: string | null; page_size: number };
+};
+
+/** Options of `listUsers` and `allUsers`, checked locally as the server checks the query (contract §10). */
+export interface ListUsersOptions extends RequestOptions {
+  /** Users per page: a whole number from 1 to 50 (default 50). */
+  pageSize?: number;
+  /** The page holds the users after this place: a page's `page_info.after`. */
+  after?: string | null;
+  /** The page holds the users just before this place: a page's `page_info.before` (with `after`, `after` wins). */
+  before?: string | null;
+  /** `["preferences"]`: each user with its preference sets. */
+  include?: "preferences"[];
+  /** Only the users whose `email` is exactly this (case and all); not empty. */
+  email?: string;
+}
+
 /**
  * A client of the users API: `PUT`/`GET`/`DELETE {baseUrl}/v1/users/{userId}`, a user's
- * `/channel_data/{channelId}` (and its `/tokens/{token}`), `/preferences/{setId}` and
- * `/changes` (ids percent-encoded), and `POST {baseUrl}/v1/users/bulk/identify`, with
+ * `/channel_data/{channelId}` (and its `/tokens/{token}`), `/preferences` and `/preferences/{setId}`,
+ * `/changes` and `/merge` (ids percent-encoded), `GET {baseUrl}/v1/users`, and `POST
+ * {baseUrl}/v1/users/bulk/identify`, `/bulk/delete` and `/bulk/preferences`, with
  * `Authorization: Bearer <apiKey>` (or `<publicKey>` and `X-Knock-User-Token`), retries
  * (every write with one `Idempotency-Key`), conditions on ETags and typed errors.
  */
@@ -403,6 +450,48 @@ export class IdentifyClient {
    * same operation.
    */
   bulkIdentify(users: BulkIdentifyUser[], options?: WriteOptions): Promise<BulkOperation>;
+  /**
+   * Every preference set of the user (`GET .../preferences`), in the order the user keeps them,
+   * `[]` for none; rejects with `ApiError` status 404 when there is no such user. The id is checked
+   * locally. With `ifNoneMatch`, `null` when it names the user's current ETag.
+   */
+  listPreferences(userId: string, options: ReadOptions & { ifNoneMatch: string }): Promise<PreferenceSet[] | null>;
+  listPreferences(userId: string, options?: ReadOptions & { ifNoneMatch?: undefined }): Promise<PreferenceSet[]>;
+  listPreferences(userId: string, options?: ReadOptions): Promise<PreferenceSet[] | null>;
+  /**
+   * Merges the user `fromUserId` into `userId`, then deletes it (`POST .../merge`, contract §11):
+   * `userId` keeps what it has and gains what it lacks. Checked locally first as the server checks
+   * it (rejects with `ValidationError` at `user_id`, `from_user_id`, e.g. the same id twice; nothing
+   * sent). Resolves to the merged user; `ApiError` 404 when either user does not exist, 409 when the
+   * merge should be sent again.
+   */
+  merge(userId: string, fromUserId: string, options?: MergeOptions): Promise<User>;
+  /**
+   * One page of the environment's users, by id (`GET /v1/users`; a secret key only: a public key
+   * gets an `ApiError` 403). The options are checked locally first (rejects with `ValidationError` at
+   * `page_size`, `include[]`, `email`; nothing sent); a cursor of another environment is the
+   * server's `ApiError` 422.
+   */
+  listUsers(options?: ListUsersOptions): Promise<UsersPage>;
+  /**
+   * Every user of the environment, by id, asking `listUsers` page after page (`pageSize` users
+   * each, following `page_info.after`) as the iteration goes: `for await (const user of
+   * client.allUsers())`. A call that fails rejects the iteration's step.
+   */
+  allUsers(options?: ListUsersOptions): AsyncIterableIterator<ListedUser>;
+  /**
+   * Bulk delete: 1 to 1,000 user ids, checked locally first (rejects with `ValidationError` at
+   * `user_ids` or `user_ids.N`; nothing sent), then `POST /v1/users/bulk/delete`. Resolves to the
+   * queued operation; a user that does not exist counts as deleted.
+   */
+  bulkDelete(userIds: string[], options?: WriteOptions): Promise<BulkOperation>;
+  /**
+   * Bulk preferences: writes one preference set (`set.id`, default `"default"`) whole to each of 1 to
+   * 1,000 users, creating those that do not exist. Checked locally first (rejects with
+   * `ValidationError` at `user_ids.N` and under `preferences`, e.g. `preferences.channel_types.fax`;
+   * nothing sent), then `POST /v1/users/bulk/preferences`. Resolves to the queued operation.
+   */
+  bulkSetPreferences(userIds: string[], set: BulkPreferenceSet, options?: WriteOptions): Promise<BulkOperation>;
   /** The base URL requests go to, without a trailing `/`. */
   readonly baseUrl: string;
   /** Frees the wasm memory of this client now rather than when it is garbage-collected. */

@@ -16,7 +16,7 @@ import {
   AbortError,
 } from "knock-identify";
 import { startServer, json, apiError, user, forwardTo } from "./server.mjs";
-import { startApiWorker, WORKER_KEY } from "./worker.mjs";
+import { startApiWorker, LIST_KEY, WORKER_KEY } from "./worker.mjs";
 
 let server;
 let worker;
@@ -821,6 +821,9 @@ test("every write sends a fresh Idempotency-Key (a UUID), the same on each of it
     ["bulkIdentify", (c) => c.bulkIdentify([{ id: "a" }]), (req, res) => json(res, 200, operation)],
     ["addPushToken", (c) => c.addPushToken("user-1", CHANNEL, "t"), (req, res) => json(res, 200, channelData({ tokens: ["t"] }))],
     ["removePushToken", (c) => c.removePushToken("user-1", CHANNEL, "t"), noContent],
+    ["merge", (c) => c.merge("user-1", "anon-1"), (req, res) => json(res, 200, user("user-1"))],
+    ["bulkDelete", (c) => c.bulkDelete(["a"]), (req, res) => json(res, 200, operation)],
+    ["bulkSetPreferences", (c) => c.bulkSetPreferences(["a"], {}), (req, res) => json(res, 200, operation)],
   ];
   const keys = [];
   for (const [name, call, answer] of writes) {
@@ -846,14 +849,18 @@ test("every write sends a fresh Idempotency-Key (a UUID), the same on each of it
     (req, res) => json(res, 200, channelData({ tokens: ["t"] })),
     (req, res) => json(res, 200, preferenceSet("default")),
     (req, res) => json(res, 200, { entries: [], page_info: { __typename: "PageInfo", after: null, before: null, page_size: 50 } }),
+    (req, res) => json(res, 200, []),
+    (req, res) => json(res, 200, { entries: [], page_info: { __typename: "PageInfo", after: null, before: null, page_size: 50 } }),
   );
   const c = client();
   await c.get("user-1");
   await c.getChannelData("user-1", CHANNEL);
   await c.getPreferences("user-1");
   await c.changes("user-1");
-  assert.equal(server.requests.length, 4);
-  assert.deepEqual(server.requests.map((req) => req.headers["idempotency-key"]), [undefined, undefined, undefined, undefined]);
+  await c.listPreferences("user-1");
+  await c.listUsers();
+  assert.equal(server.requests.length, 6);
+  assert.deepEqual(server.requests.map((req) => req.headers["idempotency-key"]), Array(6).fill(undefined));
 });
 
 test("a write whose answer is lost is applied once: its retry, with the same key, gets the first answer again", async () => {
@@ -1114,5 +1121,262 @@ test("changes: the query as sent; a bad pageSize is a ValidationError at `page_s
   assert.deepEqual(iterated.errors, [refusedSize("99")]);
   assert.ok((await rejection(client().changes("user-1", { pageSize: "20" }))) instanceof TypeError);
   assert.ok((await rejection(client().changes("user-1", { after: 5 }))) instanceof TypeError);
+  assert.equal(server.requests.length, 0);
+});
+
+// Managing users (contract §5a, §5c, §10, §11): every set of a user, the
+// users list, merging two users, bulk delete and bulk preferences; the same
+// retries, keys and errors, each request checked locally first by the
+// core's function for that route. The list tests list an environment of
+// their own (LIST_KEY), which no other test writes.
+/** The real Worker, in the list tests' own environment. */
+const lister = (options = {}) => new IdentifyClient({ apiKey: LIST_KEY, baseUrl: worker.url, ...options });
+const emptyPage = (pageSize = 50) => ({ entries: [], page_info: { __typename: "PageInfo", after: null, before: null, page_size: pageSize } });
+/** Ids in the list's order: their UTF-8 bytes compared. */
+const byBytes = (ids) => [...ids].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+/** Polls `condition` until it holds (the users index follows each write within about a second). */
+async function eventually(condition, what, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await condition();
+    if (value) return value;
+    if (Date.now() > deadline) assert.fail(`waited ${timeoutMs} ms for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+/** Every user of the list tests' environment with its sets' ids, through the raw API: `id:set,set`. */
+async function listed() {
+  const users = [];
+  let after = null;
+  do {
+    const query = `?include[]=preferences${after ? `&after=${encodeURIComponent(after)}` : ""}`;
+    const answer = await fetch(`${worker.url}/v1/users${query}`, { headers: { authorization: `Bearer ${LIST_KEY}` } });
+    assert.equal(answer.status, 200);
+    const page = await answer.json();
+    users.push(...page.entries.map((entry) => `${entry.id}:${entry.preferences.map((set) => set.id)}`));
+    after = page.page_info.after;
+  } while (after);
+  return users;
+}
+/** A ValidationError's problems as [field, type]. */
+const problemsOf = (error) => {
+  assert.ok(error instanceof ValidationError, String(error));
+  assert.equal(error.status, 422);
+  assert.equal(error.code, "invalid_params");
+  return error.errors.map((problem) => [problem.field, problem.type]);
+};
+
+test("listUsers: GET /v1/users with the options as its query (names and values encoded); retried as any read", async () => {
+  const page = { entries: [user("a b")], page_info: { __typename: "PageInfo", after: "c2", before: "c1", page_size: 5 } };
+  server.script(
+    (req, res) => json(res, 200, page),
+    (req, res) => json(res, 503, apiError(503, "service_unavailable", "the index is busy"), { "retry-after-ms": "0" }),
+    (req, res) => json(res, 200, emptyPage()),
+  );
+  const options = { pageSize: 5, after: "a b&c", before: "x/y", include: ["preferences"], email: "jane+1@x.co" };
+  assert.deepEqual(await client().listUsers(options), page);
+  assert.deepEqual(await client().listUsers(), emptyPage());
+  assert.deepEqual(server.requests.map((req) => [req.method, req.url, req.body]), [
+    ["GET", "/v1/users?page_size=5&after=a%20b%26c&before=x%2Fy&include%5B%5D=preferences&email=jane%2B1%40x.co", ""],
+    ["GET", "/v1/users", ""],
+    ["GET", "/v1/users", ""],
+  ]);
+  assert.equal(server.requests[0].headers.authorization, `Bearer ${KEY}`);
+});
+
+test("listUsers and allUsers against the Worker: pages forward and back, and the iterator visits every user exactly once", async () => {
+  const c = lister();
+  const ids = ["Zed", "a?b&c=d", "alice", "bob", "carol", "dave", "user 100%", "ü-user", "😀"];
+  for (const id of ids) await c.identify(id, { name: `Name of ${id}`, email: id === "bob" ? "bob@example.com" : null });
+  await c.setPreferences("carol", "default", { channel_types: { email: false } });
+  await c.setPreferences("carol", "work", { workflows: { digest: true } });
+  const expected = byBytes(ids).map((id) => (id === "carol" ? "carol:default,work" : `${id}:`));
+  await eventually(async () => JSON.stringify(await listed()) === JSON.stringify(expected), "every user listed as written");
+  // Every user once, in the order of their ids, over five pages of two.
+  const seen = [];
+  for await (const listed of c.allUsers({ pageSize: 2 })) seen.push(listed);
+  assert.deepEqual(seen.map((listed) => listed.id), byBytes(ids));
+  assert.deepEqual(seen.find((listed) => listed.id === "bob"), await c.get("bob"), "each as GET answers it");
+  // One page at a time: forward with `after`, back with `before`.
+  const first = await c.listUsers({ pageSize: 4 });
+  assert.deepEqual(first.entries.map((listed) => listed.id), byBytes(ids).slice(0, 4));
+  assert.deepEqual({ ...first.page_info, after: "…" }, { __typename: "PageInfo", after: "…", before: null, page_size: 4 });
+  const second = await c.listUsers({ pageSize: 4, after: first.page_info.after });
+  assert.deepEqual(second.entries.map((listed) => listed.id), byBytes(ids).slice(4, 8));
+  const third = await c.listUsers({ pageSize: 4, after: second.page_info.after });
+  assert.deepEqual(third.entries.map((listed) => listed.id), byBytes(ids).slice(8));
+  assert.equal(third.page_info.after, null, "the last page");
+  const back = await c.listUsers({ pageSize: 4, before: third.page_info.before });
+  assert.deepEqual(back, second, "the page before the third is the second");
+  // The sets with `include`, the email filter, an early break.
+  const withSets = await c.listUsers({ include: ["preferences"], email: "bob@example.com" });
+  assert.deepEqual(withSets.entries.map((listed) => [listed.id, listed.preferences]), [["bob", []]]);
+  const { entries: [carol] } = await c.listUsers({ pageSize: 1, after: first.page_info.after, include: ["preferences"] });
+  assert.equal(carol.id, "carol");
+  assert.deepEqual(carol.preferences, await c.listPreferences("carol"));
+  assert.deepEqual(carol.preferences.map((set) => set.id), ["default", "work"]);
+  const some = [];
+  for await (const listed of c.allUsers({ pageSize: 3 })) {
+    some.push(listed.id);
+    if (some.length === 4) break;
+  }
+  assert.deepEqual(some, byBytes(ids).slice(0, 4));
+  // A cursor is opaque to the client: the server refuses one it did not make.
+  const badCursor = await rejection(c.listUsers({ after: "not-a-cursor" }));
+  assert.ok(badCursor instanceof ApiError && !(badCursor instanceof ValidationError));
+  assert.equal(badCursor.status, 422);
+  assert.deepEqual(badCursor.errors.map((problem) => problem.field), ["after"]);
+});
+
+test("listUsers refused locally by the core's check of the query: ValidationError at page_size, include[], email; nothing sent", async () => {
+  server.script();
+  const c = client();
+  const cases = [
+    [{ pageSize: 0 }, [["page_size", "format"]]],
+    [{ pageSize: 51 }, [["page_size", "format"]]],
+    [{ pageSize: 2.5 }, [["page_size", "format"]]],
+    [{ include: ["channel_data"] }, [["include[]", "unknown_value"]]],
+    [{ email: "" }, [["email", "format"]]],
+    [{ pageSize: 99, include: ["preferences", "x"], email: "" }, [["page_size", "format"], ["include[]", "unknown_value"], ["email", "format"]]],
+  ];
+  for (const [options, expected] of cases) {
+    assert.deepEqual(problemsOf(await rejection(c.listUsers(options))), expected, JSON.stringify(options));
+  }
+  const refused = await rejection(c.listUsers({ include: ["channel_data"] }));
+  assert.deepEqual(refused.errors, [{ field: "include[]", message: "expected `preferences`, got `channel_data`", type: "unknown_value" }]);
+  assert.deepEqual(problemsOf(await rejection(c.allUsers({ pageSize: 0 }).next())), [["page_size", "format"]]);
+  for (const options of [{ pageSize: "5" }, { after: 5 }, { before: {} }, { include: "preferences" }, { include: [1] }, { email: 1 }]) {
+    assert.ok((await rejection(c.listUsers(options))) instanceof TypeError, JSON.stringify(options));
+  }
+  assert.equal(server.requests.length, 0);
+});
+
+test("listPreferences: every set of the user, in the order it keeps them; 404 for an unknown user; the id checked locally", async () => {
+  const c = api();
+  const id = "sets-user";
+  assert.equal((await rejection(c.listPreferences(id))).status, 404);
+  await c.identify(id, {});
+  assert.deepEqual(await c.listPreferences(id), []);
+  await c.setPreferences(id, "work", { workflows: { digest: true } });
+  await c.setPreferences(id, "default", { channel_types: { sms: false } });
+  let etag;
+  const sets = await c.listPreferences(id, { onETag: (value) => (etag = value) });
+  assert.deepEqual(sets, [await c.getPreferences(id, "work"), await c.getPreferences(id, "default")]);
+  assert.match(etag, ETAG);
+  assert.equal(await c.listPreferences(id, { ifNoneMatch: etag }), null, "not modified");
+  server.script((req, res) => json(res, 200, [preferenceSet("default")]));
+  assert.deepEqual(await client().listPreferences("user 1"), [preferenceSet("default")]);
+  assert.equal(server.requests[0].url, "/v1/users/user%201/preferences");
+  server.script();
+  assert.deepEqual(problemsOf(await rejection(client().listPreferences("a/b"))), [["user_id", "format"]]);
+  assert.ok((await rejection(client().listPreferences(7))) instanceof TypeError);
+  assert.equal(server.requests.length, 0);
+});
+
+test("merge against the Worker: the other user merged in and deleted; the merged user and its ETag", async () => {
+  const c = api();
+  await c.identify("merge-primary", { name: "Primary", plan: { tier: "pro" } });
+  await c.identify("merge anon?7", { name: "Anon", email: "anon@example.com", plan: { seats: 3 }, source: "ad" });
+  let etag;
+  const merged = await c.merge("merge-primary", "merge anon?7", { onETag: (value) => (etag = value) });
+  assert.equal(merged.id, "merge-primary");
+  assert.equal(merged.name, "Primary", "the primary's value wins");
+  assert.equal(merged.email, "anon@example.com", "what the primary lacked comes from the other");
+  assert.deepEqual(merged.plan, { tier: "pro", seats: 3 });
+  assert.equal(merged.source, "ad");
+  const { user: stored, etag: current } = await c.getWithETag("merge-primary");
+  assert.deepEqual(stored, merged);
+  assert.equal(etag, current);
+  assert.equal((await rejection(c.get("merge anon?7"))).status, 404, "the other user is deleted");
+  assert.equal((await c.changes("merge-primary")).entries[0].route, "merge");
+  // Merged again: it is gone (404); an unknown primary is a 404 too.
+  const again = await rejection(c.merge("merge-primary", "merge anon?7"));
+  assert.ok(again instanceof ApiError);
+  assert.equal(again.status, 404);
+  // The same key again, once the merge is done: the first answer.
+  await c.identify("merge-anon-8", { locale: "fr" });
+  const keyed = await c.merge("merge-primary", "merge-anon-8", { idempotencyKey: "merge-8" });
+  assert.deepEqual(await c.merge("merge-primary", "merge-anon-8", { idempotencyKey: "merge-8" }), keyed);
+  // The request as sent.
+  server.script((req, res) => json(res, 200, user("u 1")));
+  await client().merge("u 1", "anon \"7\"", { idempotencyKey: "m-1" });
+  const [req] = server.requests;
+  assert.deepEqual([req.method, req.url, req.body], ["POST", "/v1/users/u%201/merge", JSON.stringify({ from_user_id: 'anon "7"' })]);
+  assert.equal(req.headers["content-type"], "application/json");
+  assert.equal(req.headers["idempotency-key"], "m-1");
+});
+
+test("merge refused locally by the core's check of the request: ValidationError at user_id and from_user_id; nothing sent", async () => {
+  server.script();
+  const c = client();
+  const cases = [
+    [c.merge("user-1", "user-1"), [["from_user_id", "mismatch"]]],
+    [c.merge("user-1", ""), [["from_user_id", "format"]]],
+    [c.merge("user-1", "a/b"), [["from_user_id", "format"]]],
+    [c.merge("..", "user-1"), [["user_id", "format"]]],
+    [c.merge("", "x".repeat(1001)), [["user_id", "format"], ["from_user_id", "too_long"]]],
+  ];
+  for (const [promise, expected] of cases) assert.deepEqual(problemsOf(await rejection(promise)), expected);
+  const same = await rejection(c.merge("user-1", "user-1"));
+  assert.equal(same.errors[0].message, "expected another user's id: `user-1` is the user merged into");
+  assert.ok((await rejection(c.merge("user-1", 7))) instanceof TypeError);
+  assert.equal(server.requests.length, 0);
+});
+
+test("bulkDelete and bulkSetPreferences: POST the ids (and the set); resolve to the queued operation", async () => {
+  const operation = (name) => ({ __typename: "BulkOperation", id: "op-1", name, status: "queued" });
+  server.script(
+    (req, res) => json(res, 200, operation("users.delete")),
+    (req, res) => json(res, 200, operation("users.set_preferences")),
+  );
+  assert.deepEqual(await client().bulkDelete(["a", "b c"]), operation("users.delete"));
+  const set = { id: "work", channel_types: { sms: false } };
+  assert.deepEqual(await client().bulkSetPreferences(["a"], set, { idempotencyKey: "bulk-prefs-1" }), operation("users.set_preferences"));
+  assert.deepEqual(server.requests.map((req) => [req.method, req.url, req.body]), [
+    ["POST", "/v1/users/bulk/delete", JSON.stringify({ user_ids: ["a", "b c"] })],
+    ["POST", "/v1/users/bulk/preferences", JSON.stringify({ user_ids: ["a"], preferences: set })],
+  ]);
+  assert.equal(server.requests[1].headers["idempotency-key"], "bulk-prefs-1");
+});
+
+test("bulkDelete and bulkSetPreferences against the Worker: each user deleted, each user given the set", async () => {
+  const c = api();
+  for (const id of ["bulk-del-1", "bulk-del-2", "bulk-set-1"]) await c.identify(id, { name: id });
+  const deleting = await c.bulkDelete(["bulk-del-1", "bulk-del-2", "never-there"]);
+  assert.equal(deleting.name, "users.delete");
+  assert.equal(deleting.estimated_total_rows, 3);
+  const set = { id: "work", channel_types: { sms: false }, workflows: { digest: true } };
+  const setting = await c.bulkSetPreferences(["bulk-set-1", "bulk-set-new"], set);
+  assert.equal(setting.name, "users.set_preferences");
+  const expected = preferenceSet("work", { channel_types: { sms: false }, workflows: { digest: true } });
+  await eventually(async () => {
+    const gone = await Promise.all(["bulk-del-1", "bulk-del-2"].map((id) => c.get(id).then(() => false, (error) => error.status === 404)));
+    return gone.every(Boolean);
+  }, "the bulk delete to delete both users");
+  await eventually(async () => {
+    const sets = await Promise.all(["bulk-set-1", "bulk-set-new"].map((id) => c.listPreferences(id).catch(() => [])));
+    return sets.every((list) => JSON.stringify(list) === JSON.stringify([expected]));
+  }, "the bulk preferences to write the set to both users");
+  assert.equal((await c.get("bulk-set-1")).name, "bulk-set-1", "the user's fields stay");
+});
+
+test("bulkDelete and bulkSetPreferences refused locally by the core's check: ValidationError at user_ids and preferences; nothing sent", async () => {
+  server.script();
+  const c = client();
+  const cases = [
+    [c.bulkDelete([]), [["user_ids", "too_large"]]],
+    [c.bulkDelete(Array.from({ length: 1001 }, (_, i) => `u${i}`)), [["user_ids", "too_large"]]],
+    [c.bulkDelete(["a", "a/b", 7]), [["user_ids.1", "format"], ["user_ids.2", "type"]]],
+    [c.bulkDelete("a"), [["user_ids", "type"]]],
+    [c.bulkDelete(undefined), [["user_ids", "type"]]],
+    [c.bulkSetPreferences(["a"], { channel_types: { fax: true } }), [["preferences.channel_types.fax", "unknown_value"]]],
+    [c.bulkSetPreferences(["a"], { __persistence_strategy__: "merge" }), [["preferences.__persistence_strategy__", "unknown_value"]]],
+    [c.bulkSetPreferences(["a"], { id: "" }), [["preferences.id", "format"]]],
+    [c.bulkSetPreferences(["..", "b"], []), [["user_ids.0", "format"], ["preferences", "type"]]],
+  ];
+  for (const [promise, expected] of cases) {
+    const error = await rejection(promise);
+    assert.deepEqual(problemsOf(error), expected, JSON.stringify(error.errors));
+  }
   assert.equal(server.requests.length, 0);
 });

@@ -38,6 +38,11 @@ import {
   type UserChangeRoute,
   type ChangesPage,
   type ChangesOptions,
+  type ListedUser,
+  type ListUsersOptions,
+  type UsersPage,
+  type MergeOptions,
+  type BulkPreferenceSet,
 } from "knock-identify";
 
 const body: IdentifyBody = {
@@ -215,6 +220,50 @@ async function writeSafely(userId: string): Promise<void> {
   console.log(identified, unchanged, plain, maybe, added, removed, data, set, plainSet, notNull, badRoute);
 }
 
+// Contract §5a, §5c, §10, §11: every set of a user, the users list, merging users, bulk delete and preferences.
+async function manageUsers(signal: AbortSignal): Promise<void> {
+  const sets: PreferenceSet[] = await client.listPreferences("user-1", { signal });
+  const unchanged: PreferenceSet[] | null = await client.listPreferences("user-1", { ifNoneMatch: '"a.1"' });
+  const listOptions: ListUsersOptions = { pageSize: 20, include: ["preferences"], signal };
+  const page: UsersPage = await client.listUsers(listOptions);
+  const first: ListedUser = page.entries[0];
+  const firstSets: PreferenceSet[] | undefined = first.preferences;
+  const next: string | null = page.page_info.after;
+  const previous: string | null = page.page_info.before;
+  await client.listUsers({ after: next, pageSize: 20 });
+  await client.listUsers({ before: previous });
+  await client.listUsers({ email: "jane@example.com" });
+  await client.listUsers();
+  for await (const user of client.allUsers({ pageSize: 50 })) {
+    const listed: ListedUser = user;
+    const id: string = listed.id;
+    console.log(id, listed.email);
+  }
+  const mergeOptions: MergeOptions = { idempotencyKey: "merge-anon-7", onETag: (etag) => console.log(etag) };
+  const merged: User = await client.merge("user-1", "anon-7", mergeOptions);
+  const deleting: BulkOperation = await client.bulkDelete(["anon-1", "anon-2"], { idempotencyKey: "cleanup-1", signal });
+  const set: BulkPreferenceSet = { id: "default", channel_types: { sms: false }, workflows: { digest: true } };
+  const setting: BulkOperation = await client.bulkSetPreferences(["user-1", "user-2"], set);
+  await client.bulkSetPreferences(["user-1"], { channel_types: { email: true }, __persistence_strategy__: "replace" });
+  // @ts-expect-error the list's include takes `preferences` only
+  await client.listUsers({ include: ["channel_data"] });
+  // @ts-expect-error a page size is a number
+  await client.listUsers({ pageSize: "20" });
+  // @ts-expect-error the list takes no idempotency key: it is a read
+  await client.listUsers({ idempotencyKey: "k" });
+  // @ts-expect-error a merge takes no condition (contract §11)
+  await client.merge("user-1", "anon-7", { ifMatch: "*" });
+  // @ts-expect-error the id merged from is a string
+  await client.merge("user-1", 7);
+  // @ts-expect-error bulk delete takes ids, not users
+  await client.bulkDelete([{ id: "user-1" }]);
+  // @ts-expect-error a bulk set never merges
+  await client.bulkSetPreferences(["user-1"], { __persistence_strategy__: "merge" });
+  // @ts-expect-error a listed user's sets may be absent
+  const always: PreferenceSet[] = first.preferences;
+  console.log(sets, unchanged, firstSets, merged, deleting, setting, always);
+}
+
 type ChannelSetting = boolean | { conditions: { variable: string; operator: string; argument: string | null }[] };
 
-console.log(now, kinds, fields, updatedAt, name, zones, wrong, badKind, callEveryMethod, writeSafely);
+console.log(now, kinds, fields, updatedAt, name, zones, wrong, badKind, callEveryMethod, writeSafely, manageUsers);

@@ -1,5 +1,6 @@
 // The real Worker for the client tests of contract §9 (ETags, conditions,
-// idempotency keys, push tokens, the change history): build/index.js under
+// idempotency keys, push tokens, the change history) and of §5c, §10 and
+// §11 (bulk delete and preferences, the users list, merges): build/index.js under
 // Miniflare, in a child process (tests/js/api-worker.mjs) on node_modules'
 // Node 22, so the same tests run under Node 20, Bun and Deno, which
 // Miniflare does not support. The Worker is the one scripts/build-worker
@@ -11,6 +12,11 @@ import { join, resolve } from "node:path";
 const ROOT = resolve(import.meta.dirname, "..", "..");
 /** A secret key of the Worker's `API_KEYS` (tests/worker/helpers.mjs). */
 export const WORKER_KEY = "sk_test_a";
+/**
+ * The other secret key, of an environment of its own: the users list tests
+ * list it, so the users the other tests write never show up in their pages.
+ */
+export const LIST_KEY = "sk_test_b";
 
 /** Starts the Worker: `{ url, stop }`, once Miniflare is ready (at most `timeoutMs`). */
 export async function startApiWorker({ timeoutMs = 60_000 } = {}) {

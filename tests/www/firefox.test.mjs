@@ -1,13 +1,17 @@
 // The page (www/) in Debian's headless Firefox ESR, driven by puppeteer-core
 // over WebDriver BiDi, against the real Worker under `wrangler dev` and the
 // real package (pkg/): the flows a person relies on, so the page is tested
-// in a second engine (page.test.mjs covers every flow in Chromium). The
-// tests run in order on one tab, each from where the previous left off.
+// in a second engine (page.test.mjs covers every flow in Chromium), the
+// users view and its confirmation dialog among them. The tests of each
+// block run in order on one tab, each from where the previous left off.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
-import { PUBLIC_KEY, ROOT, launchFirefox, startPage, startWorker, storedUser } from "./servers.mjs";
+import {
+  DEV_KEY, PUBLIC_KEY, ROOT, identifyElsewhere, launchFirefox, listedPage, listedUsers, startPage, startWorker, storedUser,
+  waitUntil,
+} from "./servers.mjs";
 
 /** The browser's own zone, set on Firefox's process, so preselection is checked, not assumed. */
 const BROWSER_ZONE = "Asia/Tokyo";
@@ -63,16 +67,21 @@ function changes(tab) {
   return tab.$$eval("#changes tbody tr", (rows) => Object.fromEntries(rows.map((row) => [row.dataset.field, row.dataset.change])));
 }
 
-/** Clicks Identify and waits until the page shows the answer; gives back the status line. */
-async function identify(tab) {
+/** Runs `action` (a click) and waits until the call it starts has its answer shown; gives back the status line. */
+async function answerTo(tab, action) {
   const calls = Number((await attribute(tab, "#result", "data-calls")) ?? 0);
-  await tab.click("#identify");
+  await action();
   await tab.waitForFunction(
     (before) => Number(document.getElementById("result").dataset.calls ?? 0) > before,
     { timeout: 30_000 },
     calls,
   );
   return text(tab, "#status");
+}
+
+/** Clicks Identify and waits until the page shows the answer; gives back the status line. */
+function identify(tab) {
+  return answerTo(tab, () => tab.click("#identify"));
 }
 
 describe("one person's session in Firefox", () => {
@@ -156,5 +165,57 @@ describe("one person's session in Firefox", () => {
     } finally {
       await probe.close();
     }
+  });
+});
+
+describe("the users view in Firefox", () => {
+  const IDS = Array.from({ length: 7 }, (_, i) => `firefox-list-${i}`);
+  let session;
+  before(async () => {
+    for (const id of IDS) assert.equal((await identifyElsewhere(worker.url, id, { name: `Name ${id}` })).status, 200);
+    await waitUntil(async () => {
+      const listed = await listedUsers(worker.url);
+      return IDS.every((id) => listed.includes(id));
+    }, "the users to be listed");
+    session = await openPage();
+  });
+  after(async () => {
+    await session?.tab.close();
+  });
+
+  const shownIds = (tab) => tab.$$eval("#users-table tbody tr", (rows) => rows.map((row) => row.dataset.id));
+  const visible = (tab, selector) => tab.$eval(selector, (node) => node.checkVisibility());
+
+  test("pages of users with a secret key, a click loading one, a delete cancelled then confirmed", { timeout: 90_000 }, async () => {
+    const { tab } = session;
+    assert.ok(await visible(tab, "#users-key-note"), "the public key's note");
+    await fill(tab, "#api-key", DEV_KEY);
+    assert.ok(!(await visible(tab, "#users-key-note")));
+    await tab.select("#users-page-size", "5");
+    const first = await listedPage(worker.url, { page_size: 5 });
+    await answerTo(tab, () => tab.click("#users-show"));
+    assert.deepEqual(await shownIds(tab), first.entries.map((user) => user.id));
+    const second = await listedPage(worker.url, { page_size: 5, after: first.page_info.after });
+    await answerTo(tab, () => tab.click("#users-next"));
+    assert.deepEqual(await shownIds(tab), second.entries.map((user) => user.id));
+    await answerTo(tab, () => tab.click("#users-previous"));
+    assert.deepEqual(await shownIds(tab), first.entries.map((user) => user.id));
+    // All on one page, then a click loads a user into the form.
+    await answerTo(tab, () => tab.select("#users-page-size", "50"));
+    const id = IDS[2];
+    assert.match(await answerTo(tab, () => tab.click(`#users-table tr[data-id="${id}"] button.load-user`)), new RegExp(`^Loaded “${id}”`));
+    assert.equal(await tab.$eval("#name", (field) => field.value), `Name ${id}`);
+    // A delete: cancelled (nothing happens), then confirmed.
+    const doomed = IDS[3];
+    await tab.click(`#users-table tr[data-id="${doomed}"] button.delete-user`);
+    assert.ok(await tab.$eval("#confirm", (dialog) => dialog.open));
+    await tab.click("#confirm-no");
+    assert.ok(!(await tab.$eval("#confirm", (dialog) => dialog.open)));
+    assert.equal((await storedUser(worker.url, doomed)).status, 200, "cancelled: still there");
+    await tab.click(`#users-table tr[data-id="${doomed}"] button.delete-user`);
+    assert.equal(await answerTo(tab, () => tab.click("#confirm-yes")), `Deleted “${doomed}”.`);
+    assert.equal((await storedUser(worker.url, doomed)).status, 404);
+    assert.ok(!(await shownIds(tab)).includes(doomed), "the list read again, without it");
+    assert.deepEqual(session.failures, [], "no uncaught error in the page");
   });
 });

@@ -2,7 +2,8 @@
 // under `wrangler dev` and the real package (pkg/): live validation, identify,
 // the before/after of a merge, load, the user's ETag and change history, a
 // write refused because someone else changed the user (412), errors in plain
-// words, phone width and the keyboard. The tests of the first block run in
+// words, phone width and the keyboard; the users view (paging, a click
+// loading a user, merge and delete each confirmed in a dialog, cancel). The tests of the first block run in
 // order on one page, as a person would use it: each starts from where the
 // previous one left off.
 import assert from "node:assert/strict";
@@ -10,7 +11,8 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
-  PUBLIC_KEY, ROOT, freePort, identifyElsewhere, launchChromium, startPage, startWorker, storedUser,
+  DEV_KEY, PUBLIC_KEY, ROOT, freePort, identifyElsewhere, launchChromium, listedPage, listedUsers, startPage, startWorker,
+  storedUser, waitUntil,
 } from "./servers.mjs";
 
 /** Where the screenshot after a merge goes (scripts/test-www --screenshot: docs/). */
@@ -345,6 +347,170 @@ describe("problems in the JSON editors", () => {
     } finally {
       await close();
     }
+  });
+});
+
+describe("the users view", () => {
+  /** Users of this block's own, among whatever the other tests identified. */
+  const PAGED = Array.from({ length: 12 }, (_, i) => `view-user-${String(i).padStart(2, "0")}`);
+  let session;
+  before(async () => {
+    for (const id of PAGED) assert.equal((await identifyElsewhere(worker.url, id, { name: `Name ${id}`, email: `${id}@example.com` })).status, 200);
+    await waitUntil(async () => {
+      const listed = await listedUsers(worker.url);
+      return PAGED.every((id) => listed.includes(id));
+    }, "the view's users to be listed");
+    session = await openPage();
+  });
+  after(async () => {
+    await session?.close();
+  });
+
+  /** The ids of the users the view shows, in order. */
+  const shownIds = (tab) => tab.$$eval("#users-table tbody tr", (rows) => rows.map((row) => row.dataset.id));
+  /** Every request the tab sends to the Worker while `action` runs: [method, path]. */
+  async function requestsDuring(tab, action) {
+    const sent = [];
+    const onRequest = (request) => {
+      if (request.url().startsWith(worker.url) && request.method() !== "OPTIONS") {
+        sent.push([request.method(), new URL(request.url()).pathname]);
+      }
+    };
+    tab.on("request", onRequest);
+    try {
+      await action();
+      // Anything the action started has left by now.
+      await tab.waitForTimeout(300);
+    } finally {
+      tab.off("request", onRequest);
+    }
+    return sent;
+  }
+
+  test("with the public key, the view says listing needs a secret key and lists nothing", async () => {
+    const { tab } = session;
+    assert.equal(await tab.inputValue("#api-key"), PUBLIC_KEY);
+    assert.ok(await tab.isVisible("#users-key-note"));
+    assert.match(await tab.textContent("#users-key-note"), /need a secret key \(sk_…\)/);
+    assert.ok(await tab.isDisabled("#users-show"));
+    await tab.fill("#api-key", DEV_KEY);
+    assert.ok(await tab.isHidden("#users-key-note"));
+    assert.ok(await tab.isEnabled("#users-show"));
+  });
+
+  test("Show users lists the first page; Next and Previous page through the users in the order of their ids", async () => {
+    const { tab } = session;
+    await tab.selectOption("#users-page-size", "5");
+    const first = await listedPage(worker.url, { page_size: 5 });
+    assert.match(await answerTo(tab, () => tab.click("#users-show")), /^Showing 5 users, /);
+    assert.deepEqual(await shownIds(tab), first.entries.map((user) => user.id));
+    assert.ok(await tab.isDisabled("#users-previous"), "no page before the first");
+    assert.ok(await tab.isEnabled("#users-next"));
+    const second = await listedPage(worker.url, { page_size: 5, after: first.page_info.after });
+    await answerTo(tab, () => tab.click("#users-next"));
+    assert.deepEqual(await shownIds(tab), second.entries.map((user) => user.id));
+    assert.ok(await tab.isEnabled("#users-previous"));
+    await answerTo(tab, () => tab.click("#users-previous"));
+    assert.deepEqual(await shownIds(tab), first.entries.map((user) => user.id), "back to the first page");
+    assert.ok(await tab.isDisabled("#users-previous"));
+    // Next until the last page: every user seen once, in the order of their ids.
+    const seen = [...(await shownIds(tab))];
+    while (await tab.isEnabled("#users-next")) {
+      await answerTo(tab, () => tab.click("#users-next"));
+      seen.push(...(await shownIds(tab)));
+    }
+    const every = await listedUsers(worker.url);
+    assert.ok(every.length > 10, "more than two pages");
+    assert.deepEqual(seen, every);
+    assert.ok(PAGED.every((id) => seen.includes(id)));
+    assert.match(await tab.textContent("#users-note"), /\(the last page, by id\)/);
+  });
+
+  test("a click on a user's id loads that user into the form", async () => {
+    const { tab } = session;
+    // Another page size shows the first page again, with as many users.
+    await answerTo(tab, () => tab.selectOption("#users-page-size", "50"));
+    assert.ok((await shownIds(tab)).length > 10);
+    const id = PAGED[3];
+    const status = await answerTo(tab, () => tab.click(`#users-table tr[data-id="${id}"] button.load-user`));
+    assert.match(status, new RegExp(`^Loaded “${id}” into the form`));
+    assert.equal(await tab.inputValue("#user_id"), id);
+    assert.equal(await tab.inputValue("#name"), `Name ${id}`);
+    assert.equal(await tab.inputValue("#email"), `${id}@example.com`);
+    assert.equal(await tab.textContent("#etag"), (await storedUser(worker.url, id)).etag);
+  });
+
+  test("Cancel, or Escape, in the confirmation of a merge or a delete sends nothing and changes nothing", async () => {
+    const { tab } = session;
+    const [primary, other] = [PAGED[0], PAGED[1]];
+    const before = await shownIds(tab);
+    const sent = await requestsDuring(tab, async () => {
+      await tab.click(`#users-table tr[data-id="${primary}"] button.merge-user`);
+      assert.ok(await tab.isVisible("#confirm"));
+      assert.ok(await tab.isDisabled("#confirm-yes"), "nothing to merge until an id is typed");
+      await tab.fill("#merge-from", other);
+      assert.equal(await tab.textContent("#confirm-yes"), `Merge “${other}” into “${primary}”`);
+      await tab.click("#confirm-no");
+      assert.ok(await tab.isHidden("#confirm"));
+      await tab.click(`#users-table tr[data-id="${other}"] button.delete-user`);
+      assert.equal(await tab.textContent("#confirm-title"), `Delete “${other}”?`);
+      assert.equal(await tab.evaluate(() => document.activeElement.id), "confirm-no", "Cancel has the focus");
+      await tab.keyboard.press("Escape");
+      assert.ok(await tab.isHidden("#confirm"));
+    });
+    assert.deepEqual(sent, [], "no request");
+    assert.equal((await storedUser(worker.url, primary)).status, 200);
+    assert.equal((await storedUser(worker.url, other)).status, 200);
+    assert.deepEqual(await shownIds(tab), before);
+  });
+
+  test("merge, once confirmed: the other user merged in and deleted, the merged user in the form, the list read again", async () => {
+    const { tab } = session;
+    const [primary, other] = [PAGED[4], PAGED[5]];
+    assert.equal((await identifyElsewhere(worker.url, other, { phone_number: "+14155552671", plan: "pro" })).status, 200);
+    await tab.click(`#users-table tr[data-id="${primary}"] button.merge-user`);
+    assert.equal(await tab.textContent("#confirm-title"), `Merge a user into “${primary}”`);
+    await tab.fill("#merge-from", other);
+    const sent = tab.waitForRequest((request) => request.method() === "POST" && request.url().startsWith(worker.url));
+    const status = await answerTo(tab, () => tab.click("#confirm-yes"));
+    assert.match(status, new RegExp(`^Merged “${other}” into “${primary}”, and deleted “${other}”\\.`));
+    const request = await sent;
+    assert.equal(new URL(request.url()).pathname, `/v1/users/${primary}/merge`);
+    assert.deepEqual(JSON.parse(request.postData()), { from_user_id: other });
+    assert.ok(await tab.isHidden("#confirm"));
+    const stored = await storedUser(worker.url, primary);
+    assert.equal(stored.body.name, `Name ${primary}`, "the primary's own value stays");
+    assert.equal(stored.body.phone_number, "+14155552671", "what it lacked comes from the other");
+    assert.equal(stored.body.plan, "pro");
+    assert.equal((await storedUser(worker.url, other)).status, 404, "the other user is deleted");
+    assert.deepEqual(JSON.parse(await tab.textContent("#returned-user")), stored.body);
+    assert.equal(await tab.inputValue("#user_id"), primary);
+    assert.equal(await tab.inputValue("#phone_number"), "+14155552671");
+    assert.equal((await historyRows(tab))[0].route, "merge");
+    const shown = await shownIds(tab);
+    assert.ok(shown.includes(primary) && !shown.includes(other), "the list read again, without the user merged in");
+    // A merge the package refuses (the same id twice) is said, and sends nothing.
+    const refused = await requestsDuring(tab, async () => {
+      await tab.click(`#users-table tr[data-id="${primary}"] button.merge-user`);
+      await tab.fill("#merge-from", primary);
+      const said = await answerTo(tab, () => tab.click("#confirm-yes"));
+      assert.match(said, /^The package refused the request before sending it:from_user_id: expected another user's id/);
+    });
+    assert.deepEqual(refused, []);
+  });
+
+  test("delete, once confirmed: the user is deleted and the list read again without it", async () => {
+    const { tab } = session;
+    const id = PAGED[6];
+    await tab.click(`#users-table tr[data-id="${id}"] button.delete-user`);
+    assert.match(await tab.textContent("#confirm-text"), /This cannot be undone\./);
+    const sent = tab.waitForRequest((request) => request.method() === "DELETE" && request.url().startsWith(worker.url));
+    assert.equal(await answerTo(tab, () => tab.click("#confirm-yes")), `Deleted “${id}”.`);
+    assert.equal(new URL((await sent).url()).pathname, `/v1/users/${id}`);
+    assert.equal((await storedUser(worker.url, id)).status, 404);
+    const shown = await shownIds(tab);
+    assert.ok(!shown.includes(id), "the list read again, without it");
+    assert.ok(shown.includes(PAGED[7]));
   });
 });
 

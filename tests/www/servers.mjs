@@ -2,8 +2,8 @@
 // www/serve.mjs, the Worker under `wrangler dev` (workerd, KV in a throwaway
 // folder) allowing the page's origin, Debian's headless Chromium
 // (playwright-core) and Debian's headless Firefox ESR (puppeteer-core over
-// WebDriver BiDi); and `storedUser` and `identifyElsewhere`, the tests' own
-// read and write of the Worker.
+// WebDriver BiDi); and `storedUser`, `identifyElsewhere` and `listedPage`,
+// the tests' own reads and writes of the Worker.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -144,6 +144,41 @@ export async function identifyElsewhere(workerUrl, id, body) {
     body: JSON.stringify(body),
   });
   return { status: answer.status, body: await answer.json(), etag: answer.headers.get("etag") };
+}
+
+/** One page of the users list straight from the Worker (`query`: its parameters), with the secret key. */
+export async function listedPage(workerUrl, query = {}) {
+  const answer = await fetch(`${workerUrl}/v1/users?${new URLSearchParams(query)}`, {
+    headers: { Authorization: `Bearer ${DEV_KEY}` },
+  });
+  if (answer.status !== 200) throw new Error(`GET /v1/users answered ${answer.status}: ${await answer.text()}`);
+  return answer.json();
+}
+
+/** The id of every user the Worker lists, in its order. */
+export async function listedUsers(workerUrl) {
+  const ids = [];
+  let after = null;
+  do {
+    const page = await listedPage(workerUrl, after ? { after } : {});
+    ids.push(...page.entries.map((user) => user.id));
+    after = page.page_info.after;
+  } while (after);
+  return ids;
+}
+
+/**
+ * Checks `condition` every 100 ms until it holds; fails after `timeoutMs`
+ * naming `what`. The users list follows each write within about a second
+ * (contract §10): tests wait for what they assert.
+ */
+export async function waitUntil(condition, what, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
 }
 
 /** Debian's Chromium, headless. */

@@ -21,10 +21,10 @@ pub(super) fn checked_ids<const N: usize>(user_id: &str, part_problems: [Option<
     refused_if_any(std::iter::once(check_user_id(user_id).err()).chain(part_problems).flatten().collect())
 }
 
-/// A route's request checked by the core (its identify body is not
+/// A route's request checked by the core (what the core makes of it is not
 /// needed), with the client's own `extra` problem: a `ValidationError` when
 /// either refuses it.
-pub(super) fn checked_by_core(core: Result<Vec<u8>, IdentifyError>, extra: Option<Problem>) -> Result<(), JsValue> {
+pub(super) fn checked_by_core<T>(core: Result<T, IdentifyError>, extra: Option<Problem>) -> Result<(), JsValue> {
     let mut problems = match core {
         Ok(_) => Vec::new(),
         Err(IdentifyError::InvalidParams(problems)) => problems,

@@ -1,8 +1,10 @@
 //! `IdentifyClient`: one exported method per route of the users API (a
-//! user, one channel's data, one preference set, a push token, a user's
-//! change history, and bulk identify). Each reads its call options
-//! (`options.rs`), checks its arguments locally (`checks.rs`), then sends
-//! with retries (`send.rs`) and resolves to the answer (`answer.rs`).
+//! user, one channel's data, one preference set or every set, a push
+//! token, a user's change history, merging two users, the users list, and
+//! the bulk operations). Each reads its call options (`options.rs`),
+//! checks its arguments locally with the core's check of that route
+//! (`checks.rs`, `page.rs` for the paged reads), then sends with retries
+//! (`send.rs`) and resolves to the answer (`answer.rs`).
 //! Every write carries an `Idempotency-Key`, the caller's or a fresh one,
 //! the same on each of its retries (contract §9).
 
@@ -10,16 +12,17 @@ mod answer;
 mod checks;
 mod fetch;
 mod options;
+mod page;
 mod retry;
 mod send;
 mod token;
 mod url;
 
-use crate::js::convert::{body_json, describe, json_of, string_arg, type_error, user_id};
+use crate::js::convert::{body_json, json_of, string_arg, user_id};
 use crate::js::errors::validation_error;
 use crate::{
-    bulk_identify_users, channel_data_body, check_channel_id, check_page_size, check_set_id, parse_request,
-    preference_set_body, push_token_body, unset_channel_data_body, TokenChange,
+    bulk_delete_user_ids, bulk_identify_users, bulk_set_preferences, channel_data_body, check_channel_id, check_set_id,
+    merge_from_user_id, parse_request, preference_set_body, push_token_body, unset_channel_data_body, TokenChange,
 };
 use answer::{parse_answer, Success};
 use checks::{checked_by_core, checked_idempotency_key, checked_ids, checked_user_id, dot_segment_problem};
@@ -28,7 +31,7 @@ use options::{Accepts, CallOptions, Config};
 use send::{send_with_retries, ApiRequest, IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH};
 use std::rc::Rc;
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
 
 #[wasm_bindgen(module = "/src/js/runtime.js")]
@@ -39,6 +42,9 @@ extern "C" {
     /// The async generator of every entry of a user's change history.
     #[wasm_bindgen(js_name = changeEntries)]
     fn change_entries(client: JsValue, user_id: &JsValue, options: &JsValue) -> JsValue;
+    /// The async generator of every user of the environment.
+    #[wasm_bindgen(js_name = userEntries)]
+    fn user_entries(client: JsValue, options: &JsValue) -> JsValue;
 }
 
 /// The call options of each kind of method (contract §9).
@@ -49,13 +55,17 @@ const WRITE: Accepts = Accepts { idempotency_key: true, if_match: true, if_none_
 /// A write of one user answered with a 204.
 const REMOVE: Accepts = Accepts { idempotency_key: true, if_match: true, if_none_match: false, on_etag: false };
 const BULK: Accepts = Accepts { idempotency_key: true, if_match: false, if_none_match: false, on_etag: false };
+/// A merge: a write of two users, answered with the primary and its ETag;
+/// no condition applies (contract §11).
+const MERGE: Accepts = Accepts { idempotency_key: true, if_match: false, if_none_match: false, on_etag: true };
 /// Only `signal` (and the method's own options).
 const PLAIN: Accepts = Accepts { idempotency_key: false, if_match: false, if_none_match: false, on_etag: false };
 
 /// A client of the users API (`PUT`/`GET`/`DELETE /v1/users/{userId}`, a
-/// user's `channel_data/{channelId}` and `preferences/{setId}`, and `POST
-/// /v1/users/bulk/identify`). Its TypeScript declaration is in
-/// `types.d.ts` (optional call options).
+/// user's `channel_data/{channelId}`, `preferences` and
+/// `preferences/{setId}`, `changes` and `merge`, `GET /v1/users`, and
+/// `POST /v1/users/bulk/identify`, `/delete` and `/preferences`). Its
+/// TypeScript declaration is in `types.d.ts` (optional call options).
 #[wasm_bindgen(skip_typescript)]
 pub struct IdentifyClient {
     config: Rc<Config>,
@@ -232,7 +242,7 @@ impl IdentifyClient {
             let request = js_sys::Object::new();
             js_sys::Reflect::set(&request, &"users".into(), &users)?;
             let text = json_of(&request, "users")?;
-            checked_by_core(bulk_identify_users(text.as_bytes()).map(|_| Vec::new()), None)?;
+            checked_by_core(bulk_identify_users(text.as_bytes()), None)?;
             Ok(ApiRequest::with_body(Method::POST, vec!["bulk".into(), "identify".into()], text))
         })
     }
@@ -281,18 +291,7 @@ impl IdentifyClient {
     ) -> js_sys::Promise {
         let page = options.clone().map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
         self.send_checked(options, PLAIN, Resolves::Answer, move || {
-            let id = user_id(&user_id_value)?;
-            let page_size = page_size_option(&page)?;
-            let after = after_option(&page)?;
-            checked_ids(&id, [page_size.as_ref().err().cloned()])?;
-            let mut request = ApiRequest::bodyless(Method::GET, vec![id, "changes".into()]);
-            if let Ok(Some(size)) = page_size {
-                request = request.query("page_size", size.to_string());
-            }
-            if let Some(after) = after {
-                request = request.query("after", after);
-            }
-            Ok(request)
+            page::changes_request(user_id(&user_id_value)?, &page)
         })
     }
 
@@ -307,6 +306,106 @@ impl IdentifyClient {
         // The generator's own handle on this client's settings.
         let client = IdentifyClient { config: Rc::clone(&self.config) };
         change_entries(client.into(), &user_id_value, &options)
+    }
+
+    /// Every preference set of the user (contract §5a), in the order the
+    /// user holds them, `[]` for none; an `ApiError` with status 404 when
+    /// there is no such user; `null` for a 304.
+    #[wasm_bindgen(js_name = listPreferences, unchecked_return_type = "Promise<PreferenceSet[] | null>")]
+    pub fn list_preferences(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ReadOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        self.send_checked(options, READ, Resolves::Answer, move || {
+            Ok(ApiRequest::bodyless(Method::GET, vec![checked_user_id(&user_id_value)?, "preferences".into()]))
+        })
+    }
+
+    /// Merges the user `fromUserId` into `userId` and deletes it (contract
+    /// §11): `{"from_user_id": fromUserId}` checked locally by the core as
+    /// the Worker checks it (problems at `user_id` and `from_user_id`,
+    /// nothing sent), then `POST .../merge`. Resolves to the merged user.
+    #[wasm_bindgen(js_name = merge, unchecked_return_type = "Promise<User>")]
+    pub fn merge_user(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id_value: JsValue,
+        #[wasm_bindgen(js_name = fromUserId, unchecked_param_type = "string")] from_user_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "MergeOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        self.send_checked(options, MERGE, Resolves::Answer, move || {
+            let id = user_id(&user_id_value)?;
+            let request = js_sys::Object::new();
+            js_sys::Reflect::set(&request, &"from_user_id".into(), &string_arg(&from_user_id, "fromUserId")?.into())?;
+            let text = json_of(&request, "fromUserId")?;
+            checked_by_core(merge_from_user_id(&id, text.as_bytes()), None)?;
+            Ok(ApiRequest::with_body(Method::POST, vec![id, "merge".into()], text))
+        })
+    }
+
+    /// One page of the environment's users, by id (contract §10): `{
+    /// entries, page_info }`. The options (`pageSize`, `after`, `before`,
+    /// `include`, `email`) are checked locally by the core's check of the
+    /// list's query (nothing sent when it refuses), then `GET /v1/users`.
+    #[wasm_bindgen(js_name = listUsers, unchecked_return_type = "Promise<UsersPage>")]
+    pub fn list_users(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ListUsersOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        let query = options.clone().map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+        self.send_checked(options, PLAIN, Resolves::Answer, move || page::users_list_request(&query))
+    }
+
+    /// Every user of the environment, by id: an async iterator that asks
+    /// `listUsers` page after page, following `page_info.after`.
+    #[wasm_bindgen(js_name = allUsers, unchecked_return_type = "AsyncIterableIterator<ListedUser>")]
+    pub fn all_users(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ListUsersOptions | undefined")] options: JsValue,
+    ) -> JsValue {
+        let client = IdentifyClient { config: Rc::clone(&self.config) };
+        user_entries(client.into(), &options)
+    }
+
+    /// Bulk delete (contract §5c): the ids checked locally as the Worker
+    /// checks the request (problems at `user_ids` or `user_ids.N`, nothing
+    /// sent), then `POST /v1/users/bulk/delete`; resolves to the queued
+    /// `BulkOperation`.
+    #[wasm_bindgen(js_name = bulkDelete, unchecked_return_type = "Promise<BulkOperation>")]
+    pub fn bulk_delete(
+        &self,
+        #[wasm_bindgen(js_name = userIds, unchecked_param_type = "string[]")] user_ids: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "WriteOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        self.send_checked(options, BULK, Resolves::Answer, move || {
+            let request = js_sys::Object::new();
+            js_sys::Reflect::set(&request, &"user_ids".into(), &user_ids)?;
+            let text = json_of(&request, "userIds")?;
+            checked_by_core(bulk_delete_user_ids(text.as_bytes()), None)?;
+            Ok(ApiRequest::with_body(Method::POST, vec!["bulk".into(), "delete".into()], text))
+        })
+    }
+
+    /// Bulk preferences (contract §5c): one preference set (its `id` names
+    /// it, `"default"` when absent) written whole to each user, checked
+    /// locally as the Worker checks the request (problems at `user_ids.N`
+    /// and under `preferences`, nothing sent), then `POST
+    /// /v1/users/bulk/preferences`; resolves to the queued `BulkOperation`.
+    #[wasm_bindgen(js_name = bulkSetPreferences, unchecked_return_type = "Promise<BulkOperation>")]
+    pub fn bulk_set_preferences(
+        &self,
+        #[wasm_bindgen(js_name = userIds, unchecked_param_type = "string[]")] user_ids: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "BulkPreferenceSet")] set: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "WriteOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        self.send_checked(options, BULK, Resolves::Answer, move || {
+            let request = js_sys::Object::new();
+            js_sys::Reflect::set(&request, &"user_ids".into(), &user_ids)?;
+            js_sys::Reflect::set(&request, &"preferences".into(), &set)?;
+            let text = json_of(&request, "set")?;
+            checked_by_core(bulk_set_preferences(text.as_bytes()), None)?;
+            Ok(ApiRequest::with_body(Method::POST, vec!["bulk".into(), "preferences".into()], text))
+        })
     }
 
     /// The base URL requests go to, without a trailing `/`.
@@ -400,39 +499,7 @@ fn push_token_path(
 ) -> Result<Vec<String>, JsValue> {
     let (id, channel) = (user_id(user_id_value)?, string_arg(channel_id_value, "channelId")?);
     let token = string_arg(token, "token")?;
-    let core = push_token_body(&id, &channel, token.as_bytes(), None, TokenChange::Add).map(Option::unwrap_or_default);
+    let core = push_token_body(&id, &channel, token.as_bytes(), None, TokenChange::Add);
     checked_by_core(core, dot_segment_problem("token", "a push token", &token))?;
     Ok(vec![id, "channel_data".into(), channel, "tokens".into(), token])
-}
-
-/// The `pageSize` option: absent (the server's default), else the page
-/// size the core reads from the number's text (`String(pageSize)`), or its problem.
-fn page_size_option(options: &JsValue) -> Result<Result<Option<u8>, crate::Problem>, JsValue> {
-    let value = option_of(options, "pageSize")?;
-    if value.is_undefined() || value.is_null() {
-        return Ok(Ok(None));
-    }
-    if value.as_f64().is_none() {
-        return Err(type_error(&format!("expected `pageSize` to be a number, got {}", describe(&value))));
-    }
-    let text = String::from(value.unchecked_into::<js_sys::Number>().to_string_with_radix(10)?);
-    Ok(check_page_size(Some(&text)).map(Some))
-}
-
-/// The `after` option: absent, or a cursor string.
-fn after_option(options: &JsValue) -> Result<Option<String>, JsValue> {
-    let value = option_of(options, "after")?;
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    string_arg(&value, "after").map(Some)
-}
-
-/// The call option `key` (`undefined` without options).
-fn option_of(options: &JsValue, key: &str) -> Result<JsValue, JsValue> {
-    if options.is_object() {
-        js_sys::Reflect::get(options, &JsValue::from_str(key))
-    } else {
-        Ok(JsValue::UNDEFINED)
-    }
 }

@@ -1,15 +1,20 @@
-//! The URLs the client sends to: `{base_url}/v1/users/` and the request's
-//! path segments, each percent-encoded so that an id is always one segment,
-//! and the query's values encoded the same way.
+//! The URLs the client sends to: `{base_url}/v1/users` (the list) or
+//! `{base_url}/v1/users/` and the request's path segments, each
+//! percent-encoded so that an id is always one segment, and the query's
+//! names and values encoded the same way.
 
-/// `{base_url}/v1/users/`, the `path`'s segments and the `query`'s pairs,
-/// each segment and value percent-encoded.
+/// `{base_url}/v1/users`, then `/` and the `path`'s segments when it has
+/// any, and the `query`'s pairs, each segment, name and value
+/// percent-encoded (`include[]` as `include%5B%5D`).
 pub(super) fn users_url<S: AsRef<str>>(base_url: &str, path: &[S], query: &[(&str, String)]) -> String {
-    let path: Vec<String> = path.iter().map(|segment| encode(segment.as_ref())).collect();
-    let mut url = format!("{base_url}/v1/users/{}", path.join("/"));
+    let mut url = format!("{base_url}/v1/users");
+    for segment in path {
+        url.push('/');
+        url.push_str(&encode(segment.as_ref()));
+    }
     for (index, (name, value)) in query.iter().enumerate() {
         url.push(if index == 0 { '?' } else { '&' });
-        url.push_str(name);
+        url.push_str(&encode(name));
         url.push('=');
         url.push_str(&encode(value));
     }
@@ -74,5 +79,16 @@ mod tests {
             users_url(base, &["u", "changes"], &[("page_size", "20".into()), ("after", "a b&c=d".into())]),
             "https://api.knock.app/v1/users/u/changes?page_size=20&after=a%20b%26c%3Dd"
         );
+    }
+
+    #[test]
+    fn the_list_has_no_trailing_slash_and_its_names_are_encoded() {
+        let base = "https://api.knock.app";
+        assert_eq!(users_url::<&str>(base, &[], &[]), "https://api.knock.app/v1/users");
+        assert_eq!(
+            users_url::<&str>(base, &[], &[("page_size", "5".into()), ("include[]", "preferences".into())]),
+            "https://api.knock.app/v1/users?page_size=5&include%5B%5D=preferences"
+        );
+        assert_eq!(users_url(base, &["bulk", "delete"], &[]), "https://api.knock.app/v1/users/bulk/delete");
     }
 }

@@ -12,16 +12,15 @@ use super::error::ApiError;
 use super::index::{Index, PageQuery};
 use super::response;
 use crate::list_entry;
-use query::ListParams;
 use worker::{console_log, Env, Response};
 
 /// The page a request's query (its decoded `pairs`) asks for, of
 /// `environment`'s users.
 pub async fn page(env: &Env, environment: &str, pairs: &[(String, String)]) -> Result<Response, ApiError> {
-    let params = ListParams::read(pairs.iter().map(|(name, value)| (name.as_str(), value.as_str())), environment)?;
+    let params = query::read(pairs.iter().map(|(name, value)| (name.as_str(), value.as_str())), environment)?;
     let query = PageQuery {
         environment,
-        place: params.place.borrowed(),
+        place: query::borrowed(&params.place),
         email: params.email.as_deref(),
         page_size: params.page_size,
         preferences: params.preferences,
