@@ -1,10 +1,14 @@
-// The package's identify flows beside the JS stack a user would otherwise
-// pick (bench/js-stack.mjs), interleaved in one process, in whatever
+// The package's identify flows beside the JS a user would otherwise write,
+// interleaved in one process, against two anchors: the full JS stack
+// (bench/js-stack.mjs) on a request with every part, and the lighter stack
+// many apps write (bench/js-light-stack.mjs) on a typical app's request
+// (standard fields and a few custom properties). In whatever
 // runtime runs it: `node bench/package.mjs`, `bun bench/package.mjs`,
 // `deno run -A bench/package.mjs` (scripts/bench-package runs all three),
 // after `scripts/build-pkg`. The package is imported from pkg/ as a user
 // would.
 import { merge, mergeJson, toUser, validate, validateJson } from "../pkg/index.node.js";
+import { identify as lightIdentify } from "./js-light-stack.mjs";
 import { identify as jsIdentify } from "./js-stack.mjs";
 
 // The same request as the core's benchmark (bench/identify.rs): every
@@ -12,6 +16,11 @@ import { identify as jsIdentify } from "./js-stack.mjs";
 const REQUEST_TEXT = `{"name":"Jane Doe","email":"jane.doe@example.com","phone_number":"+14155552671","timezone":"America/New_York","locale":"en-US","avatar":"https://cdn.example.com/avatars/jane.png","created_at":"2024-05-01T12:00:00Z","plan":{"tier":"pro","seats":12,"addons":["sso","audit-log"]},"company":"Acme Inc.","signup_source":"web","trial":false,"preferences":{"default":{"channel_types":{"email":true,"sms":false,"push":true},"workflows":{"weekly-digest":false,"welcome":true},"commercial_subscribed":true}},"channel_data":{"97c5837d-c65c-4d54-aa39-080eeb81c69d":{"tokens":["fcm-token-abcdef0123456789"]}}}`;
 const EARLIER = { name: "Jane", email: "jane@example.com", plan: { tier: "free", seats: 1 }, company: "Acme", preferences: { default: { channel_types: { email: true } } } };
 const REQUEST = JSON.parse(REQUEST_TEXT);
+// What a typical app sends on each identify: the standard fields and a few
+// custom properties, no preferences and no channel data.
+const TYPICAL_TEXT = `{"name":"Jane Doe","email":"jane.doe@example.com","phone_number":"+14155552671","timezone":"America/New_York","locale":"en-US","avatar":"https://cdn.example.com/avatars/jane.png","created_at":"2024-05-01T12:00:00Z","plan":"pro","company":{"name":"Acme Inc.","seats":12},"signup_source":"web","trial":false}`;
+const TYPICAL = JSON.parse(TYPICAL_TEXT);
+const TYPICAL_EARLIER = { name: "Jane", email: "jane@example.com", plan: "free", company: { name: "Acme" } };
 const NOW = Date.UTC(2024, 5, 1);
 const SECONDS = Number(globalThis.process?.env?.BENCH_SECONDS ?? 3);
 const ID = "user-1";
@@ -19,9 +28,13 @@ const ID = "user-1";
 const stored = merge(null, ID, EARLIER, NOW);
 const storedJson = mergeJson(null, ID, JSON.stringify(EARLIER), NOW);
 const storedByJs = jsIdentify(null, ID, EARLIER, NOW);
+const storedTypical = merge(null, ID, TYPICAL_EARLIER, NOW);
+const storedByLight = lightIdentify(null, ID, TYPICAL_EARLIER, NOW);
 
 const JS_STACK = "JS stack: zod 4 + libphonenumber-js + Intl + lodash.merge, then JSON.stringify(user)";
 const FLOW = "package: validate, merge, JSON.stringify(toUser(next))";
+const LIGHT_STACK = "lighter stack, typical request: zod (z.any() parts) + libphonenumber-js + lodash.merge";
+const TYPICAL_FLOW = "package, typical request: validate, merge, JSON.stringify(toUser(next))";
 const candidates = {
   [FLOW]: () => {
     if (validate(ID, REQUEST).length > 0) throw new Error("invalid");
@@ -30,6 +43,11 @@ const candidates = {
   "package: merge (which validates), JSON.stringify(toUser(next))": () => JSON.stringify(toUser(merge(stored, ID, REQUEST, NOW))),
   "package: mergeJson (record and body as JSON text)": () => mergeJson(storedJson, ID, REQUEST_TEXT, NOW),
   [JS_STACK]: () => JSON.stringify(jsIdentify(storedByJs, ID, REQUEST, NOW).user),
+  [TYPICAL_FLOW]: () => {
+    if (validate(ID, TYPICAL).length > 0) throw new Error("invalid");
+    return JSON.stringify(toUser(merge(storedTypical, ID, TYPICAL, NOW)));
+  },
+  [LIGHT_STACK]: () => JSON.stringify(lightIdentify(storedByLight, ID, TYPICAL, NOW).user),
   "  package call: validate": () => validate(ID, REQUEST),
   "  package call: merge": () => merge(stored, ID, REQUEST, NOW),
   "  package call: validateJson": () => validateJson(ID, REQUEST_TEXT),
@@ -44,6 +62,9 @@ for (const key of Object.keys(ours)) {
   if (canonical(ours[key]) !== canonical(theirs[key])) throw new Error(`the stacks differ on ${key}`);
 }
 if (canonical(JSON.parse(mergeJson(storedJson, ID, REQUEST_TEXT, NOW)).user) !== canonical(ours)) throw new Error("mergeJson differs");
+if (canonical(toUser(merge(storedTypical, ID, TYPICAL, NOW))) !== canonical(lightIdentify(storedByLight, ID, TYPICAL, NOW).user)) {
+  throw new Error("the package and the lighter stack differ on the typical request");
+}
 
 /** Operations per second of `fn` over `ms`. */
 function run(fn, ms) {
@@ -68,13 +89,17 @@ for (let round = 0; round < ROUNDS; round++) {
 const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const runtime = globalThis.Bun ? `Bun ${Bun.version}` : globalThis.Deno ? `Deno ${Deno.version.deno}` : `Node ${process.version}`;
-console.log(`identify of a ${REQUEST_TEXT.length}-byte request against a stored user, ${runtime}, median of ${ROUNDS} interleaved rounds, ${SECONDS} s in all per flow`);
+console.log(`identify against a stored user, ${runtime}, median of ${ROUNDS} interleaved rounds, ${SECONDS} s in all per flow`);
+console.log(`  requests: the full one ${REQUEST_TEXT.length} bytes, the typical one ${TYPICAL_TEXT.length} bytes`);
 const results = {};
 for (const name of Object.keys(candidates)) {
   results[name] = median(samples[name]);
   console.log(`  ${name.padEnd(88)} ${(1e6 / results[name]).toFixed(2).padStart(7)} µs`);
 }
+// Each ratio is the package's speed over its anchor's: above 1, the package is faster.
 const js = results[JS_STACK];
-for (const name of Object.keys(candidates).filter((name) => name.startsWith("package"))) {
-  console.log(`  ratio ${name.replace("package: ", "")}: ${(results[name] / js).toFixed(2)}× the JS stack`);
+for (const name of Object.keys(candidates).filter((name) => name.startsWith("package: ") && name !== FLOW)) {
+  console.log(`  ratio ${name.replace("package: ", "")}: ${(results[name] / js).toFixed(2)}× the JS stack (full request)`);
 }
+console.log(`  RATIO the flow against the full JS stack, full request:      ${(results[FLOW] / js).toFixed(2)}×`);
+console.log(`  RATIO the flow against the lighter stack, typical request: ${(results[TYPICAL_FLOW] / results[LIGHT_STACK]).toFixed(2)}×`);
