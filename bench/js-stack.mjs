@@ -55,6 +55,8 @@ const body = z
     __typename: z.never().optional(),
     updated_at: z.never().optional(),
   });
+/** The request's schema alone (bench/reference-worker/identify.js answers its issues). */
+export { body as requestSchema };
 const STANDARD = ["avatar", "created_at", "email", "locale", "name", "phone_number", "timezone"];
 
 /** Validates `request` and merges it into `stored` (a new record), or throws. */

@@ -8,6 +8,13 @@
 //                the Worker-to-object request alone)
 //   /object/...  the user's Durable Object writes one SQLite row and sets an
 //                alarm that writes KV (the storage work of the object design)
+//   /v1/users/...  a complete identify in plain JavaScript (identify.js):
+//                the peer of the Rust Worker's, not a floor
+// Bundled with esbuild (the JS stack's packages) by bench/serve-miniflare.mjs
+// or by wrangler.
+import { fetchIdentify } from "./identify.js";
+
+export { JsUserObject } from "./identify.js";
 const json = (body) => new Response(body, { headers: { "content-type": "application/json" } });
 
 export class ReferenceObject {
@@ -37,6 +44,8 @@ export default {
     const [, kind, ...rest] = new URL(request.url).pathname.split("/");
     const user = rest.join("/");
     switch (kind) {
+      case "v1":
+        return fetchIdentify(request, env);
       case "empty":
         return json('{"ok":true}');
       case "kv": {
