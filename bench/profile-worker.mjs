@@ -9,11 +9,13 @@
 // (200), to users that exist (a warm-up identifies each of them once).
 // Miniflare runs the Worker as scripts/measure-worker's miniflare runner
 // does (bench/serve-miniflare.mjs: development key, limits far above the
-// load, state in a fresh folder). The profile (sampling every 100 µs by
-// default, SAMPLING_US) goes to target/profile-<kind>.cpuprofile (open it
-// in Chrome DevTools); the script prints the top self-time functions and
-// the time grouped by kind of code (idle and `(program)` are shown apart
-// and left out of the shares).
+// load, state in a fresh folder on tmpfs). The profile (a sample asked
+// for every 100 µs, SAMPLING_US; workerd's sampler manages about 200 µs
+// here) goes to target/profile-<kind>.cpuprofile (open it in Chrome
+// DevTools); the script prints the top self-time functions, self time by
+// kind of code and inclusive time by part of the Worker (idle and
+// `(program)` are left out of the shares). USERS (100) sets how many
+// users `identify` cycles through.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
@@ -199,6 +201,9 @@ function report(profile, requests) {
   for (const { id, us } of samples) selfUs.set(id, (selfUs.get(id) ?? 0) + us);
 
   const name = (node) => node.callFrame.functionName || "(anonymous)";
+  if (!profile.nodes.some((node) => node.callFrame.url.startsWith("wasm://") && name(node).includes("::"))) {
+    console.log("warning: the wasm frames have no Rust names; build with KEEP_NAMES=1 ./scripts/build-worker");
+  }
   const special = new Set(["(idle)", "(program)", "(root)"]);
   const isWasm = (node) => node.callFrame.url.startsWith("wasm://") || /^\$?wasm-function|^\$func/.test(name(node));
   const isGlue = (node) => /index\.js$/.test(node.callFrame.url);
