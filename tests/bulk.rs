@@ -166,6 +166,21 @@ fn every_answer_is_exact_wherever_the_problem_lies() {
             ]}),
         ),
         (
+            // `{"id":"d","s":"` and `"}`: 17 bytes around the text.
+            "a user of exactly 1 MiB of compact JSON: checked as its identify would be",
+            format!(r#"{{"users":[{{"id":"d","s":"{}"}}]}}"#, "x".repeat(1_048_576 - 17)).into_bytes(),
+            json!({"422": [problem(
+                "users.0",
+                "custom properties take 1048567 bytes as compact JSON; the limit is 262144 (256 KiB)",
+                "too_large",
+            )]}),
+        ),
+        (
+            "a user of 1 MiB and one byte of compact JSON",
+            format!(r#"{{"users":[{{"id":"d","s":"{}"}}]}}"#, "x".repeat(1_048_576 - 16)).into_bytes(),
+            json!({"422": [too_large("users.0")]}),
+        ),
+        (
             "a user within 1 MiB of compact JSON sent with more whitespace",
             format!(r#"{{"users":[{{"id":"a",{}"n":1}}]}}"#, " ".repeat(2 * 1024 * 1024)).into_bytes(),
             json!([["a", r#"{"id":"a","n":1}"#]]),

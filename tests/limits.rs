@@ -435,6 +435,24 @@ fn all_three_parts_at_their_bound_in_one_body_are_accepted() {
 }
 
 #[test]
+fn custom_properties_of_several_keys_count_the_commas_between_them() {
+    // `{"a":"`, `","b":"` and `"}`: 15 bytes around the two texts; the
+    // body is the custom properties, compact.
+    let body = |bytes: usize| format!(r#"{{"a":"{}","b":"{}"}}"#, "x".repeat(1_000), "y".repeat(bytes - 15 - 1_000));
+    let problems =
+        |bytes: usize| serde_json::to_value(knock_identify::validate("user-1", body(bytes).as_bytes())).unwrap();
+    assert_eq!(problems(SECTION_BYTES), json!([]));
+    assert_eq!(
+        problems(SECTION_BYTES + 1),
+        one_problem(
+            "",
+            "custom properties take 262145 bytes as compact JSON; the limit is 262144 (256 KiB)",
+            "too_large"
+        )
+    );
+}
+
+#[test]
 fn a_merge_is_measured_at_the_bound_and_one_past() {
     for part in Part::ALL {
         let stored_text = "s".repeat(100_000);
