@@ -9,7 +9,7 @@
 
 use knock_identify::{
     bulk_delete_user_ids, bulk_identify_users, bulk_set_preferences, validate, BulkUser, IdentifyError, ProblemType,
-    MAX_BODY_BYTES, MAX_BULK_BODY_BYTES, MAX_BULK_USERS, MAX_PROBLEMS,
+    StoredUser, MAX_BODY_BYTES, MAX_BULK_BODY_BYTES, MAX_BULK_USERS, MAX_PROBLEMS,
 };
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -368,4 +368,19 @@ fn the_largest_bulk_delete_and_preferences_bodies_cost_at_most_a_few_times_their
             if name.contains("distinct keys") { MAX_TIMES_THE_BODY as f64 } else { MAX_TIMES_THE_BULK_BODY };
         assert!(ratio <= max_times, "{name}: peak {peak} bytes for a body of {}", body.len());
     }
+}
+
+/// The largest document the core reads (a tape's lengths and offsets are
+/// 29 and 32 bits), as a stored record handed to `merge`: read, holding
+/// at most a few times its text (buffers are sized from the text's length
+/// before it is read). One byte more is refused unread (tests/stored_records.rs).
+#[test]
+fn the_largest_document_is_read_at_a_cost_at_most_a_few_times_its_size() {
+    const MAX_DOCUMENT_BYTES: usize = (1 << 29) - 1;
+    let _turn = MEASURING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut text = br#"{"user":{"id":"user-1","updated_at":"2020-01-01T00:00:00.000Z"}}"#.to_vec();
+    text.resize(MAX_DOCUMENT_BYTES, b' ');
+    let (user, held) = measured(|| StoredUser::from_json(&text).map(|user| user.user_id().into_owned()));
+    assert_eq!(user, Ok("user-1".to_owned()));
+    assert!(held <= MAX_TIMES_THE_BODY * text.len(), "held {held} bytes reading a record of {} bytes", text.len());
 }

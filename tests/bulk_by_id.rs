@@ -90,6 +90,11 @@ fn a_bulk_delete_is_its_ids_or_every_problem() {
             ]}),
         ),
         (
+            "good ids and an unknown key: refused for the key",
+            br#"{"user_ids": ["a"], "x": 1}"#.to_vec(),
+            json!({"422": [problem("x", "unknown key `x`; expected `user_ids`", "unknown_value")]}),
+        ),
+        (
             "unknown keys first, then the ids",
             br#"{"user_ids": ["a/b"], "preferences": {}, "x": 1}"#.to_vec(),
             json!({"422": [

@@ -12,7 +12,7 @@
 #[allow(dead_code)] // parts serve the fixture runners only
 mod support;
 
-use knock_identify::{identify, IdentifyError, StoredUser, Timestamp};
+use knock_identify::{identify, IdentifyError, ProblemType, StoredUser, Timestamp};
 use serde_json::{json, Map, Value};
 
 /// §2: the body, at most 1 MiB.
@@ -637,5 +637,16 @@ fn one_hundred_problems_are_listed_and_the_rest_counted() {
             "type": "too_many_problems",
         }));
         assert_eq!(problems(&refused(None, body(count).as_bytes())), json!(expected), "{count}");
+    }
+}
+
+#[test]
+fn a_refusals_message_counts_its_problems_and_each_problem_names_its_type() {
+    let message = |body: &str| refused(None, body.as_bytes()).to_string();
+    assert_eq!(message(r#"{"email": 1}"#), "the request has 1 problem, listed in `errors`");
+    assert_eq!(message(r#"{"email": 1, "name": 2}"#), "the request has 2 problems, listed in `errors`");
+    // The word a problem's `type` is written as is the word `as_str` gives.
+    for kind in ProblemType::ALL {
+        assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str(), "{kind:?}");
     }
 }

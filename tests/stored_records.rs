@@ -88,3 +88,17 @@ fn a_record_of_another_shape_is_refused_with_what_is_wrong() {
         assert_eq!(detail(&stored), format!("unreadable stored user: {expected}"), "{stored}");
     }
 }
+
+#[test]
+fn a_record_past_512_mib_is_refused_before_it_is_read() {
+    // The largest document the core reads: a tape's lengths and offsets
+    // are 29 and 32 bits. Storage never holds one near it, but a caller
+    // may hand any text to `merge`. (The bound itself, read: tests/bounded_work.rs.)
+    let text = vec![b' '; 1 << 29];
+    match StoredUser::from_json(&text) {
+        Err(IdentifyError::InvalidStoredRecord { detail }) => {
+            assert_eq!(detail, "unreadable stored user: the document is larger than 536870911 bytes")
+        }
+        other => panic!("expected an unreadable record, got {other:?}"),
+    }
+}
