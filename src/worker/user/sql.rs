@@ -33,13 +33,17 @@ use super::history::{self, ChangeEntry};
 use crate::worker::kept_answers::{KeptAnswer, KeptAnswers};
 use crate::worker::transaction::{transaction_sync, RawStorage};
 use serde::Deserialize;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use worker::{SqlStorage, SqlStorageValue, Storage};
 
 /// The largest chunk of a record's JSON in one row (SQLite-backed Durable
 /// Objects refuse strings over 2 MB).
 const CHUNK_BYTES: usize = 1_000_000;
+/// The largest record the object keeps in memory between its events (the
+/// wasm memory is shared by every object of the isolate; a larger record is
+/// read from SQLite when needed).
+const REMEMBERED_RECORD_BYTES: usize = 64 * 1024;
 /// How long a bulk row's decision is kept: far longer than the queue keeps
 /// redelivering a row (10 retries, 5 s apart, wrangler.toml).
 pub const BULK_ROW_MEMORY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -201,21 +205,49 @@ impl History {
 
 /// The object's SQL storage. It asks SQLite once whether the tables exist
 /// and then remembers: they are created by the first commit and never
-/// dropped, so most calls are one statement.
+/// dropped, so most calls are one statement. The object is the only writer
+/// of its storage, so the state and the record it last read or wrote are
+/// remembered too ([`Memory`]): an identify and its flush read neither
+/// from SQLite again.
 #[derive(Clone)]
 pub struct Tables {
     sql: SqlStorage,
     storage: RawStorage,
     /// `None` until known; `Some(true)` from the first successful commit.
     exist: Rc<Cell<Option<bool>>>,
+    memory: Rc<RefCell<Memory>>,
     pub kept: KeptAnswers,
+}
+
+/// What the object's SQLite holds, as last read or written: `None` when
+/// not known (never read, or a write that failed, whose outcome is then
+/// read again), `Some(None)` when the storage holds none.
+#[derive(Default)]
+struct Memory {
+    state: Option<Option<UserState>>,
+    record: Option<Option<String>>,
+}
+
+/// What [`Memory::record`] holds for the record `json`: not known when it
+/// is too large to keep.
+fn remembered(json: Option<&str>) -> Option<Option<String>> {
+    match json {
+        Some(json) if json.len() > REMEMBERED_RECORD_BYTES => None,
+        json => Some(json.map(str::to_owned)),
+    }
 }
 
 impl Tables {
     /// The tables of the object whose storage this is.
     pub fn new(storage: &Storage) -> Self {
         let sql = storage.sql();
-        Tables { kept: KeptAnswers::new(sql.clone()), sql, storage: RawStorage::of(storage), exist: Rc::default() }
+        Tables {
+            kept: KeptAnswers::new(sql.clone()),
+            sql,
+            storage: RawStorage::of(storage),
+            exist: Rc::default(),
+            memory: Rc::default(),
+        }
     }
 
     /// Whether the object has ever written its tables. The first time, it
@@ -260,6 +292,9 @@ impl Tables {
 
     /// The user's state, if the object has held the user.
     pub fn read(&self) -> worker::Result<Option<UserState>> {
+        if let Some(state) = &self.memory.borrow().state {
+            return Ok(state.clone());
+        }
         if !self.exist()? {
             return Ok(None);
         }
@@ -272,11 +307,21 @@ impl Tables {
                 None,
             )?
             .to_array()?;
-        Ok(rows.into_iter().next())
+        let state = rows.into_iter().next();
+        self.memory.borrow_mut().state = Some(state.clone());
+        Ok(state)
     }
 
     /// Writes the state of a user the object holds (its tables exist).
     pub fn save(&self, state: &UserState) -> worker::Result<()> {
+        self.memory.borrow_mut().state = None;
+        self.save_row(state)?;
+        self.memory.borrow_mut().state = Some(Some(state.clone()));
+        Ok(())
+    }
+
+    /// The statement of [`Tables::save`], leaving the memory to the caller.
+    fn save_row(&self, state: &UserState) -> worker::Result<()> {
         let values: Vec<SqlStorageValue> = vec![
             state.environment.as_str().into(),
             state.user_id.as_str().into(),
@@ -305,14 +350,16 @@ impl Tables {
         struct Chunk {
             text: String,
         }
+        if let Some(record) = &self.memory.borrow().record {
+            return Ok(record.clone());
+        }
         if !self.exist()? {
             return Ok(None);
         }
         let chunks: Vec<Chunk> = self.sql.exec("SELECT text FROM record_chunk ORDER BY chunk", None)?.to_array()?;
-        if chunks.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(chunks.into_iter().map(|chunk| chunk.text).collect()))
+        let json = (!chunks.is_empty()).then(|| chunks.into_iter().map(|chunk| chunk.text).collect::<String>());
+        self.memory.borrow_mut().record = remembered(json.as_deref());
+        Ok(json)
     }
 
     /// The object's decision on `bulk_row`, if it made one.
@@ -349,6 +396,10 @@ impl Tables {
     /// flush would not see, a row applied but not remembered, an answer
     /// kept for a write that did not happen, or a change not in the history.
     pub fn commit(&self, commit: Commit) -> worker::Result<()> {
+        // Until the transaction has ended, what the storage holds is not known.
+        let state = commit.state.clone();
+        let record = commit.record.as_ref().map(|json| remembered(json.as_deref()));
+        *self.memory.borrow_mut() = Memory::default();
         self.transaction(move |tables, create| {
             if create {
                 tables.create()?;
@@ -357,7 +408,7 @@ impl Tables {
                 tables.write_record_json(json.as_deref())?;
             }
             if let Some(state) = &commit.state {
-                tables.save(state)?;
+                tables.save_row(state)?;
             }
             if let Some(decision) = &commit.decision {
                 tables.remember(decision)?;
@@ -370,7 +421,15 @@ impl Tables {
                 History::Add(entry) => history::add(&tables.sql, entry),
                 History::Erase => history::erase(&tables.sql),
             }
-        })
+        })?;
+        let mut memory = self.memory.borrow_mut();
+        if let Some(state) = state {
+            memory.state = Some(Some(state));
+        }
+        if let Some(record) = record {
+            memory.record = record;
+        }
+        Ok(())
     }
 
     /// A page of the change history ([`history::page`]).
@@ -418,6 +477,7 @@ impl Tables {
     /// Drops every table: the object is as if it had never held its user
     /// (its next request reads KV again). One statement, no `await`.
     pub fn drop_all(&self) -> worker::Result<()> {
+        *self.memory.borrow_mut() = Memory::default();
         if self.exist()? {
             self.sql.exec(
                 "DROP TABLE record_chunk; DROP TABLE user_state; DROP TABLE bulk_row_decision;
@@ -427,6 +487,7 @@ impl Tables {
         }
         self.exist.set(Some(false));
         self.kept.forget();
+        *self.memory.borrow_mut() = Memory { state: Some(None), record: Some(None) };
         Ok(())
     }
 
