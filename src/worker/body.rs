@@ -14,7 +14,9 @@
 use super::error::ApiError;
 use crate::{IdentifyError, MAX_BODY_BYTES};
 use futures_util::StreamExt;
-use worker::{ByteStream, Headers, Request};
+use wasm_bindgen_futures::JsFuture;
+use worker::web_sys::Request;
+use worker::{ByteStream, Headers};
 
 /// How much of a refused request's body is read and dropped so that its
 /// connection stays usable; past this the connection is given up. Above
@@ -50,7 +52,7 @@ pub fn check_content_type(headers: &Headers) -> Result<(), ApiError> {
 
 /// The body, or a 413 as soon as it is known to exceed `limit` bytes
 /// (`MAX_BODY_BYTES` for every route but bulk identify).
-pub async fn read_capped(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub async fn read_capped(req: &Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     let too_large = || {
         if limit == MAX_BODY_BYTES {
             IdentifyError::RequestTooLarge.into()
@@ -58,23 +60,23 @@ pub async fn read_capped(req: &mut Request, limit: usize) -> Result<Vec<u8>, Api
             ApiError::body_too_large(limit)
         }
     };
-    let declared =
-        req.headers().get("Content-Length").ok().flatten().and_then(|length| length.trim().parse::<u64>().ok());
+    let headers = Headers(req.headers());
+    let declared = content_length(&headers);
     if declared.is_some_and(|length| length > limit as u64) {
         return Err(too_large());
     }
-    if req.inner().body().is_none() {
+    let Some(body) = req.body() else {
         return Ok(Vec::new());
-    }
-    let chunked = req.headers().get("Transfer-Encoding").ok().flatten().is_some();
+    };
+    let chunked = headers.get("Transfer-Encoding").ok().flatten().is_some();
     if declared.is_some() && !chunked {
         // HTTP framing ends the body at its declared length, so one read
         // (`arrayBuffer()`) buffers at most the limit. (With a
         // Transfer-Encoding the length would not bind: stream instead.)
-        let body = req.bytes().await?;
+        let body = whole_body(req).await?;
         return if body.len() > limit { Err(too_large()) } else { Ok(body) };
     }
-    let mut stream = req.stream()?;
+    let mut stream = ByteStream::from(body);
     let mut body = Vec::with_capacity(declared.map_or(0, |length| length as usize));
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
@@ -90,22 +92,27 @@ pub async fn read_capped(req: &mut Request, limit: usize) -> Result<Vec<u8>, Api
 
 /// Reads and drops the body of a request answered without it (see the
 /// module's doc), unless it declares more than the sender's bound.
-pub async fn discard_unread(req: &mut Request, sender: Sender) {
-    if req.inner().body().is_none() || req.inner().body_used() {
-        return;
-    }
+pub async fn discard_unread(req: &Request, sender: Sender) {
+    let Some(body) = req.body().filter(|_| !req.body_used()) else { return };
     let bound = match sender {
         Sender::Anonymous => ANONYMOUS_DISCARD_BYTES,
         Sender::Authenticated => DISCARD_BYTES,
     };
-    let declared =
-        req.headers().get("Content-Length").ok().flatten().and_then(|length| length.trim().parse::<u64>().ok());
-    if declared.is_some_and(|length| length > bound) {
+    if content_length(&Headers(req.headers())).is_some_and(|length| length > bound) {
         return;
     }
-    if let Ok(stream) = req.stream() {
-        discard(stream, 0, bound).await;
-    }
+    discard(ByteStream::from(body), 0, bound).await;
+}
+
+/// The request's `Content-Length`, if it sent a number.
+fn content_length(headers: &Headers) -> Option<u64> {
+    headers.get("Content-Length").ok().flatten().and_then(|length| length.trim().parse::<u64>().ok())
+}
+
+/// The body in one read.
+async fn whole_body(req: &Request) -> worker::Result<Vec<u8>> {
+    let buffer = JsFuture::from(req.array_buffer()?).await?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
 /// Reads `stream` to its end, or until `read` passes `bound`.

@@ -4,7 +4,8 @@
 
 use super::error::ApiError;
 use super::response;
-use worker::{Env, Headers, Request, Response};
+use worker::web_sys::Request;
+use worker::{Env, Headers, Response};
 
 /// The variable listing allowed origins.
 const ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";
