@@ -1,7 +1,7 @@
 // How long a bulk delete of 1,000 users takes locally (under Miniflare with
 // its local queue, the built Worker), and how many KV writes it costs:
 // each user's object deletes its key from KV by its flush, counted from
-// the objects' log lines (`kv-write key=<digest> op=delete ...`). The users
+// the objects' log lines (`flushed key=<digest> op=delete ... kv=yes ...`). The users
 // are made first by one bulk identify, whose writes are counted apart.
 // Then the same for 1,000 ids that were never users (a delete of an
 // unknown user is a success, and still deletes its key: KV may hold it
@@ -13,7 +13,7 @@ import { send, startMiniflare } from "../tests/worker/helpers.mjs";
 
 const count = Number(process.argv[2] ?? 1000);
 const server = await startMiniflare({ limits: { identify: 1_000_000, get: 1_000_000, delete: 1_000_000, bulk: 1_000_000 } });
-const kvWrites = (op) => server.logs.filter(({ message }) => message.startsWith("kv-write ") && message.includes(` op=${op} `)).length;
+const kvWrites = (op) => server.logs.filter(({ message }) => message.startsWith("flushed ") && message.includes(` op=${op} `) && message.includes(" kv=yes ")).length;
 
 /** Sends a bulk to `route` and polls it until it has ended; the time it took, in s. */
 async function run(route, body) {

@@ -2,7 +2,7 @@
 // of 1,000, under Miniflare with its local queue, the built Worker), and
 // how many KV writes it costs: each user's object writes its record
 // through to KV at most once a second, counted from the objects' log lines
-// (`kv-write key=<digest> ...`, one per write).
+// (`flushed key=<digest> ... kv=yes ...`, one per write).
 //
 //   node bench/bulk.mjs [REQUESTS]      (default 10 requests of 1,000 users)
 //
@@ -81,7 +81,7 @@ async function underMiniflare() {
     const applied = performance.now() - started;
     // Let the last flushes run (each a second after the key's previous write at most).
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const writes = server.logs.filter(({ message }) => message.startsWith("kv-write ")).length;
+    const writes = server.logs.filter(({ message }) => message.startsWith("flushed ") && message.includes(" kv=yes ")).length;
     const users = requests * 1000;
     console.log(`${users} users in ${requests} bulk requests, applied locally:`);
     console.log(`  accepted (all requests answered): ${(accepted / 1000).toFixed(1)} s`);

@@ -5,7 +5,7 @@
 // `users-list` log line.
 //   - USERS identifies (16 at a time, ~400-byte users, each with a
 //     preference set and its own email), then the wait until every user's
-//     row is in the index (the flushes' `index-write` lines);
+//     row is in the index (the flushes' `flushed ... index=yes` lines);
 //   - how long a new user takes to appear in the list after its identify
 //     answered (SAMPLES users, one at a time, each polled every 5 ms);
 //   - the whole list, page_size 50, one page at a time: the time of each
@@ -109,9 +109,9 @@ try {
   };
   await Promise.all(Array.from({ length: 16 }, lane));
   const identified = performance.now() - started;
-  await waitFor(() => lines(/^index-write key=\w+ op=put/).length >= total, "every row in the index", 600_000);
+  await waitFor(() => lines(/^flushed key=\w+ op=put .* index=yes /).length >= total, "every row in the index", 600_000);
   console.log(`  identified in ${(identified / 1000).toFixed(1)} s (${Math.round(total / (identified / 1000))} users/s); every row in the index ${((performance.now() - started - identified) / 1000).toFixed(1)} s later`);
-  console.log(`  KV writes ${lines(/^kv-write /).length}, index writes ${lines(/^index-write /).length}, failed ${lines(/-failed /).length}`);
+  console.log(`  KV writes ${lines(/^flushed .* kv=yes /).length}, index writes ${lines(/^flushed .* index=yes /).length}, failed ${lines(/-failed /).length}`);
 
   const appear = [];
   for (let s = 0; s < samples; s++) {

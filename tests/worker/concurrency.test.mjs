@@ -8,7 +8,7 @@
 // KV writes are counted twice: from outside, as the new value files
 // (blobs) that workerd's local KV creates in the persist folder, one per
 // write, read as they appear; and from the object's own log, one line
-// `kv-write key=<digest> ...` per write in wrangler dev's output.
+// `flushed key=<digest> ... kv=yes ...` per KV write in wrangler dev's output.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -45,10 +45,10 @@ const kvKey = (userId) => `${ENVIRONMENT}/users/${userId}`;
 /** The object's log name of a key: the first 16 hex digits of its SHA-256. */
 const keyDigest = (userId) => createHash("sha256").update(kvKey(userId)).digest("hex").slice(0, 16);
 
-/** The object's `kv-write` log lines for a user, in order: { op, bytes, version }. */
+/** The object's log lines of a user's KV writes, in order: { op, bytes, version }. */
 function kvWriteLines(userId) {
-  const pattern = new RegExp(`kv-write key=${keyDigest(userId)} op=(\\w+) bytes=(\\d+) version=(\\d+)`, "g");
-  return [...server.output().matchAll(pattern)].map(([, op, bytes, version]) => ({ op, bytes: Number(bytes), version: Number(version) }));
+  const pattern = new RegExp(`flushed key=${keyDigest(userId)} op=(\\w+) version=(\\d+) kv=yes index=\\w+ bytes=(\\d+)`, "g");
+  return [...server.output().matchAll(pattern)].map(([, op, version, bytes]) => ({ op, bytes: Number(bytes), version: Number(version) }));
 }
 
 /** The value KV holds for a user, read from the persist folder by `wrangler kv key get --local`. */

@@ -545,14 +545,14 @@ describe("the index failing on cue", () => {
     const failures = logged(/^index-write-failed key=\w+ version=1 retry_in_ms=(\d+): .*the index is unavailable/);
     assert.deepEqual(failures.map(({ message }) => Number(/retry_in_ms=(\d+)/.exec(message)[1])), [1_000, 2_000]);
     const key = /key=(\w+)/.exec(failures[0].message)[1];
-    assert.equal(logged(new RegExp(`^index-write key=${key} op=put version=1$`)).length, 1);
-    assert.equal(logged(new RegExp(`^kv-write key=${key} op=put`)).length, 1, "KV written once: its write is not repeated");
+    assert.equal(logged(new RegExp(`^flushed key=${key} op=put version=1 kv=\\w+ index=yes `)).length, 1);
+    assert.equal(logged(new RegExp(`^flushed key=${key} op=put version=1 kv=yes `)).length, 1, "KV written once: its write is not repeated");
     // A DELETE's flush refused once: the user stays listed until the retry takes it away.
     await control.put("writes", "1");
     assert.equal((await send(workers.url, "DELETE", "d1-write-1")).status, 204);
     await waitFor(async () => !(await listing()).body.entries.some((user) => user.id === "d1-write-1"), "the user gone", 30_000);
     assert.equal(logged(new RegExp(`^index-write-failed key=${key} version=2 `)).length, 1);
-    assert.equal(logged(new RegExp(`^kv-write key=${key} op=delete`)).length, 1);
+    assert.equal(logged(new RegExp(`^flushed key=${key} op=delete version=2 kv=yes `)).length, 1);
   });
 });
 

@@ -75,7 +75,7 @@ test("KV refuses the first two writes: the object answers at once, retries, and 
       [1_000, 2_000],
       "two failed writes, retried after 1 s then 2 s",
     );
-    assert.equal(logged(server, /^kv-write key=\w+ op=put bytes=\d+ version=1$/).length, 1, "then one write that KV took");
+    assert.equal(logged(server, /^flushed key=\w+ op=put version=1 kv=yes index=\w+ bytes=\d+$/).length, 1, "then one write that KV took");
     assert.deepEqual((await send(server.url, "GET", "retried-1", { key: KEY })).body, answer.body);
   } finally {
     await server.stop();
@@ -273,11 +273,11 @@ test("a bulk's consumer batch that fails once is delivered again: counts and use
     }
     // Each user identified once: one write-through each, of its first version.
     const writes = await waitFor(() => {
-      const lines = logged(server, /^kv-write key=\w+ op=put bytes=\d+ version=\d+$/);
+      const lines = logged(server, /^flushed key=\w+ op=put version=\d+ kv=yes index=\w+ bytes=\d+$/);
       return lines.length >= ids.length && lines;
     }, "the users' KV writes");
     assert.equal(writes.length, ids.length);
-    assert.ok(writes.every(({ message }) => message.endsWith(" version=1")), JSON.stringify(writes));
+    assert.ok(writes.every(({ message }) => message.includes(" version=1 ")), JSON.stringify(writes));
   } finally {
     await server.stop();
   }

@@ -4,9 +4,11 @@
 //! second (KV's limit); the alarm writes the latest record (or deletes the
 //! key), then the user's index row (or marks it deleted), each only when it
 //! lacks the latest change, and plans the next flush, or a retry (1 s,
-//! doubling up to 30 s) of what failed. Each write is logged as one line,
-//! `kv-write key=<first 16 hex of the key's SHA-256> op=put|delete bytes=N version=V`
-//! and `index-write key=<the same> op=put|delete version=V`.
+//! doubling up to 30 s) of what failed. A flush that wrote anything logs one
+//! line, `flushed key=<first 16 hex of the key's SHA-256> op=put|delete
+//! version=V kv=yes|no index=yes|no bytes=N` (`yes`: written by this flush;
+//! N the record's bytes), and each write that failed its own
+//! `kv-write-failed` or `index-write-failed` line.
 //!
 //! A change the object acknowledged always keeps a flush planned until KV
 //! has it: a failing flush re-arms its own alarm rather than throwing (a
@@ -161,27 +163,26 @@ impl Flusher<'_> {
             user.failures = 0;
             0
         };
-        let op = if json.is_some() { "put" } else { "delete" };
-        match kv {
-            Some(Ok(bytes)) => {
-                console_log!("kv-write key={key} op={op} bytes={bytes} version={version}");
-                user.flushed_version = version;
-                user.last_flush_ms = started;
-            }
-            Some(Err(error)) => {
-                console_error!("kv-write-failed key={key} version={version} retry_in_ms={retry}: {error}")
-            }
-            None => {}
+        let wrote_kv = matches!(kv, Some(Ok(())));
+        let wrote_index = matches!(index, Some(Ok(())));
+        if wrote_kv {
+            user.flushed_version = version;
+            user.last_flush_ms = started;
         }
-        match index {
-            Some(Ok(())) => {
-                console_log!("index-write key={key} op={op} version={version}");
-                user.indexed_version = version;
-            }
-            Some(Err(error)) => {
-                console_error!("index-write-failed key={key} version={version} retry_in_ms={retry}: {error}")
-            }
-            None => {}
+        if wrote_index {
+            user.indexed_version = version;
+        }
+        if wrote_kv || wrote_index {
+            let op = if json.is_some() { "put" } else { "delete" };
+            let (kv, index) = (yes_no(wrote_kv), yes_no(wrote_index));
+            let bytes = json.as_deref().map_or(0, str::len);
+            console_log!("flushed key={key} op={op} version={version} kv={kv} index={index} bytes={bytes}");
+        }
+        if let Some(Err(error)) = kv {
+            console_error!("kv-write-failed key={key} version={version} retry_in_ms={retry}: {error}")
+        }
+        if let Some(Err(error)) = index {
+            console_error!("index-write-failed key={key} version={version} retry_in_ms={retry}: {error}")
         }
         user.flush_at_ms = if failed {
             Some(clock + retry)
@@ -196,13 +197,12 @@ impl Flusher<'_> {
         Ok(user.flush_at_ms)
     }
 
-    /// Writes the record `json` to KV (or deletes the key when `None`):
-    /// the bytes written.
-    async fn write_to_kv(&self, user: &UserState, json: Option<&str>) -> Result<usize, ApiError> {
+    /// Writes the record `json` to KV (or deletes the key when `None`).
+    async fn write_to_kv(&self, user: &UserState, json: Option<&str>) -> Result<(), ApiError> {
         let store = Kv::new(self.env, &user.environment)?;
         match json {
-            Some(json) => store.put_json(&user.user_id, json).await.map(|()| json.len()),
-            None => store.delete(&user.user_id).await.map(|()| 0),
+            Some(json) => store.put_json(&user.user_id, json).await,
+            None => store.delete(&user.user_id).await,
         }
     }
 
@@ -286,6 +286,15 @@ pub fn plan_flush(user: &mut UserState, clock: i64) -> Option<i64> {
     let at = clock.max(user.last_flush_ms + FLUSH_SPACING_MS);
     user.flush_at_ms = Some(at);
     Some(at)
+}
+
+/// A log line's word for whether a write was made.
+fn yes_no(written: bool) -> &'static str {
+    if written {
+        "yes"
+    } else {
+        "no"
+    }
 }
 
 /// The wait before the next attempt after `failures` failed KV writes in a row.
