@@ -512,6 +512,19 @@ fn a_user_stored_past_a_limit_may_stay_or_shrink_but_never_grow() {
     assert_eq!(problems(&refused(Some(&stored), br#"{"c": 1}"#)), one_problem("", &message, "too_large"));
 }
 
+#[test]
+fn a_user_stored_past_every_limit_may_change_another_field() {
+    // All three parts past 256 KiB: none grows when the name changes.
+    let big = "x".repeat(300_000);
+    let legacy = format!(
+        r#"{{"user":{{"__typename":"User","id":"user-1","avatar":null,"created_at":null,"email":null,"locale":null,"name":null,"phone_number":null,"timezone":null,"updated_at":"2020-01-01T00:00:00.000Z","big":"{big}"}},"preferences":{{"default":{{"workflows":{{"{big}":true}}}}}},"channel_data":{{"{CHANNEL}":{{"tokens":["{big}"]}}}}}}"#
+    );
+    let stored = StoredUser::from_json(legacy.as_bytes()).expect("a legacy record reads");
+    let renamed = accepted(Some(&stored), br#"{"name": "Jane"}"#);
+    let user: Value = serde_json::from_str(renamed.user_json()).unwrap();
+    assert_eq!((user["name"].as_str(), user["big"].as_str().map(str::len)), (Some("Jane"), Some(300_000)));
+}
+
 // ---------------------------------------------------------------------------
 // Keys: 1 to 256 characters (not bytes).
 

@@ -12,6 +12,13 @@ fn stored(body: &str) -> StoredUser {
 }
 
 #[test]
+fn the_email_of_a_user_nested_as_deep_as_a_body_may_be_is_listed() {
+    // A custom property 63 levels down: the body, and the user, are 64 deep.
+    let body = format!(r#"{{"email": "deep@example.com", "deep": {}1{}}}"#, "[".repeat(63), "]".repeat(63));
+    assert_eq!(listed_email(&stored(&body)).as_deref(), Some("deep@example.com"));
+}
+
+#[test]
 fn the_index_keeps_the_email_exactly_and_every_set_as_its_route_answers_it() {
     let cases: [(&str, Option<&str>, &str); 5] = [
         ("{}", None, "[]"),
