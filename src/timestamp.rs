@@ -90,9 +90,41 @@ mod tests {
             (951_782_400_000, "2000-02-29T00:00:00.000Z"),
             (-1, "1969-12-31T23:59:59.999Z"),
             (253_402_300_799_999, "9999-12-31T23:59:59.999Z"),
+            (1_714_567_496_789, "2024-05-01T12:44:56.789Z"),
+            (4_107_542_399_001, "2100-02-28T23:59:59.001Z"),
+            (-2_203_891_200_000, "1900-03-01T00:00:00.000Z"),
         ];
         for (millis, expected) in cases {
-            assert_eq!(Timestamp(millis).to_string(), expected, "{millis}");
+            assert_eq!(Timestamp::from_millis(millis).to_string(), expected, "{millis}");
+            assert_eq!(Timestamp::from_millis(millis).as_millis(), millis);
         }
+    }
+
+    #[test]
+    fn every_day_of_a_400_year_cycle_is_its_calendar_date() {
+        // Counted forward one day at a time, with the Gregorian leap rule,
+        // over 1600–2400: every branch of the conversion repeats each 400 years.
+        let leap = |year: i64| year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days_in = |year: i64, month: u32| match month {
+            2 if leap(year) => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        // 1600-01-01 is 135,140 days before 1970-01-01; 2401-01-01 157,420 after.
+        let (mut year, mut month, mut day) = (1600_i64, 1_u32, 1_u32);
+        for days in -135_140_i64..157_420 {
+            let expected = format!("{year:04}-{month:02}-{day:02}T00:00:00.000Z");
+            let written = Timestamp::from_millis(days * 86_400_000).rfc3339_bytes();
+            assert_eq!(&written[..], expected.as_bytes(), "{days}");
+            day += 1;
+            if day > days_in(year, month) {
+                (day, month) = (1, month + 1);
+                if month > 12 {
+                    (month, year) = (1, year + 1);
+                }
+            }
+        }
+        assert_eq!((year, month, day), (2401, 1, 1));
     }
 }
