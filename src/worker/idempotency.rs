@@ -13,7 +13,7 @@ use worker::Headers;
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 
 /// A request's key and fingerprint.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Idempotency {
     pub key: String,
     pub fingerprint: String,

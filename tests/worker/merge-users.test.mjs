@@ -266,6 +266,9 @@ describe("a user's preference sets", () => {
 function withCuts(persist) {
   const proxy = `
     const OBJECT_URL = "https://user-object.internal/";
+    /** An internal request's message (src/worker/user/message.rs), and the header of one about a user of env-a. */
+    const messageOf = (request) => JSON.parse(decodeURIComponent(request.headers.get("X-Object-Message")));
+    const about = (user_id) => ({ "X-Object-Message": encodeURIComponent(JSON.stringify({ target: { environment: "env-a", user_id }, request_id: "", options: {} })) });
     export class CuttingUserObject {
       constructor(ctx, env) { this.ctx = ctx; this.env = env; this.done = new Set(); this.late = 0; }
       real(name) { return this.env.REAL.get(this.env.REAL.idFromName(name)); }
@@ -277,21 +280,21 @@ function withCuts(persist) {
         const refused = () => new Response("refused (test)", { status: 500 });
         const lost = async (answer) => { await answer.arrayBuffer(); return refused(); };
         const method = request.method;
-        if (method === "GET" && request.headers.get("X-Answer") === "record" && user.startsWith("cut-read-") && this.once("read")) return refused();
+        if (method === "GET" && messageOf(request).options.answer === "Record" && user.startsWith("cut-read-") && this.once("read")) return refused();
         if (method === "POST") {
           if (user.startsWith("cut-merge-before-") && this.once("merge")) return refused();
-          const from = request.headers.get("X-Merge-From");
-          const secondary = { "X-Environment": "env-a", "X-User-Id": from };
+          const from = messageOf(request).options.merge_from;
+          const secondary = about(from);
           if (user.startsWith("race-always-") || (user.startsWith("race-once-") && this.once("race"))) {
             const late = JSON.stringify({ ["late_" + ++this.late]: true });
-            await (await this.real("env-a/" + decodeURIComponent(from)).fetch(OBJECT_URL, { method: "PUT", headers: secondary, body: late })).arrayBuffer();
+            await (await this.real("env-a/" + from).fetch(OBJECT_URL, { method: "PUT", headers: secondary, body: late })).arrayBuffer();
           }
           if (user.startsWith("race-same-") && this.once("race")) {
             const renamed = JSON.stringify({ name: "Renamed" });
-            await (await this.real("env-a/" + decodeURIComponent(from)).fetch(OBJECT_URL, { method: "PUT", headers: secondary, body: renamed })).arrayBuffer();
+            await (await this.real("env-a/" + from).fetch(OBJECT_URL, { method: "PUT", headers: secondary, body: renamed })).arrayBuffer();
           }
           if (user.startsWith("gone-") && this.once("gone")) {
-            await (await this.real("env-a/" + decodeURIComponent(from)).fetch(OBJECT_URL, { method: "DELETE", headers: secondary })).arrayBuffer();
+            await (await this.real("env-a/" + from).fetch(OBJECT_URL, { method: "DELETE", headers: secondary })).arrayBuffer();
           }
           const answer = await this.real(name).fetch(request);
           return user.startsWith("cut-merge-after-") && this.once("merge") ? lost(answer) : answer;

@@ -4,7 +4,7 @@
 //! not answer within [`USER_OBJECT_TIMEOUT`]) is a 500 `internal_error`
 //! whose outcome is unknown (contract §6).
 
-use super::message::{Answer, Options, Target, BINDING, REQUEST_ID_HEADER};
+use super::message::{Answer, Message, Options, Target, BINDING};
 use crate::worker::error::ApiError;
 use crate::worker::idempotency::Idempotency;
 use crate::worker::object_call::{exchange, internal_request, ObjectAnswer};
@@ -129,9 +129,7 @@ impl<'a> UserObjectClient<'a> {
     /// One internal request, within [`USER_OBJECT_TIMEOUT`].
     async fn send(&self, method: Method, body: Option<&[u8]>, options: &Options) -> Result<ObjectAnswer, ApiError> {
         let headers = Headers::new();
-        self.target.write_headers(&headers)?;
-        options.write_headers(&headers)?;
-        headers.set(REQUEST_ID_HEADER, self.request_id)?;
+        Message::write_header(&headers, &self.target, self.request_id, options)?;
         let request = internal_request(OBJECT_URL, method, headers, body)?;
         exchange(&self.stub, request, USER_OBJECT_TIMEOUT, "user object").await
     }

@@ -29,7 +29,7 @@ use super::conditions;
 use super::flush::{plan_flush, Flusher};
 use super::history::Cursor;
 use super::kv::Kv;
-use super::message::{Answer, Options, Target, REQUEST_ID_HEADER};
+use super::message::{Answer, Message, Options, Target};
 use super::sql::{BulkRowDecision, Commit, History, Tables, UserState};
 use crate::worker::clock::now_ms;
 use crate::worker::error::ApiError;
@@ -69,16 +69,20 @@ impl DurableObject for UserObject {
     /// 304, or the API's error (404, 412, 422, 503; 500 with the reason in
     /// the log only).
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let request_id = req.headers().get(REQUEST_ID_HEADER).ok().flatten().unwrap_or_default();
+        let message = match Message::from_headers(req.headers()) {
+            Ok(message) => message,
+            Err(error) => return ApiError::internal(format!("user object: {error}")).into_response(""),
+        };
+        let request_id = &message.request_id;
         if !self.alarm_checked.get() {
             match self.flusher().ensure_planned().await {
                 Ok(()) => self.alarm_checked.set(true),
                 Err(error) => console_error!("request {request_id}: user object: the flush alarm: {error}"),
             }
         }
-        match self.serve(&mut req, &request_id).await {
+        match self.serve(&mut req, &message).await {
             Ok(response) => Ok(response),
-            Err(error) => error.into_response(&request_id),
+            Err(error) => error.into_response(request_id),
         }
     }
 
@@ -90,13 +94,12 @@ impl DurableObject for UserObject {
 }
 
 impl UserObject {
-    async fn serve(&self, req: &mut Request, request_id: &str) -> Result<Response, ApiError> {
-        let target = Target::from_headers(req.headers())?;
-        let options = Options::from_headers(req.headers())?;
+    async fn serve(&self, req: &mut Request, message: &Message) -> Result<Response, ApiError> {
+        let Message { target, request_id, options } = message;
         match (req.method(), &options.bulk_row) {
             (Method::Put, _) => {
                 let body = req.bytes().await?;
-                self.write(&target, &body, &options, request_id).await
+                self.write(target, &body, options, request_id).await
             }
             (Method::Get, Some(bulk_row)) => {
                 let decision = self.tables.bulk_row_decision(bulk_row)?;
@@ -104,11 +107,11 @@ impl UserObject {
             }
             (Method::Post, None) => {
                 let record = req.bytes().await?;
-                self.merge_in(&target, &record, &options, request_id).await
+                self.merge_in(target, &record, options, request_id).await
             }
-            (Method::Get, None) if options.answer == Answer::Kept => self.kept_answer(&options),
-            (Method::Get, None) => self.read(&target, &options).await,
-            (Method::Delete, _) => self.delete(&target, &options, request_id).await,
+            (Method::Get, None) if options.answer == Answer::Kept => self.kept_answer(options),
+            (Method::Get, None) => self.read(target, options).await,
+            (Method::Delete, _) => self.delete(target, options, request_id).await,
             (method, _) => Err(ApiError::internal(format!("user object: no operation for method {method:?}"))),
         }
     }
