@@ -112,6 +112,9 @@ export async function startMiniflare({
     handleStructuredLogs: ({ level, message }) => {
       logs.push({ level, message });
     },
+    // Miniflare's own warnings and errors (workerd exiting among them) on
+    // stderr: by default it says nothing, and a test sees only "fetch failed".
+    log: new Log(LogLevel.WARN),
     host: "127.0.0.1",
     port: 0,
     ...workerOptions({ persist, limits, bindings }),
