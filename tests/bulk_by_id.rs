@@ -90,6 +90,16 @@ fn a_bulk_delete_is_its_ids_or_every_problem() {
             ]}),
         ),
         (
+            "ids of every other JSON type",
+            br#"{"user_ids": [true, false, 7, {}]}"#.to_vec(),
+            json!({"422": [
+                problem("user_ids.0", "expected a user id, a string, got a boolean", "type"),
+                problem("user_ids.1", "expected a user id, a string, got a boolean", "type"),
+                problem("user_ids.2", "expected a user id, a string, got a number", "type"),
+                problem("user_ids.3", "expected a user id, a string, got an object", "type"),
+            ]}),
+        ),
+        (
             "good ids and an unknown key: refused for the key",
             br#"{"user_ids": ["a"], "x": 1}"#.to_vec(),
             json!({"422": [problem("x", "unknown key `x`; expected `user_ids`", "unknown_value")]}),
