@@ -57,7 +57,8 @@ impl Message {
 
     /// The header's value.
     fn encode(target: &Target, request_id: &str, options: &Options) -> Result<String, String> {
-        let json = serde_json::to_string(&Outgoing { target, request_id, options }).map_err(|error| error.to_string())?;
+        let json =
+            serde_json::to_string(&Outgoing { target, request_id, options }).map_err(|error| error.to_string())?;
         Ok(utf8_percent_encode(&json, ENCODED).to_string())
     }
 
@@ -198,13 +199,21 @@ mod tests {
             if_none_match: Some("*".into()),
             idempotency: Some(Idempotency { key: "key%20é".into(), fingerprint: "ab".into() }),
             route: Some("add_push_token".into()),
-            push_token: Some(PushToken { change: TokenChange::Remove, channel_id: "c/1".into(), token: "t\u{7}😀".into() }),
+            push_token: Some(PushToken {
+                change: TokenChange::Remove,
+                channel_id: "c/1".into(),
+                token: "t\u{7}😀".into(),
+            }),
             merge_from: Some("ünder".into()),
         };
         let messages = [
             Message { target: target("jane"), request_id: "req_1".into(), options: Options::default() },
             Message { target: target("ü/%41\n\"x\""), request_id: String::new(), options: every_option },
-            Message { target: target("j"), request_id: "r".into(), options: Options::answer(Answer::ChannelData("c".into())) },
+            Message {
+                target: target("j"),
+                request_id: "r".into(),
+                options: Options::answer(Answer::ChannelData("c".into())),
+            },
         ];
         for message in messages {
             let value = Message::encode(&message.target, &message.request_id, &message.options).unwrap();
