@@ -93,12 +93,18 @@ fn a_record_of_another_shape_is_refused_with_what_is_wrong() {
 fn a_record_past_512_mib_is_refused_before_it_is_read() {
     // The largest document the core reads: a tape's lengths and offsets
     // are 29 and 32 bits. Storage never holds one near it, but a caller
-    // may hand any text to `merge`. (The bound itself, read: tests/bounded_work.rs.)
-    let text = vec![b' '; 1 << 29];
-    match StoredUser::from_json(&text) {
-        Err(IdentifyError::InvalidStoredRecord { detail }) => {
-            assert_eq!(detail, "unreadable stored user: the document is larger than 536870911 bytes")
+    // may hand any text to `merge`. At the bound the text is read (here it
+    // stops at once, at a byte that is not UTF-8; read whole:
+    // tests/bounded_work.rs); one byte past, it is refused unread.
+    let detail = |bytes: usize| {
+        // Zeroed memory is given by the system at once; only its first page is written.
+        let mut text = vec![0_u8; bytes];
+        text[0] = 0xff;
+        match StoredUser::from_json(&text) {
+            Err(IdentifyError::InvalidStoredRecord { detail }) => detail,
+            other => panic!("expected an unreadable record, got {other:?}"),
         }
-        other => panic!("expected an unreadable record, got {other:?}"),
-    }
+    };
+    assert_eq!(detail((1 << 29) - 1), "unreadable stored user: invalid UTF-8 at line 1 column 1");
+    assert_eq!(detail(1 << 29), "unreadable stored user: the document is larger than 536870911 bytes");
 }
