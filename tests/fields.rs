@@ -134,6 +134,9 @@ fn email() {
             ("jane@example.com (Jane)", Format, EMAIL),
             ("jane@[192.168.0.1]", Format, EMAIL),
             ("jane@localhost", Format, EMAIL),
+            // Not ASCII: both parts are checked, each alone enough to refuse.
+            ("jürgen@localhost", Format, EMAIL),
+            ("jü..rgen@bücher.de", Format, EMAIL),
             ("jane@example..com", Format, EMAIL),
             ("jane@-example.com", Format, EMAIL),
             ("jane@example.123", Format, EMAIL),
