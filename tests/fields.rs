@@ -84,6 +84,8 @@ fn phone_number() {
             ("+1 (415) 555-2671", Format, &format!("{PHONE}; use `+14155552671`")),
             ("+44 20 7183 8750", Format, &format!("{PHONE}; use `+442071838750`")),
             ("0033 1 42 68 53 00", Format, &format!("{PHONE}; use `+33142685300`")),
+            // Written with spaces but too short even without them: no form to suggest.
+            ("+1 (415) 55", Format, PHONE),
             ("14155552671", Format, PHONE),
             ("+123456", Format, PHONE),
             ("+1234567890123456", Format, PHONE),
