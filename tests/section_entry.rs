@@ -99,6 +99,13 @@ fn a_preference_set_replaces_the_stored_one_unless_it_says_merge() {
         parsed(&preference_set_answer(&user, "default")),
         json!({"__typename": "PreferenceSet", "id": "default", "categories": {"promo": false}, "channel_types": {"sms": true}, "workflows": null, "commercial_subscribed": true})
     );
+    // Replaced when said so: the categories and the subscription are gone.
+    let replace = br#"{"__persistence_strategy__": "replace", "workflows": {"w": true}}"#;
+    let user = apply(Some(&user), &preference_set_body("user-1", "default", replace).unwrap());
+    assert_eq!(
+        parsed(&preference_set_answer(&user, "default")),
+        json!({"__typename": "PreferenceSet", "id": "default", "categories": null, "channel_types": null, "workflows": {"w": true}})
+    );
     // A set the user does not have is an empty one.
     assert_eq!(
         parsed(&preference_set_answer(&user, "other")),

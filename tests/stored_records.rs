@@ -3,7 +3,7 @@
 //! table of records storage should never hold and the exact detail each
 //! is refused with (logged, never answered).
 
-use knock_identify::{IdentifyError, StoredUser};
+use knock_identify::{channel_data_answer, preference_set_answer, preference_sets_answer, IdentifyError, StoredUser};
 
 /// The standard fields of a user all `null`, as a record writes them.
 const NULLS: &str =
@@ -107,4 +107,19 @@ fn a_record_past_512_mib_is_refused_before_it_is_read() {
     };
     assert_eq!(detail((1 << 29) - 1), "unreadable stored user: invalid UTF-8 at line 1 column 1");
     assert_eq!(detail(1 << 29), "unreadable stored user: the document is larger than 536870911 bytes");
+}
+
+#[test]
+fn parts_nested_as_deep_as_a_record_may_be_are_answered() {
+    // A record is nested at most 65 levels (a body's 64, one level down),
+    // so each of its parts at most 64: here the record, the part, its
+    // entry and 62 arrays.
+    let deep = format!("{}1{}", "[".repeat(62), "]".repeat(62));
+    let record = format!(
+        r#"{{"user":{{"id":"user-1","updated_at":"2020-01-01T00:00:00.000Z"}},"preferences":{{"default":{{"x":{deep}}}}},"channel_data":{{"c":{{"x":{deep}}}}}}}"#
+    );
+    let user = read(&record);
+    assert_eq!(channel_data_answer(&user, "c").map(|answer| answer.contains(&deep)), Some(true));
+    assert!(preference_set_answer(&user, "default").contains(&deep));
+    assert!(preference_sets_answer(&user).contains(&deep));
 }
