@@ -1,38 +1,64 @@
-// Writes the npm package's entries around wasm-pack's output in pkg/web/
-// (called by scripts/build-pkg): one entry per runtime, an `exports` map,
-// the declarations, and the package's README. The wasm ships in one form
-// per runtime, so a bundler ships it once:
+// Writes the npm package's entries around wasm-pack's output (called by
+// scripts/build-pkg): pkg/web/ holds the whole package's wasm (the core and
+// the IdentifyClient), pkg/core/ the core's alone. One entry per runtime, an
+// `exports` map, the declarations, and the package's README. Each wasm ships
+// in one form per runtime, so a bundler ships it once:
 //
-//   pkg/index.node.js     reads web/knock_identify_bg.wasm from disk (Node)
-//   pkg/index.workerd.js  imports the .wasm as a module (wrangler/workerd,
-//                         which forbid compiling wasm from bytes at runtime)
-//   pkg/index.browser.js  carries the wasm inline, deflated: no asset URL,
-//                         nothing to configure, and no second copy
-//   pkg/index.d.ts        the declarations, from src/js/types.d.ts and wasm-bindgen
-import { readFileSync, writeFileSync, readdirSync, copyFileSync } from "node:fs";
+//   pkg/index.node.js       reads web/knock_identify_bg.wasm from disk (Node)
+//   pkg/index.workerd.js    imports the .wasm as a module (wrangler/workerd,
+//                           which forbid compiling wasm from bytes at runtime)
+//   pkg/index.browser.js    carries the core's wasm inline, deflated: no asset
+//                           URL, nothing to configure; its IdentifyClient is
+//                           pkg/lazy-client.js (src/js/), which imports
+//   pkg/client.browser.js   the whole wasm, inline the same way, on a client's
+//                           first call: a page that only validates never loads it
+//   pkg/index.d.ts          the declarations, from src/js/types.d.ts and wasm-bindgen
+import { readFileSync, writeFileSync, readdirSync, copyFileSync, rmSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { deflateRawSync } from "node:zlib";
 
-const glueFile = "pkg/web/knock_identify.js";
-let glue = readFileSync(glueFile, "utf8");
-const names = ["validate", "validateJson", "merge", "mergeJson", "standardFields", "timeZones", "IdentifyClient"];
-for (const name of names) {
-  if (!new RegExp(`export (function|class) ${name}\\b`).test(glue)) throw new Error(`the glue does not export ${name}`);
+const coreNames = ["validate", "validateJson", "merge", "mergeJson", "standardFields", "timeZones"];
+const names = [...coreNames, "IdentifyClient"];
+
+/** Reads a build's glue, checks its exports, and drops its wasm URL fallback. */
+function prepareGlue(folder, exported) {
+  const file = `pkg/${folder}/knock_identify.js`;
+  let glue = readFileSync(file, "utf8");
+  for (const name of exported) {
+    if (!new RegExp(`export (function|class) ${name}\\b`).test(glue)) throw new Error(`${file} does not export ${name}`);
+  }
+  // The glue's fallback when no wasm is passed is an asset URL beside it.
+  // Every entry passes the wasm, so the fallback goes: a bundler that saw
+  // `new URL(..., import.meta.url)` would ship the wasm a second time.
+  const fallback = "module_or_path = new URL('knock_identify_bg.wasm', import.meta.url);";
+  if (glue.split(fallback).length !== 2) throw new Error(`${file}: the wasm URL fallback is not where expected`);
+  glue = glue.replace(fallback, "throw new TypeError('knock-identify: the package entry passes the wasm');");
+  if (glue.includes("import.meta.url")) throw new Error(`${file} still refers to a file beside it`);
+  return glue;
 }
-// The glue's fallback when no wasm is passed is an asset URL beside it.
-// Every entry passes the wasm, so the fallback goes: a bundler that saw
-// `new URL(..., import.meta.url)` would ship the wasm a second time.
-const fallback = "module_or_path = new URL('knock_identify_bg.wasm', import.meta.url);";
-if (glue.split(fallback).length !== 2) throw new Error("the glue's wasm URL fallback is not where expected");
-glue = glue.replace(fallback, "throw new TypeError('knock-identify: the package entry passes the wasm');");
-if (glue.includes("import.meta.url")) throw new Error("the glue still refers to a file beside it");
-writeFileSync(glueFile, glue);
+writeFileSync("pkg/web/knock_identify.js", prepareGlue("web", names));
 
 // The error classes and records live in the snippets wasm-bindgen copied
 // (their folder name has a hash): re-export those very modules, so
 // `instanceof` holds and records stay recognised.
 const [snippet] = readdirSync("pkg/web/snippets");
 const snippets = `./web/snippets/${snippet}/src/js`;
+// The core's build imports the same snippets (errors.js, records.js): it
+// is pointed at the whole build's copies, so both wasm throw one
+// ValidationError class, and its own copies and declarations go.
+let coreGlue = prepareGlue("core", [...coreNames, "clientBaseUrl"]);
+for (const name of readdirSync(`pkg/core/snippets/${snippet}/src/js`)) {
+  const [core, web] = [`pkg/core/snippets/${snippet}/src/js/${name}`, `pkg/web/snippets/${snippet}/src/js/${name}`];
+  if (readFileSync(core, "utf8") !== readFileSync(web, "utf8")) throw new Error(`${core} differs from ${web}`);
+}
+// (Only the `from` clauses: the same path is also the name of the wasm's
+// import module, which stays.)
+const snippetImport = /from (['"])\.\/snippets\//g;
+if (!snippetImport.test(coreGlue)) throw new Error("the core's glue imports no snippet");
+coreGlue = coreGlue.replace(snippetImport, "from $1../web/snippets/");
+writeFileSync("pkg/core/knock_identify.js", coreGlue);
+rmSync("pkg/core/snippets", { recursive: true });
+for (const name of readdirSync("pkg/core")) if (name.endsWith(".d.ts")) rmSync(`pkg/core/${name}`);
 const errors = ["ValidationError", "ApiError", "RateLimitError", "ConnectionError", "TimeoutError", "AbortError"];
 const reexports =
   `export { ${names.join(", ")} } from "./web/knock_identify.js";\n` +
@@ -53,13 +79,20 @@ writeFileSync("pkg/index.workerd.js", header +
 // Deflated, then base64: served gzipped, this costs about what the wasm
 // file would (base64 of compressed bytes gzips back to their size), where
 // base64 of the raw wasm would cost a third more.
-const deflated = deflateRawSync(readFileSync("pkg/web/knock_identify_bg.wasm"), { level: 9 }).toString("base64");
-writeFileSync("pkg/index.browser.js", header +
-  `import init from "./web/knock_identify.js";\n` +
-  `const deflated = Uint8Array.from(atob("${deflated}"), (c) => c.charCodeAt(0));\n` +
-  `const wasm = new Blob([deflated]).stream().pipeThrough(new DecompressionStream("deflate-raw"));\n` +
-  `await init({ module_or_path: new Response(wasm, { headers: { "Content-Type": "application/wasm" } }) });\n` +
-  reexports);
+function inlineInit(folder) {
+  const deflated = deflateRawSync(readFileSync(`pkg/${folder}/knock_identify_bg.wasm`), { level: 9 }).toString("base64");
+  return `import init from "./${folder}/knock_identify.js";\n` +
+    `const deflated = Uint8Array.from(atob("${deflated}"), (c) => c.charCodeAt(0));\n` +
+    `const wasm = new Blob([deflated]).stream().pipeThrough(new DecompressionStream("deflate-raw"));\n` +
+    `await init({ module_or_path: new Response(wasm, { headers: { "Content-Type": "application/wasm" } }) });\n`;
+}
+writeFileSync("pkg/index.browser.js", header + inlineInit("core") +
+  `export { ${coreNames.join(", ")} } from "./core/knock_identify.js";\n` +
+  `export { IdentifyClient } from "./lazy-client.js";\n` +
+  `export { toUser } from "${snippets}/records.js";\n` +
+  `export { ${errors.join(", ")} } from "${snippets}/errors.js";\n`);
+writeFileSync("pkg/client.browser.js", header + inlineInit("web") + `export { IdentifyClient } from "./web/knock_identify.js";\n`);
+copyFileSync("src/js/lazy-client.js", "pkg/lazy-client.js");
 
 // Every type the declarations (src/js/types.d.ts) export, read from them:
 // a type added there is exported here without a second list to update.
@@ -82,7 +115,7 @@ writeFileSync("pkg/package.json", JSON.stringify({
   browser: "./index.browser.js",
   types: "./index.d.ts",
   exports: { ".": entry, "./package.json": "./package.json" },
-  files: ["index.*.js", "index.d.ts", "web/"],
+  files: ["index.*.js", "client.browser.js", "lazy-client.js", "index.d.ts", "web/", "core/"],
   engines: { node: ">=20" },
   sideEffects: true,
 }, null, 2) + "\n");

@@ -1,8 +1,7 @@
 // What the IdentifyClient (src/js/client/) needs from the JS runtime: timers
 // and abort listeners (Rust cannot schedule a callback without leaking a
-// closure, so these few lines stay JS), whether it runs in a browser, fresh
-// idempotency keys, and the async generators that page a change history and
-// the users list.
+// closure, so these few lines stay JS), fresh idempotency keys, and the
+// async generators that page a change history and the users list.
 
 /**
  * One attempt's deadline: its `signal` aborts after `ms`, or as soon as the
@@ -48,17 +47,6 @@ export function sleep(ms, signal) {
     }, ms);
     if (signal) signal.addEventListener("abort", onAbort, { once: true });
   });
-}
-
-/** Whether this code runs in a browser page or a browser's web worker. */
-export function inBrowser() {
-  const g = globalThis;
-  const page = typeof g.window !== "undefined" && typeof g.document !== "undefined";
-  const webWorker =
-    typeof g.importScripts === "function" &&
-    typeof g.navigator !== "undefined" &&
-    !String(g.navigator.userAgent).startsWith("Cloudflare-Workers");
-  return page || webWorker;
 }
 
 /**

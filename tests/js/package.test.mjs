@@ -20,6 +20,39 @@ test("the package exports exactly its API", () => {
   assert.ok(pkg.TimeoutError.prototype instanceof pkg.ConnectionError);
 });
 
+test("the browser entry: the same API, and a client whose wasm loads on its first call", async () => {
+  const browser = await import(new URL("../../pkg/index.browser.js", import.meta.url));
+  assert.deepEqual(Object.keys(browser).sort(), Object.keys(pkg).sort());
+  assert.equal(browser.ValidationError, ValidationError, "one error class for both wasm and every entry");
+  const methods = (Class) =>
+    Object.getOwnPropertyNames(Class.prototype).filter((name) => !["constructor", "__destroy_into_raw"].includes(name)).sort();
+  assert.deepEqual(methods(browser.IdentifyClient), methods(pkg.IdentifyClient));
+  const thrown = (make) => {
+    try {
+      make();
+    } catch (error) {
+      return `${error.constructor.name}: ${error.message}`;
+    }
+    return "nothing thrown";
+  };
+  // Options are refused at construction, as the real client refuses them.
+  for (const options of [undefined, {}, { apiKey: "pk_x", maxRetries: -1 }, { apiKey: "pk_x", baseUrl: "ftp://x.example" }]) {
+    assert.equal(thrown(() => new browser.IdentifyClient(options)), thrown(() => new pkg.IdentifyClient(options)));
+  }
+  const client = new browser.IdentifyClient({ apiKey: "sk_test", baseUrl: "http://127.0.0.1:1/knock/", maxRetries: 0 });
+  assert.equal(client.baseUrl, "http://127.0.0.1:1/knock");
+  // The real client's answers: a body refused locally, then nothing listening on port 1.
+  const refused = await client.identify("user-1", { email: "nope" }).catch((error) => error);
+  assert.ok(refused instanceof ValidationError, String(refused));
+  assert.deepEqual(refused.errors.map((problem) => problem.field), ["email"]);
+  const unreachable = await client.get("user-1").catch((error) => error);
+  assert.ok(unreachable instanceof browser.ConnectionError, String(unreachable));
+  const entries = client.allChanges("user-1");
+  assert.ok((await entries.next().catch((error) => error)) instanceof browser.ConnectionError);
+  client.free();
+  await assert.rejects(client.get("user-1"), /not freed/);
+});
+
 test("node resolves the package to its node entry", () => {
   const require = createRequire(import.meta.url);
   assert.match(import.meta.resolve("knock-identify"), /\/pkg\/index\.node\.js$/);

@@ -33,6 +33,11 @@ try {
 } catch (error) {
   refused = error.message;
 }
+// The client's own wasm loads on its first call: a local refusal needs it.
+window.firstCall = () =>
+  new IdentifyClient({ apiKey: "pk_test", baseUrl: location.origin })
+    .identify("user-1", { email: "nope" })
+    .then(() => "sent", (error) => ({ isClass: error instanceof ValidationError, fields: error.errors.map((problem) => problem.field) }));
 document.querySelector("#out").textContent = JSON.stringify({
   problems: problems.map((problem) => problem.field),
   user,
@@ -61,21 +66,33 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Loads `url` in Chromium and returns what the app wrote, failing on page errors. */
+/**
+ * Loads `url` in Chromium, failing on page errors: what the app wrote, the
+ * URLs it requested until the network was idle, what its client's first
+ * call answered, and the URLs requested after it.
+ */
 async function runPage(url) {
   const page = await browser.newPage();
   const errors = [];
+  const requested = [];
   page.on("pageerror", (error) => errors.push(error.message));
   page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
-  await page.goto(url);
+  page.on("request", (request) => requested.push(new URL(request.url()).pathname));
+  await page.goto(url, { waitUntil: "networkidle" });
   await page.waitForFunction(() => document.querySelector("#out")?.textContent, null, { timeout: 20_000 }).catch(() => {});
   const text = await page.textContent("#out");
+  const atLoad = [...requested];
+  const firstCall = text ? await page.evaluate(() => window.firstCall()) : null;
   await page.close();
   assert.ok(text, `the app wrote nothing; page errors: ${errors.join(" | ")}`);
-  return JSON.parse(text);
+  return { ...JSON.parse(text), atLoad, firstCall, afterCall: requested.slice(atLoad.length) };
 }
 
 function assertApp(answer) {
+  // The client's wasm (client.browser.js) is fetched on the client's first call, not at load.
+  assert.deepEqual(answer.atLoad.filter((path) => path.includes("client.browser")), [], answer.atLoad.join(" "));
+  assert.deepEqual(answer.firstCall, { isClass: true, fields: ["email"] });
+  assert.equal(answer.afterCall.filter((path) => path.includes("client.browser")).length, 1, answer.afterCall.join(" "));
   assert.deepEqual(answer.problems, ["email", "phone_number"]);
   assert.equal(answer.user.name, "Jane");
   assert.equal(answer.user.timezone, "Europe/Paris");

@@ -205,11 +205,13 @@ fn client_options_are_checked() {
         (to_js(&json!({"apiKey": "pk_x", "timeoutMs": 0})), "RangeError", "`timeoutMs`"),
     ];
     for (options, class, part) in cases {
+        // The browser entry's client checks its options with `client_base_url` at construction.
+        assert_throws(js::client_base_url(options.clone()).map(JsValue::from), class, part);
         assert_throws(IdentifyClient::new(options).map(JsValue::from), class, part);
     }
-    let client =
-        IdentifyClient::new(to_js(&json!({"apiKey": "pk_x", "baseUrl": "http://127.0.0.1:1/knock/"}))).unwrap();
-    assert_eq!(client.base_url(), "http://127.0.0.1:1/knock");
+    let options = to_js(&json!({"apiKey": "pk_x", "baseUrl": "http://127.0.0.1:1/knock/"}));
+    assert_eq!(js::client_base_url(options.clone()).unwrap(), "http://127.0.0.1:1/knock");
+    assert_eq!(IdentifyClient::new(options).unwrap().base_url(), "http://127.0.0.1:1/knock");
 }
 
 #[wasm_bindgen_test]

@@ -2,7 +2,7 @@
 //! operation, a page of changes) and its `ETag`, or an error answer's
 //! fields (contract §6) for the typed error.
 
-use crate::js::errors::{api_error, ApiErrorFields};
+use super::errors::{api_error, ApiErrorFields};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 

@@ -10,6 +10,7 @@
 
 mod answer;
 mod checks;
+mod errors;
 mod fetch;
 mod options;
 mod page;
@@ -18,6 +19,7 @@ mod send;
 mod token;
 mod url;
 
+use crate::js::config::Config;
 use crate::js::convert::{body_json, json_of, string_arg, user_id};
 use crate::js::errors::validation_error;
 use crate::{
@@ -27,7 +29,7 @@ use crate::{
 use answer::{parse_answer, Success};
 use checks::{checked_by_core, checked_idempotency_key, checked_ids, checked_user_id, dot_segment_problem};
 use gloo_net::http::Method;
-use options::{Accepts, CallOptions, Config};
+use options::{Accepts, CallOptions};
 use send::{send_with_retries, ApiRequest, IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH};
 use std::rc::Rc;
 use wasm_bindgen::prelude::wasm_bindgen;

@@ -5,12 +5,13 @@
 //! write whose answer was lost is not applied twice.
 
 use super::answer::{error_fields, Success};
+use super::errors::{abort_error, api_error, connection_error, timeout_error};
 use super::fetch::{sleep, Attempt, AttemptOutcome};
-use super::options::Config;
 use super::retry;
 use super::token::{self, TokenError};
 use super::url::users_url;
-use crate::js::errors::{abort_error, api_error, connection_error, timeout_error};
+use crate::js::config::Config;
+use crate::js::config::UserToken;
 use gloo_net::http::Method;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -79,7 +80,7 @@ pub(super) async fn send_with_retries(
         Some(source) => Some(user_token(source, signal).await?),
         None => None,
     };
-    let refreshable = config.user_token.as_ref().is_some_and(token::UserToken::refreshable);
+    let refreshable = config.user_token.as_ref().is_some_and(UserToken::refreshable);
     let mut refreshed = false;
     let mut retry = 0;
     loop {
@@ -145,7 +146,7 @@ pub(super) async fn send_with_retries(
 
 /// The user token for the next attempt; what the token function threw (or
 /// a `TypeError` for what it returned) fails the call as it is.
-async fn user_token(source: &token::UserToken, signal: Option<&AbortSignal>) -> Result<String, JsValue> {
+async fn user_token(source: &UserToken, signal: Option<&AbortSignal>) -> Result<String, JsValue> {
     source.get(signal).await.map_err(|error| match error {
         TokenError::Aborted => aborted(signal),
         TokenError::Failed(error) => error,
