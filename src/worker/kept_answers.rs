@@ -49,11 +49,36 @@ pub struct KeptAnswers {
     /// Whether the table exists, once known (it is created by the first
     /// answer kept and dropped only with all of the object's storage).
     exists: Rc<Cell<Option<bool>>>,
+    /// What the table holds at most, once known: a prune runs only when
+    /// these say one would drop something, not on every write and flush.
+    held: Rc<Cell<Option<Held>>>,
+}
+
+/// An upper bound on what the table holds: measured after a prune, then
+/// raised by each answer kept (a replaced key counts twice, which only
+/// brings the next prune sooner); `oldest_ms` is the oldest answer's time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Held {
+    count: i64,
+    bytes: i64,
+    oldest_ms: Option<i64>,
+}
+
+impl Held {
+    const NONE: Held = Held { count: 0, bytes: 0, oldest_ms: None };
+
+    /// Whether a prune at `now_ms` would drop an answer: one expired, or
+    /// more answers or bytes than the bounds.
+    fn prune_due(&self, now_ms: i64) -> bool {
+        self.count > MAX_KEPT
+            || self.bytes > MAX_KEPT_BYTES
+            || self.oldest_ms.is_some_and(|oldest| oldest < now_ms - KEEP_MS)
+    }
 }
 
 impl KeptAnswers {
     pub fn new(sql: SqlStorage) -> Self {
-        KeptAnswers { sql, exists: Rc::default() }
+        KeptAnswers { sql, exists: Rc::default(), held: Rc::default() }
     }
 
     /// Creates the table if it is not there (part of a transaction's writes).
@@ -68,6 +93,13 @@ impl KeptAnswers {
     /// Notes that the object's tables were dropped.
     pub fn forget(&self) {
         self.exists.set(Some(false));
+        self.held.set(Some(Held::NONE));
+    }
+
+    /// Notes that a transaction failed: what it kept or pruned is undone,
+    /// so what the table holds is measured again before it is relied on.
+    pub fn unsure(&self) {
+        self.held.set(None);
     }
 
     /// The answer kept for `key`, unless older than [`KEEP_MS`] at `now_ms`.
@@ -103,13 +135,21 @@ impl KeptAnswers {
              VALUES (?, ?, ?, ?, ?, ?)",
             values,
         )?;
+        if let Some(held) = self.held.get() {
+            self.held.set(Some(Held {
+                count: held.count + 1,
+                bytes: held.bytes + answer.body.len() as i64,
+                oldest_ms: Some(held.oldest_ms.map_or(answer.kept_ms, |oldest| oldest.min(answer.kept_ms))),
+            }));
+        }
         self.prune(answer.kept_ms)
     }
 
     /// Drops answers older than [`KEEP_MS`], then the oldest past
-    /// [`MAX_KEPT`] answers or [`MAX_KEPT_BYTES`].
+    /// [`MAX_KEPT`] answers or [`MAX_KEPT_BYTES`]; nothing to do (and no
+    /// statement run) when what the table is known to hold is within them.
     pub fn prune(&self, now_ms: i64) -> worker::Result<()> {
-        if !self.exists()? {
+        if !self.exists()? || self.held.get().is_some_and(|held| !held.prune_due(now_ms)) {
             return Ok(());
         }
         self.sql.exec("DELETE FROM kept_answer WHERE kept_ms < ?", vec![(now_ms - KEEP_MS).into()])?;
@@ -123,6 +163,21 @@ impl KeptAnswers {
                  WHERE newer > ? OR (newer > 1 AND bytes > ?))",
             vec![MAX_KEPT.into(), MAX_KEPT_BYTES.into()],
         )?;
+        #[derive(Deserialize)]
+        struct Measured {
+            count: i64,
+            bytes: Option<i64>,
+            oldest: Option<i64>,
+        }
+        let measured = self
+            .sql
+            .exec(
+                "SELECT COUNT(*) AS count, SUM(LENGTH(body)) AS bytes, MIN(kept_ms) AS oldest FROM kept_answer",
+                None,
+            )?
+            .one::<Measured>()?;
+        let bytes = measured.bytes.unwrap_or(0);
+        self.held.set(Some(Held { count: measured.count, bytes, oldest_ms: measured.oldest }));
         Ok(())
     }
 
@@ -148,6 +203,9 @@ impl KeptAnswers {
         if !self.exists()? {
             return Ok(None);
         }
+        if let Some(held) = self.held.get() {
+            return Ok(held.oldest_ms.map(|kept| kept + KEEP_MS));
+        }
         let oldest = self.sql.exec("SELECT MIN(kept_ms) AS oldest FROM kept_answer", None)?.one::<Oldest>()?.oldest;
         Ok(oldest.map(|kept| kept + KEEP_MS))
     }
@@ -162,5 +220,21 @@ impl KeptAnswers {
             .to_array()?;
         self.exists.set(Some(!tables.is_empty()));
         Ok(!tables.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Held, KEEP_MS, MAX_KEPT, MAX_KEPT_BYTES};
+
+    #[test]
+    fn a_prune_is_due_one_past_each_bound() {
+        let now = 10 * KEEP_MS;
+        let within = Held { count: MAX_KEPT, bytes: MAX_KEPT_BYTES, oldest_ms: Some(now - KEEP_MS) };
+        assert!(!within.prune_due(now));
+        assert!(Held { count: MAX_KEPT + 1, ..within }.prune_due(now));
+        assert!(Held { bytes: MAX_KEPT_BYTES + 1, ..within }.prune_due(now));
+        assert!(Held { oldest_ms: Some(now - KEEP_MS - 1), ..within }.prune_due(now));
+        assert!(!Held::NONE.prune_due(now));
     }
 }

@@ -28,6 +28,28 @@ function assertError(answer, status, code) {
   assert.equal(answer.body.code, code, answer.text);
 }
 
+describe("kept answers are bounded", () => {
+  test("1,001 writes with their keys keep the last 1,000: the first key's request is a new write again", { timeout: 300_000 }, async () => {
+    const bounded = await startMiniflare({ limits: { identify: 100_000 } });
+    try {
+      const id = "kept-bound";
+      const write = (i) => send(bounded.url, "PUT", id, { body: JSON.stringify({ counter: i }), headers: { "Idempotency-Key": `kept-${i}` } });
+      for (let i = 0; i <= 1000; i++) {
+        const answer = await write(i);
+        assert.equal(answer.status, 200, answer.text);
+      }
+      const second = await write(1);
+      assert.equal(second.headers.get("idempotent-replayed"), "true", "the second key's answer is still kept");
+      const first = await write(0);
+      assert.equal(first.headers.get("idempotent-replayed"), null, "the first key's answer went with the 1,001st kept");
+      const read = await send(bounded.url, "GET", id, {});
+      assert.equal(read.body?.counter, 0, `so its request was applied again: ${read.status} ${read.text}`);
+    } finally {
+      await bounded.stop();
+    }
+  });
+});
+
 describe("ETags and conditions", () => {
   test("every answer that carries a user, a channel's data or a set has the user's ETag; each write changes it", async () => {
     const id = "etag-1";

@@ -189,7 +189,10 @@ impl OperationTables {
             Ok(())
         };
         transaction_sync(&self.storage, move || write().map_err(|error| worker::Error::RustError(error.to_string())))
-            .map_err(ApiError::internal)?;
+            .map_err(|error| {
+            self.kept.unsure();
+            ApiError::internal(error)
+        })?;
         self.exists.set(Some(true));
         Ok(())
     }

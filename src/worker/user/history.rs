@@ -60,8 +60,9 @@ impl Cursor {
 }
 
 /// Stores `entry` and keeps the last [`MAX_ENTRIES`].
+/// (The table exists: made with the others, or by the upgrade of an
+/// object older than it, `Tables::exist`.)
 pub fn add(sql: &SqlStorage, entry: &ChangeEntry) -> worker::Result<()> {
-    sql.exec(SCHEMA, None)?;
     let changed = serde_json::to_string(&entry.changed).map_err(|error| worker::Error::RustError(error.to_string()))?;
     let values: Vec<SqlStorageValue> = vec![
         entry.etag.as_str().into(),
@@ -80,7 +81,6 @@ pub fn add(sql: &SqlStorage, entry: &ChangeEntry) -> worker::Result<()> {
 
 /// Erases every entry (the user was deleted).
 pub fn erase(sql: &SqlStorage) -> worker::Result<()> {
-    sql.exec(SCHEMA, None)?;
     sql.exec("DELETE FROM change_entry", None)?;
     Ok(())
 }

@@ -253,7 +253,7 @@ impl Tables {
     /// Whether the object has ever written its tables. The first time, it
     /// also brings the tables of an object written by an earlier version up
     /// to date (`record_part` became `record_chunk`; `bulk_row_decision`,
-    /// the state's `epoch` and its `indexed_version` are new).
+    /// `change_entry`, the state's `epoch` and its `indexed_version` are new).
     fn exist(&self) -> worker::Result<bool> {
         if let Some(exist) = self.exist.get() {
             return Ok(exist);
@@ -285,6 +285,9 @@ impl Tables {
         }
         if exist && !has("bulk_row_decision") {
             self.sql.exec(BULK_ROW_SCHEMA, None)?;
+        }
+        if exist && !has("change_entry") {
+            self.sql.exec(history::SCHEMA, None)?;
         }
         self.exist.set(Some(exist));
         Ok(exist)
@@ -442,7 +445,7 @@ impl Tables {
     fn transaction(&self, write: impl FnOnce(&Tables, bool) -> worker::Result<()> + 'static) -> worker::Result<()> {
         let tables = self.clone();
         let create = !self.exist()?;
-        transaction_sync(&self.storage, move || write(&tables, create))?;
+        transaction_sync(&self.storage, move || write(&tables, create)).inspect_err(|_| self.kept.unsure())?;
         self.exist.set(Some(true));
         Ok(())
     }
