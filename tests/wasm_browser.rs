@@ -1,9 +1,9 @@
 //! The package's exports in a browser page (headless Chromium and Firefox
 //! ESR): the fixture corpus, the binding tests, the secret-key guard and a
 //! real `fetch`. Run by scripts/test-js as
-//! `wasm-pack test --headless --chrome --features js --test wasm_browser`,
+//! `wasm-pack test --headless --chrome --features client --test wasm_browser`,
 //! then the same with `--firefox`.
-#![cfg(all(target_arch = "wasm32", feature = "js"))]
+#![cfg(all(target_arch = "wasm32", feature = "client"))]
 
 #[macro_use]
 #[allow(dead_code)]

@@ -1,6 +1,6 @@
 //! The package's exports under Node: the fixture corpus and the binding
 //! tests. Run by `wasm-pack test --node -- --test wasm_node` (scripts/test-js).
-#![cfg(all(target_arch = "wasm32", feature = "js"))]
+#![cfg(all(target_arch = "wasm32", feature = "client"))]
 
 #[macro_use]
 #[allow(dead_code)]
