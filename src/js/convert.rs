@@ -3,7 +3,48 @@
 
 use js_sys::{JsString, Uint8Array, JSON};
 use serde::Serialize;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
+
+#[wasm_bindgen(module = "/src/js/text.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = encodeInto)]
+    fn encode_into(text: &JsString, memory: &JsValue, at: usize, room: usize) -> i32;
+}
+
+thread_local! {
+    /// The wasm's memory, for `encodeInto` (the object stays the same when
+    /// the memory grows; its buffer does not, so the JS side reads it each time).
+    static MEMORY: JsValue = wasm_bindgen::memory();
+}
+
+/// A JS string as Rust text, a lone surrogate as U+FFFD (as `fetch` would
+/// send it, and as wasm-bindgen converts it), copied in by one native
+/// `TextEncoder.encodeInto`: room for one byte per UTF-16 unit, which ASCII
+/// needs, then for three, which any text fits in.
+pub(crate) fn text_of(text: &JsString) -> String {
+    let units = text.length() as usize;
+    let mut bytes = Vec::<u8>::with_capacity(units);
+    for room in [units, units.saturating_mul(3)] {
+        bytes.reserve_exact(room);
+        let written = MEMORY.with(|memory| encode_into(text, memory, bytes.as_mut_ptr() as usize, room));
+        if let Ok(written) = usize::try_from(written) {
+            // SAFETY: `encodeInto` wrote `written` <= `room` bytes of UTF-8
+            // (TextEncoder writes nothing else, and never part of a
+            // character) into the vector's spare capacity, from its start.
+            unsafe {
+                bytes.set_len(written);
+                return String::from_utf8_unchecked(bytes);
+            }
+        }
+    }
+    String::from(text)
+}
+
+/// [`text_of`] a JS value that is a string.
+pub(crate) fn string_of(value: &JsValue) -> Option<String> {
+    value.dyn_ref::<JsString>().map(text_of)
+}
 
 /// A `TypeError` with `message`.
 pub(crate) fn type_error(message: &str) -> JsValue {
@@ -54,7 +95,7 @@ pub(crate) fn user_id(value: &JsValue) -> Result<String, JsValue> {
 /// An id argument (`name` in messages): a JS string of valid Unicode.
 pub(crate) fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
     match value.dyn_ref::<JsString>() {
-        Some(text) if text.is_valid_utf16() => Ok(String::from(text)),
+        Some(text) if text.is_valid_utf16() => Ok(text_of(text)),
         Some(_) => Err(type_error(&format!("expected `{name}` to be a string of valid Unicode, got a lone surrogate"))),
         None => Err(type_error(&format!("expected `{name}` to be a string, got {}", describe(value)))),
     }
@@ -75,13 +116,13 @@ pub(crate) fn json_of(value: &JsValue, name: &str) -> Result<String, JsValue> {
     let text = JSON::stringify(value)
         .map_err(|error| type_error(&format!("`{name}` cannot be written as JSON: {}", message_of(&error))))?;
     // `toJSON` may return `undefined`, which has no JSON text.
-    text.as_string().ok_or_else(|| type_error(&format!("`{name}` cannot be written as JSON: it has no JSON text")))
+    string_of(&text).ok_or_else(|| type_error(&format!("`{name}` cannot be written as JSON: it has no JSON text")))
 }
 
 /// JSON text given as a string or as the bytes of one; `name` is the
 /// argument's name in messages.
 pub(crate) fn json_text(value: &JsValue, name: &str) -> Result<Vec<u8>, JsValue> {
-    if let Some(text) = value.as_string() {
+    if let Some(text) = string_of(value) {
         return Ok(text.into_bytes());
     }
     if let Some(bytes) = value.dyn_ref::<Uint8Array>() {

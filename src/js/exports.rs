@@ -2,7 +2,7 @@
 //! answers unchanged. (`toUser` is plain JS, `records.js`: it reshapes
 //! nothing, so it does not enter wasm.)
 
-use crate::js::convert::{body_json, describe, json_text, now_millis, problems_to_js, type_error, user_id};
+use crate::js::convert::{body_json, describe, json_text, now_millis, problems_to_js, string_of, type_error, user_id};
 use crate::js::errors::validation_error;
 use crate::{identify, time_zone_names, IdentifyError, StandardField, StoredUser, Timestamp};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -13,7 +13,7 @@ extern "C" {
     #[wasm_bindgen(js_name = recordFromJson)]
     fn record_from_json(text: &str) -> JsValue;
     #[wasm_bindgen(js_name = recordJson)]
-    fn record_json(value: &JsValue) -> Option<String>;
+    fn record_json(value: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = toUser, catch)]
     fn to_user_js(stored: &JsValue) -> Result<JsValue, JsValue>;
 }
@@ -76,7 +76,7 @@ pub fn merge_json(
     let stored = if stored_json.is_null() || stored_json.is_undefined() {
         None
     } else {
-        let text = stored_json.as_string().ok_or_else(|| {
+        let text = string_of(&stored_json).ok_or_else(|| {
             type_error(&format!("expected `storedJson` to be a string or null, got {}", describe(&stored_json)))
         })?;
         Some(text)
@@ -123,7 +123,7 @@ fn stored_text(stored: &JsValue) -> Result<Option<String>, JsValue> {
     if stored.is_null() || stored.is_undefined() {
         return Ok(None);
     }
-    if let Some(text) = record_json(stored) {
+    if let Some(text) = string_of(&record_json(stored)) {
         return Ok(Some(text));
     }
     body_json(stored).map(Some).map_err(|_| {

@@ -174,6 +174,33 @@ fn json_variants_take_strings_and_bytes_only() {
 }
 
 #[wasm_bindgen_test]
+fn strings_of_any_text_arrive_whole() {
+    // One-, two-, three- and four-byte characters, first, inside and last:
+    // the copy into the wasm makes room for one byte per UTF-16 unit, then
+    // for three.
+    let longest = "é".repeat(1_024);
+    for name in ["Jane", "é", "Zoë", "✓ Jane", "Jane 😀", "😀", "é✓😀 x", &longest] {
+        let id = format!("usér-{}", name.chars().take(8).collect::<String>());
+        let stored =
+            js::merge(JsValue::NULL, id.as_str().into(), object(&[("name", name.into())]), NOW.into()).unwrap();
+        assert_eq!(get(&get(&stored, "user"), "name"), name);
+        assert_eq!(get(&get(&stored, "user"), "id"), id.as_str());
+        let text = serde_json::to_string(&json!({"name": name})).unwrap();
+        let record = js::merge_json(JsValue::NULL, id.as_str().into(), text.as_str().into(), NOW.into()).unwrap();
+        let record: Value = serde_json::from_str(&record).unwrap();
+        assert_eq!(record["user"]["name"], name);
+        let again = js::merge(stored, id.as_str().into(), object(&[("plan", "pro".into())]), NOW.into()).unwrap();
+        assert_eq!(get(&get(&again, "user"), "name"), name, "the record's own text read back");
+    }
+    // A lone surrogate in JSON text given as a string is U+FFFD, as `fetch`
+    // would send it.
+    let text = JSON::parse(r#""{\"name\": \"a\ud800b\"}""#).unwrap();
+    let record = js::merge_json(JsValue::NULL, "u".into(), text, NOW.into()).unwrap();
+    let record: Value = serde_json::from_str(&record).unwrap();
+    assert_eq!(record["user"]["name"], "a\u{fffd}b");
+}
+
+#[wasm_bindgen_test]
 fn the_problem_list_is_the_cores_field_for_field() {
     let body = json!({"email": "x", "phone_number": "+1 (415) 555-2671", "locale": "en_US", "updated_at": "now",
         "preferences": {"default": {"channel_types": {"pigeon": true}}}, "timezone": "Mars/Olympus"});
