@@ -24,7 +24,7 @@ thread_local! {
 /// needs, then for three, which any text fits in.
 pub(crate) fn text_of(text: &JsString) -> String {
     let units = text.length() as usize;
-    let mut bytes = Vec::<u8>::with_capacity(units);
+    let mut bytes = Vec::<u8>::new();
     for room in [units, units.saturating_mul(3)] {
         bytes.reserve_exact(room);
         let written = MEMORY.with(|memory| encode_into(text, memory, bytes.as_mut_ptr() as usize, room));
