@@ -214,12 +214,13 @@ fn skip_strategy(key: &str) -> bool {
     key == PERSISTENCE_STRATEGY
 }
 
-/// Writes `,"key":` (no comma before the first member).
-fn member_key(out: &mut JsonWriter, first: &mut bool, key: &str) {
+/// Writes `,"key":` for the member whose value is `value` (no comma
+/// before the first member).
+fn member_key(out: &mut JsonWriter, first: &mut bool, value: Value<'_>) {
     if !std::mem::take(first) {
         out.raw(",");
     }
-    out.key(key);
+    out.key_of(value);
 }
 
 /// Writes the members of `stored` merged with those of `patch`, leaving
@@ -240,7 +241,7 @@ fn merge_members(
         if skip(key) {
             continue;
         }
-        member_key(out, first, key);
+        member_key(out, first, stored_value);
         match patch.take(key) {
             Some(new_value) if new_value.is_object() && stored_value.is_object() => {
                 out.raw("{");
@@ -251,8 +252,8 @@ fn merge_members(
             None => out.value(stored_value),
         }
     }
-    patch.each_rest(|key, new_value| {
-        member_key(out, first, key);
+    patch.each_rest(|new_value| {
+        member_key(out, first, new_value);
         out.value(new_value);
     });
 }
@@ -266,7 +267,7 @@ fn merge_preferences(out: &mut JsonWriter, stored: Option<Value<'_>>, sent: Opti
     let mut first = true;
     out.raw("{");
     for (set_id, stored_set) in entries(stored) {
-        member_key(out, &mut first, set_id);
+        member_key(out, &mut first, stored_set);
         match sent.take(set_id) {
             Some(set) => {
                 let base = (!replaces(set) && stored_set.is_object()).then_some(stored_set);
@@ -277,8 +278,8 @@ fn merge_preferences(out: &mut JsonWriter, stored: Option<Value<'_>>, sent: Opti
             None => out.value(stored_set),
         }
     }
-    sent.each_rest(|set_id, set| {
-        member_key(out, &mut first, set_id);
+    sent.each_rest(|set| {
+        member_key(out, &mut first, set);
         out.raw("{");
         merge_members(out, None, Some(set), skip_strategy, &mut true);
         out.raw("}");
@@ -294,13 +295,13 @@ fn merge_channel_data(out: &mut JsonWriter, stored: Option<Value<'_>>, sent: Opt
     for (channel_id, stored_data) in entries(stored) {
         let data = sent.take(channel_id).unwrap_or(stored_data);
         if !data.is_null() {
-            member_key(out, &mut first, channel_id);
+            member_key(out, &mut first, stored_data);
             out.value(data);
         }
     }
-    sent.each_rest(|channel_id, data| {
+    sent.each_rest(|data| {
         if !data.is_null() {
-            member_key(out, &mut first, channel_id);
+            member_key(out, &mut first, data);
             out.value(data);
         }
     });
@@ -354,18 +355,19 @@ impl<'t> PatchKeys<'t> {
         Some(value)
     }
 
-    /// Calls `write` with each entry not taken, in the patch's order.
-    fn each_rest(&self, mut write: impl FnMut(&'t str, Value<'t>)) {
+    /// Calls `write` with the value of each entry not taken, in the patch's
+    /// order (its key is the node before it: `JsonWriter::key_of`).
+    fn each_rest(&self, mut write: impl FnMut(Value<'t>)) {
         if self.sorted.is_empty() {
             for (at, (key, value)) in entries(self.patch).enumerate() {
                 if self.taken_bits & 1 << at == 0 && !(self.skip)(key) {
-                    write(key, value);
+                    write(value);
                 }
             }
         } else {
-            for &(key, value) in &self.large {
+            for &(_, value) in &self.large {
                 if let Some(value) = value {
-                    write(key, value);
+                    write(value);
                 }
             }
         }

@@ -59,6 +59,16 @@ impl JsonWriter {
         self.out.push(':');
     }
 
+    /// `"key":` for the object member whose value is `value`, written from
+    /// the key's own node (just before the value's on the tape): a key
+    /// read without an escape is copied, not scanned again.
+    pub(crate) fn key_of(&mut self, value: Value<'_>) {
+        let key = value.tape.nodes[value.index - 1];
+        debug_assert!(matches!(key.tag(), Tag::String | Tag::EscapedString), "a member's key precedes its value");
+        write_string_node(&mut self.out, value.tape, key);
+        self.out.push(':');
+    }
+
     /// A value of a tape, in canonical form.
     pub(crate) fn value(&mut self, value: Value<'_>) {
         write_value(&mut self.out, value.tape, value.index);

@@ -90,7 +90,7 @@ fn prefer_members(
         if skip(key) {
             continue;
         }
-        member_key(out, first, key);
+        member_key(out, first, kept);
         match secondary.take(key) {
             Some(other) if kept.is_object() && other.is_object() => {
                 out.raw("{");
@@ -101,8 +101,8 @@ fn prefer_members(
             _ => out.value(kept),
         }
     }
-    secondary.each_rest(|key, value| {
-        member_key(out, first, key);
+    secondary.each_rest(|value| {
+        member_key(out, first, value);
         out.value(value);
     });
 }
@@ -115,11 +115,11 @@ fn add_missing_entries(out: &mut JsonWriter, primary: Option<Value<'_>>, seconda
     out.raw("{");
     for (id, kept) in entries(primary) {
         secondary.take(id);
-        member_key(out, &mut first, id);
+        member_key(out, &mut first, kept);
         out.value(kept);
     }
-    secondary.each_rest(|id, value| {
-        member_key(out, &mut first, id);
+    secondary.each_rest(|value| {
+        member_key(out, &mut first, value);
         out.value(value);
     });
     out.raw("}");
