@@ -6,11 +6,11 @@
 //! in constant time (as SHA-256 digests, so their lengths do not leak
 //! either) and never logged or answered.
 
+use super::env_memo::EnvMemo;
 use super::error::ApiError;
 use super::user_token::{SigningKey, TokenRules};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use worker::{Env, Headers};
@@ -64,16 +64,9 @@ pub struct ApiKeys {
     public: Vec<([u8; 32], PublicKey)>,
 }
 
-/// The secrets' text as last read, and the keys parsed from it.
-struct ParsedSecrets {
-    secret: String,
-    public: Option<String>,
-    keys: Rc<ApiKeys>,
-}
-
 thread_local! {
-    /// The keys of this isolate's secrets (one thread per isolate).
-    static PARSED: RefCell<Option<ParsedSecrets>> = const { RefCell::new(None) };
+    /// The keys of this isolate's secrets.
+    static PARSED: EnvMemo<Rc<ApiKeys>> = const { EnvMemo::new() };
 }
 
 #[derive(Deserialize)]
@@ -90,21 +83,17 @@ impl ApiKeys {
     /// or malformed secret is a 500 whose log line (never the answer)
     /// names the problem, without any key.
     ///
-    /// Parsed once per isolate and kept while both secrets read the same
-    /// (a deploy that changes them starts new isolates; a local edit is
-    /// seen at the next request): parsing and digesting every key on every
-    /// request was work of the request's front that the keys do not need.
+    /// Read, parsed and digested once per isolate ([`EnvMemo`]): doing it
+    /// on every request was work of the request's front that the keys do
+    /// not need.
     pub fn from_env(env: &Env) -> Result<Rc<ApiKeys>, ApiError> {
-        let secret =
-            env.secret(API_KEYS).map_err(|_| ApiError::config("the secret `API_KEYS` is not set"))?.to_string();
-        let public = env.secret(PUBLIC_KEYS).ok().map(|text| text.to_string());
         PARSED.with(|parsed| {
-            if let Some(kept) = parsed.borrow().as_ref().filter(|kept| kept.secret == secret && kept.public == public) {
-                return Ok(Rc::clone(&kept.keys));
-            }
-            let keys = Rc::new(ApiKeys::parse(&secret, public.as_deref())?);
-            *parsed.borrow_mut() = Some(ParsedSecrets { secret, public, keys: Rc::clone(&keys) });
-            Ok(keys)
+            parsed.get_or_derive(env, || {
+                let secret =
+                    env.secret(API_KEYS).map_err(|_| ApiError::config("the secret `API_KEYS` is not set"))?.to_string();
+                let public = env.secret(PUBLIC_KEYS).ok().map(|text| text.to_string());
+                ApiKeys::parse(&secret, public.as_deref()).map(Rc::new)
+            })
         })
     }
 

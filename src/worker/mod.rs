@@ -15,18 +15,19 @@
 //! checks (400, 422), then the object. Every answer carries `X-Request-ID`;
 //! every failure is the JSON error of [`error::ApiError`].
 //!
-//! Layers, from the ground up: `clock`, `error`, `response`, `transaction`,
-//! `settings`; `object_call` (every call to an object) and `index` (the
-//! users index in D1); `user/` and `bulk/` (each object and its clients);
-//! `merge_users` (a merge across two users' objects); the request's steps
-//! (`route`, `auth`, `user_token`, `rate_limit`, `body`, `cors`) and
-//! `list/` (the users list); this file.
+//! Layers, from the ground up: `clock`, `env_memo`, `error`, `response`,
+//! `transaction`, `settings`; `object_call` (every call to an object) and
+//! `index` (the users index in D1); `user/` and `bulk/` (each object and
+//! its clients); `merge_users` (a merge across two users' objects); the
+//! request's steps (`route`, `auth`, `user_token`, `rate_limit`, `body`,
+//! `cors`) and `list/` (the users list); this file.
 
 mod auth;
 mod body;
 mod bulk;
 mod clock;
 mod cors;
+mod env_memo;
 mod error;
 mod idempotency;
 mod index;

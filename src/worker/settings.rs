@@ -3,6 +3,7 @@
 //! ([`check`]), so a wrong value is a configuration error (a logged 500)
 //! rather than data kept too short.
 
+use super::env_memo::EnvMemo;
 use super::error::ApiError;
 use worker::Env;
 
@@ -19,11 +20,21 @@ const BULK_RETENTION_SECONDS: &str = "BULK_RETENTION_SECONDS";
 /// Seven days, when the variable is unset.
 const DEFAULT_BULK_RETENTION_SECONDS: i64 = 7 * 24 * 60 * 60;
 
-/// Every variable of this module, checked: run by each request first.
+thread_local! {
+    /// Whether this isolate's variables passed [`check`].
+    static CHECKED: EnvMemo<()> = const { EnvMemo::new() };
+}
+
+/// Every variable of this module, checked: run by each request first, and
+/// read once per isolate when they pass ([`EnvMemo`]).
 pub fn check(env: &Env) -> Result<(), ApiError> {
-    tombstone_seconds(env)?;
-    bulk_retention_seconds(env)?;
-    Ok(())
+    CHECKED.with(|checked| {
+        checked.get_or_derive(env, || {
+            tombstone_seconds(env)?;
+            bulk_retention_seconds(env)?;
+            Ok(())
+        })
+    })
 }
 
 /// `TOMBSTONE_SECONDS`: at least 60, 300 when unset.
