@@ -1,13 +1,14 @@
-//! One internal request to a Durable Object, as the clients of both kinds
-//! of object send it ([`super::user::client`], [`super::bulk::client`]):
-//! bounded by a time limit, its answer read whole. An object that fails or
-//! does not answer in time is an internal error whose outcome is unknown:
-//! the object may still do what it was asked.
+//! One call to a Durable Object, as the clients of both kinds of object
+//! make it: an RPC call ([`super::user::client`]) or an internal request
+//! ([`super::bulk::client`]), bounded by a time limit, its answer read
+//! whole. An object that fails or does not answer in time is an internal
+//! error whose outcome is unknown: the object may still do what it was asked.
 
 use super::clock::{within, TimedOut};
 use super::error::ApiError;
 use super::response::{ETAG_HEADER, REPLAYED_HEADER};
 use std::time::Duration;
+use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{web_sys, Headers, Method, Request, RequestInit, ResponseBody, Stub};
 
@@ -45,6 +46,42 @@ pub async fn exchange(stub: &Stub, request: Request, limit: Duration, object: &s
     };
     match within(limit, exchange).await {
         Ok(answer) => answer.map_err(|error| ApiError::internal(format!("{object}: {error}"))),
+        Err(TimedOut) => Err(ApiError::internal(format!("{object}: no answer within {} s", limit.as_secs()))),
+    }
+}
+
+/// Calls the RPC method `method` of `object_stub` (a stub taken with
+/// `Stub::into_rpc`) with `args`, within `limit`; the method answers
+/// `[status, body, ETag or null, replayed]`. `object` names the object in
+/// the error's log line.
+pub async fn call(
+    object_stub: &JsValue,
+    method: &str,
+    args: &js_sys::Array,
+    limit: Duration,
+    object: &str,
+) -> Result<ObjectAnswer, ApiError> {
+    let call = async {
+        let function: js_sys::Function = js_sys::Reflect::get(object_stub, &JsValue::from_str(method))?.dyn_into()?;
+        // An RPC call returns a thenable that is not a `Promise` (it also
+        // pipelines calls): `Promise.resolve` adopts it.
+        // `Reflect.apply`: the stub's method would take `.apply` for a remote name.
+        let promise = js_sys::Promise::resolve(&js_sys::Reflect::apply(&function, object_stub, args)?);
+        let answer: js_sys::Array = JsFuture::from(promise).await?.dyn_into()?;
+        let status = answer.get(0).as_f64().filter(|status| (100.0..=599.0).contains(status));
+        let body = answer.get(1).dyn_into::<js_sys::Uint8Array>();
+        match (status, body) {
+            (Some(status), Ok(body)) => Ok(ObjectAnswer {
+                status: status as u16,
+                body: body.to_vec(),
+                etag: answer.get(2).as_string(),
+                replayed: answer.get(3).as_bool() == Some(true),
+            }),
+            _ => Err(JsValue::from_str("an answer that is not [status, body, etag, replayed]")),
+        }
+    };
+    match within(limit, call).await {
+        Ok(answer) => answer.map_err(|error| ApiError::internal(format!("{object}: {}", worker::Error::from(error)))),
         Err(TimedOut) => Err(ApiError::internal(format!("{object}: no answer within {} s", limit.as_secs()))),
     }
 }

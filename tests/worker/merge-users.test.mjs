@@ -250,7 +250,7 @@ describe("a user's preference sets", () => {
 
 /**
  * The built Worker whose USER_OBJECTS go through a proxy object that
- * forwards every request to the real UserObject of the "api" worker, and
+ * forwards every call to the real UserObject of the "api" worker, and
  * fails on cue, once, by the user's id:
  *   cut-read-*          its record's read (the merge's first step) refused;
  *   cut-merge-before-*  a merge write refused before it reaches the object;
@@ -265,46 +265,46 @@ describe("a user's preference sets", () => {
  */
 function withCuts(persist) {
   const proxy = `
-    const OBJECT_URL = "https://user-object.internal/";
-    /** An internal request's message (src/worker/user/message.rs), and the header of one about a user of env-a. */
-    const messageOf = (request) => JSON.parse(decodeURIComponent(request.headers.get("X-Object-Message")));
-    const about = (user_id) => ({ "X-Object-Message": encodeURIComponent(JSON.stringify({ target: { environment: "env-a", user_id }, request_id: "", options: {} })) });
-    export class CuttingUserObject {
-      constructor(ctx, env) { this.ctx = ctx; this.env = env; this.done = new Set(); this.late = 0; }
+    import { DurableObject } from "cloudflare:workers";
+    /** A call's message (src/worker/user/message.rs) about a user of env-a. */
+    const about = (user_id) => JSON.stringify({ target: { environment: "env-a", user_id }, request_id: "", options: {} });
+    const bytes = (text) => new TextEncoder().encode(text);
+    /** An answer as the object's \`handle\` gives it: [status, body, ETag, replayed]. */
+    const refused = () => [500, bytes("refused (test)"), null, false];
+    export class CuttingUserObject extends DurableObject {
+      constructor(ctx, env) { super(ctx, env); this.done = new Set(); this.late = 0; }
       real(name) { return this.env.REAL.get(this.env.REAL.idFromName(name)); }
       /** Whether the cue \`step\` is due: the first time only. */
       once(step) { if (this.done.has(step)) return false; this.done.add(step); return true; }
-      async fetch(request) {
+      async handle(method, message, body) {
         const name = this.ctx.id.name;
         const user = name.slice(name.indexOf("/") + 1);
-        const refused = () => new Response("refused (test)", { status: 500 });
-        const lost = async (answer) => { await answer.arrayBuffer(); return refused(); };
-        const method = request.method;
-        if (method === "GET" && messageOf(request).options.answer === "Record" && user.startsWith("cut-read-") && this.once("read")) return refused();
+        const { options } = JSON.parse(message);
+        if (method === "GET" && options.answer === "Record" && user.startsWith("cut-read-") && this.once("read")) return refused();
         if (method === "POST") {
           if (user.startsWith("cut-merge-before-") && this.once("merge")) return refused();
-          const from = messageOf(request).options.merge_from;
+          const from = options.merge_from;
           const secondary = about(from);
           if (user.startsWith("race-always-") || (user.startsWith("race-once-") && this.once("race"))) {
             const late = JSON.stringify({ ["late_" + ++this.late]: true });
-            await (await this.real("env-a/" + from).fetch(OBJECT_URL, { method: "PUT", headers: secondary, body: late })).arrayBuffer();
+            await this.real("env-a/" + from).handle("PUT", secondary, bytes(late));
           }
           if (user.startsWith("race-same-") && this.once("race")) {
-            const renamed = JSON.stringify({ name: "Renamed" });
-            await (await this.real("env-a/" + from).fetch(OBJECT_URL, { method: "PUT", headers: secondary, body: renamed })).arrayBuffer();
+            await this.real("env-a/" + from).handle("PUT", secondary, bytes(JSON.stringify({ name: "Renamed" })));
           }
           if (user.startsWith("gone-") && this.once("gone")) {
-            await (await this.real("env-a/" + from).fetch(OBJECT_URL, { method: "DELETE", headers: secondary })).arrayBuffer();
+            await this.real("env-a/" + from).handle("DELETE", secondary);
           }
-          const answer = await this.real(name).fetch(request);
-          return user.startsWith("cut-merge-after-") && this.once("merge") ? lost(answer) : answer;
+          const answer = await this.real(name).handle(method, message, body);
+          // Applied, its answer lost.
+          return user.startsWith("cut-merge-after-") && this.once("merge") ? refused() : answer;
         }
         if (method === "DELETE") {
           if (user.startsWith("cut-delete-before-") && this.once("delete")) return refused();
-          const answer = await this.real(name).fetch(request);
-          return user.startsWith("cut-delete-after-") && this.once("delete") ? lost(answer) : answer;
+          const answer = await this.real(name).handle(method, message, body);
+          return user.startsWith("cut-delete-after-") && this.once("delete") ? refused() : answer;
         }
-        return this.real(name).fetch(request);
+        return this.real(name).handle(method, message, body);
       }
     }
     export default { fetch: () => new Response("") };`;

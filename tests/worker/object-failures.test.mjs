@@ -160,12 +160,14 @@ test("KV fails the first read of a user new to its object: 503 service_unavailab
 
 test("the user's object never answers: the Worker answers 500 internal_error after 25 s and logs why", { timeout: 90_000 }, async () => {
   const persist = tempDir("stalled-object");
-  // USER_OBJECTS is bound to an object that waits a minute before answering.
+  // USER_OBJECTS is bound to an object that waits a minute before answering
+  // the Worker's RPC call (`handle`, src/worker/user/object.rs).
   const stalled = `
-    export class StalledObject {
-      async fetch() {
+    import { DurableObject } from "cloudflare:workers";
+    export class StalledObject extends DurableObject {
+      async handle() {
         await new Promise((resolve) => setTimeout(resolve, 60_000));
-        return new Response("too late");
+        return [200, new Uint8Array(), null, false];
       }
     }
     export default { fetch: () => new Response("") };`;

@@ -1,25 +1,24 @@
 //! The Worker's side of a user's Durable Object ([`super::object`]): one
-//! internal request per API request, and the object's answer back as the
-//! API's. Whatever goes wrong on the way (the object fails, throws, or does
-//! not answer within [`USER_OBJECT_TIMEOUT`]) is a 500 `internal_error`
-//! whose outcome is unknown (contract §6).
+//! RPC call per API request, and the object's answer back as the API's.
+//! Whatever goes wrong on the way (the object fails, throws, or does not
+//! answer within [`USER_OBJECT_TIMEOUT`]) is a 500 `internal_error` whose
+//! outcome is unknown (contract §6).
 
 use super::message::{Answer, Message, Options, Target, BINDING};
 use crate::worker::error::ApiError;
 use crate::worker::idempotency::Idempotency;
-use crate::worker::object_call::{exchange, internal_request, ObjectAnswer};
+use crate::worker::object_call::{call, ObjectAnswer};
 use crate::worker::response::Reply;
 use std::time::Duration;
-use worker::{Env, Headers, Method, Response, Stub};
-
-/// The URL of internal requests (the object only reads method, headers and body).
-const OBJECT_URL: &str = "https://user-object.internal/";
+use wasm_bindgen::JsValue;
+use worker::{Env, Method, Response};
 /// How long the Worker waits for the object before answering 500.
 const USER_OBJECT_TIMEOUT: Duration = Duration::from_secs(25);
 
 /// A user's Durable Object, as the Worker calls it.
 pub struct UserObjectClient<'a> {
-    stub: Stub,
+    /// The object's stub, for RPC calls.
+    stub: JsValue,
     target: Target,
     request_id: &'a str,
 }
@@ -39,7 +38,7 @@ impl<'a> UserObjectClient<'a> {
             .durable_object(BINDING)
             .map_err(|error| ApiError::config(format!("Durable Object binding `{BINDING}`: {error}")))?;
         let target = Target { environment: environment.to_string(), user_id: user_id.to_string() };
-        let stub = namespace.id_from_name(&target.object_name()).and_then(|id| id.get_stub())?;
+        let stub = namespace.id_from_name(&target.object_name()).and_then(|id| id.get_stub())?.into_rpc();
         Ok(UserObjectClient { stub, target, request_id })
     }
 
@@ -126,12 +125,14 @@ impl<'a> UserObjectClient<'a> {
         row_decision(self.send(Method::Get, None, &options).await?)
     }
 
-    /// One internal request, within [`USER_OBJECT_TIMEOUT`].
+    /// One call of the object's `handle` ([`super::object::UserObject::handle`]),
+    /// within [`USER_OBJECT_TIMEOUT`].
     async fn send(&self, method: Method, body: Option<&[u8]>, options: &Options) -> Result<ObjectAnswer, ApiError> {
-        let headers = Headers::new();
-        Message::write_header(&headers, &self.target, self.request_id, options)?;
-        let request = internal_request(OBJECT_URL, method, headers, body)?;
-        exchange(&self.stub, request, USER_OBJECT_TIMEOUT, "user object").await
+        let message = Message::encode(&self.target, self.request_id, options)
+            .map_err(|error| ApiError::internal(format!("user object: its message: {error}")))?;
+        let body = body.map_or(JsValue::UNDEFINED, |body| js_sys::Uint8Array::from(body).into());
+        let args = js_sys::Array::of3(&JsValue::from_str(method.as_ref()), &JsValue::from_str(&message), &body);
+        call(&self.stub, "handle", &args, USER_OBJECT_TIMEOUT, "user object").await
     }
 }
 

@@ -1,33 +1,24 @@
 //! The message between the Worker and a user's Durable Object: the
-//! binding, and an internal request's one header, `X-Object-Message`: the
-//! user (environment and id), the API request's id, and the options (what
-//! the answer is: the user, one channel's data, one preference set or a
-//! page of history; the bulk operation's row a write comes from, the
-//! request's conditions and `Idempotency-Key`, the route's name, a push
-//! token, a merge's secondary), as JSON, read and written in one place.
-//! One header rather than one each: every header crosses the wasm boundary
-//! as a string both ways, and a dozen reads of absent headers cost an
-//! identify more than its validation (docs/measurements.md).
+//! binding, and the JSON text the Worker's RPC call carries beside the
+//! method and the body (`UserObject::handle`): the user (environment and
+//! id), the API request's id, and the options (what the answer is: the
+//! user, one channel's data, one preference set or a page of history; the
+//! bulk operation's row a write comes from, the request's conditions and
+//! `Idempotency-Key`, the route's name, a push token, a merge's
+//! secondary), read and written in one place. One string rather than a
+//! value per option: every value crosses the wasm boundary on both sides.
 
 use crate::worker::idempotency::Idempotency;
 use crate::TokenChange;
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::{Deserialize, Serialize};
-use worker::Headers;
 
 /// The Durable Object binding (wrangler.toml `[[durable_objects.bindings]]`).
 pub const BINDING: &str = "USER_OBJECTS";
 /// The API request's id, on the API's answers.
 pub const REQUEST_ID_HEADER: &str = "X-Request-ID";
-/// The header of an internal request: a [`Message`] as JSON, with `%`,
-/// control characters and every non-ASCII byte percent-encoded (a header
-/// value is Latin-1).
-const MESSAGE_HEADER: &str = "X-Object-Message";
-/// What is percent-encoded in [`MESSAGE_HEADER`] (non-ASCII always is).
-const ENCODED: &AsciiSet = &CONTROLS.add(b'%');
 
-/// An internal request's message: whom it is about, the API request's id
-/// (for the object's log lines and error answers), and its options.
+/// A call's message: whom it is about, the API request's id (for the
+/// object's log lines and error answers), and its options.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Message {
     pub target: Target,
@@ -44,28 +35,14 @@ struct Outgoing<'a> {
 }
 
 impl Message {
-    /// Puts the message about `target` in an internal request's headers.
-    pub fn write_header(headers: &Headers, target: &Target, request_id: &str, options: &Options) -> worker::Result<()> {
-        headers.set(MESSAGE_HEADER, &Message::encode(target, request_id, options)?)
+    /// The message about `target`, as the Worker sends it.
+    pub fn encode(target: &Target, request_id: &str, options: &Options) -> Result<String, String> {
+        serde_json::to_string(&Outgoing { target, request_id, options }).map_err(|error| error.to_string())
     }
 
-    /// The message of an internal request.
-    pub fn from_headers(headers: &Headers) -> worker::Result<Message> {
-        let value = headers.get(MESSAGE_HEADER)?.ok_or("an internal request without its message")?;
-        Ok(Message::decode(&value)?)
-    }
-
-    /// The header's value.
-    fn encode(target: &Target, request_id: &str, options: &Options) -> Result<String, String> {
-        let json =
-            serde_json::to_string(&Outgoing { target, request_id, options }).map_err(|error| error.to_string())?;
-        Ok(utf8_percent_encode(&json, ENCODED).to_string())
-    }
-
-    /// The message in a header's value.
-    fn decode(value: &str) -> Result<Message, String> {
-        let json = percent_decode_str(value).decode_utf8().map_err(|_| "a message that is not UTF-8")?;
-        serde_json::from_str(&json).map_err(|error| format!("an unreadable message: {error}"))
+    /// The message a call carries.
+    pub fn decode(json: &str) -> Result<Message, String> {
+        serde_json::from_str(json).map_err(|error| format!("an unreadable message: {error}"))
     }
 }
 
@@ -110,7 +87,7 @@ enum TokenChangeWire {
     Remove,
 }
 
-/// One internal request's options beside its target (what is not set is
+/// One call's options beside its target (what is not set is
 /// left out of the message).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -189,7 +166,7 @@ mod tests {
     }
 
     #[test]
-    fn a_message_is_one_latin_1_header_value_and_reads_back_as_written() {
+    fn a_message_reads_back_as_written() {
         let target = |user_id: &str| Target { environment: "production".into(), user_id: user_id.into() };
         let every_option = Options {
             answer: Answer::Changes(50, Some("7.3".into())),
@@ -217,7 +194,6 @@ mod tests {
         ];
         for message in messages {
             let value = Message::encode(&message.target, &message.request_id, &message.options).unwrap();
-            assert!(value.bytes().all(|byte| (b' '..=b'~').contains(&byte)), "{value}");
             assert_eq!(Message::decode(&value), Ok(message));
         }
         // What is not set is left out.

@@ -1,7 +1,7 @@
 //! One Durable Object per user, the one writer of that user's record, and
 //! the Worker's side of it:
 //!
-//! - `message.rs`: the binding and an internal request's headers;
+//! - `message.rs`: the binding and the message of the Worker's RPC call;
 //! - `client.rs`: the object as the Worker and the bulk consumer call it;
 //! - `object.rs`: the object, its requests;
 //! - `conditions.rs`: `If-Match` and `If-None-Match` against its ETag;

@@ -35,14 +35,16 @@ use crate::worker::clock::now_ms;
 use crate::worker::error::ApiError;
 use crate::worker::kept_answers::KeptAnswer;
 use crate::worker::random::random_hex16;
-use crate::worker::response::{self, Reply};
+use crate::worker::response::{self, Reply, ETAG_HEADER, REPLAYED_HEADER};
 use crate::{
     changed_names, channel_data_answer, merge, parse_request, preference_set_answer, preference_sets_answer,
     push_token_body, StoredUser, Timestamp, TokenChange,
 };
 use std::borrow::Cow;
 use std::cell::Cell;
-use worker::{console_error, durable_object, DurableObject, Env, Method, Request, Response, State};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+use worker::{console_error, durable_object, DurableObject, Env, Method, Request, Response, ResponseBody, State};
 
 mod merge_write;
 
@@ -63,13 +65,54 @@ impl DurableObject for UserObject {
         UserObject { state, env, tables, alarm_checked: Cell::new(false) }
     }
 
-    /// An internal request from the Worker ([`super::client`]): PUT (a write:
+    /// Not how the Worker calls the object (it calls [`UserObject::handle`]
+    /// by RPC): a 500, the reason logged.
+    async fn fetch(&self, _req: Request) -> worker::Result<Response> {
+        ApiError::internal("user object: a fetch; the Worker calls it by RPC (`handle`)").into_response("")
+    }
+
+    /// The flush: writes the latest change through to KV.
+    async fn alarm(&self) -> worker::Result<Response> {
+        self.flusher().run().await?;
+        Response::empty()
+    }
+}
+
+#[wasm_bindgen]
+impl UserObject {
+    /// The Worker's call ([`super::client`]), by RPC: `method` PUT (a write:
     /// the identify body as the Worker read and validated it, or a push
-    /// token's change), POST (a merge write, [`merge_write`]), GET or DELETE. Answers as the API answers: 200, 204,
-    /// 304, or the API's error (404, 412, 422, 503; 500 with the reason in
-    /// the log only).
-    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let message = match Message::from_headers(req.headers()) {
+    /// token's change), POST (a merge write, [`merge_write`]), GET or
+    /// DELETE; `message` a [`Message`] as JSON; `body` the write's bytes.
+    /// Answers as the API answers (200, 204, 304, or the API's error: 404,
+    /// 412, 422, 503; 500 with the reason in the log only), as `[status,
+    /// body, ETag or null, replayed]`: the hop builds no runtime `Request`
+    /// or `Response`, and the message crosses as one string, not a header.
+    pub async fn handle(&self, method: String, message: String, body: Option<Vec<u8>>) -> Result<JsValue, JsValue> {
+        let response = self.answer(Method::from(method), &message, body.unwrap_or_default()).await?;
+        let body = match response.body() {
+            ResponseBody::Empty => Vec::new(),
+            ResponseBody::Body(bytes) => bytes.clone(),
+            ResponseBody::Stream(_) => return Err(JsValue::from_str("user object: an answer as a stream")),
+        };
+        let headers = response.headers();
+        let etag = headers.get(ETAG_HEADER)?.map_or(JsValue::NULL, |etag| JsValue::from_str(&etag));
+        let replayed = headers.get(REPLAYED_HEADER)?.is_some();
+        let answer = js_sys::Array::of4(
+            &response.status_code().into(),
+            &js_sys::Uint8Array::from(body.as_slice()),
+            &etag,
+            &replayed.into(),
+        );
+        Ok(answer.into())
+    }
+}
+
+impl UserObject {
+    /// The answer to a call: the message read, the flush's alarm made sure
+    /// of once per instance, then the operation.
+    async fn answer(&self, method: Method, message: &str, body: Vec<u8>) -> worker::Result<Response> {
+        let message = match Message::decode(message) {
             Ok(message) => message,
             Err(error) => return ApiError::internal(format!("user object: {error}")).into_response(""),
         };
@@ -80,35 +123,21 @@ impl DurableObject for UserObject {
                 Err(error) => console_error!("request {request_id}: user object: the flush alarm: {error}"),
             }
         }
-        match self.serve(&mut req, &message).await {
+        match self.serve(method, body, &message).await {
             Ok(response) => Ok(response),
             Err(error) => error.into_response(request_id),
         }
     }
 
-    /// The flush: writes the latest change through to KV.
-    async fn alarm(&self) -> worker::Result<Response> {
-        self.flusher().run().await?;
-        Response::empty()
-    }
-}
-
-impl UserObject {
-    async fn serve(&self, req: &mut Request, message: &Message) -> Result<Response, ApiError> {
+    async fn serve(&self, method: Method, body: Vec<u8>, message: &Message) -> Result<Response, ApiError> {
         let Message { target, request_id, options } = message;
-        match (req.method(), &options.bulk_row) {
-            (Method::Put, _) => {
-                let body = req.bytes().await?;
-                self.write(target, &body, options, request_id).await
-            }
+        match (method, &options.bulk_row) {
+            (Method::Put, _) => self.write(target, &body, options, request_id).await,
             (Method::Get, Some(bulk_row)) => {
                 let decision = self.tables.bulk_row_decision(bulk_row)?;
                 decision.map_or_else(|| Ok(response::empty(404)?), replay_decision)
             }
-            (Method::Post, None) => {
-                let record = req.bytes().await?;
-                self.merge_in(target, &record, options, request_id).await
-            }
+            (Method::Post, None) => self.merge_in(target, &body, options, request_id).await,
             (Method::Get, None) if options.answer == Answer::Kept => self.kept_answer(options),
             (Method::Get, None) => self.read(target, options).await,
             (Method::Delete, _) => self.delete(target, options, request_id).await,
