@@ -7,6 +7,7 @@
 use super::clock::{within, TimedOut};
 use super::error::ApiError;
 use super::response::{ETAG_HEADER, REPLAYED_HEADER};
+use std::future::Future;
 use std::time::Duration;
 use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
@@ -42,12 +43,9 @@ pub async fn exchange(stub: &Stub, request: Request, limit: Duration, object: &s
         let headers = response.headers();
         let etag = headers.get(ETAG_HEADER)?;
         let replayed = headers.get(REPLAYED_HEADER)?.is_some();
-        Ok::<_, worker::Error>(ObjectAnswer { status: response.status_code(), body, etag, replayed })
+        Ok(ObjectAnswer { status: response.status_code(), body, etag, replayed })
     };
-    match within(limit, exchange).await {
-        Ok(answer) => answer.map_err(|error| ApiError::internal(format!("{object}: {error}"))),
-        Err(TimedOut) => Err(ApiError::internal(format!("{object}: no answer within {} s", limit.as_secs()))),
-    }
+    bounded(limit, object, exchange).await
 }
 
 /// Calls the RPC method `method` of `object_stub` (a stub taken with
@@ -77,11 +75,21 @@ pub async fn call(
                 etag: answer.get(2).as_string(),
                 replayed: answer.get(3).as_bool() == Some(true),
             }),
-            _ => Err(JsValue::from_str("an answer that is not [status, body, etag, replayed]")),
+            _ => Err("an answer that is not [status, body, etag, replayed]".into()),
         }
     };
-    match within(limit, call).await {
-        Ok(answer) => answer.map_err(|error| ApiError::internal(format!("{object}: {}", worker::Error::from(error)))),
+    bounded(limit, object, call).await
+}
+
+/// `answer`, within `limit`: an object that fails or is late is a 500
+/// naming `object` in its log line.
+async fn bounded(
+    limit: Duration,
+    object: &str,
+    answer: impl Future<Output = worker::Result<ObjectAnswer>>,
+) -> Result<ObjectAnswer, ApiError> {
+    match within(limit, answer).await {
+        Ok(answer) => answer.map_err(|error| ApiError::internal(format!("{object}: {error}"))),
         Err(TimedOut) => Err(ApiError::internal(format!("{object}: no answer within {} s", limit.as_secs()))),
     }
 }

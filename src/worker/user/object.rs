@@ -90,9 +90,9 @@ impl UserObject {
     /// or `Response`, and the message crosses as one string, not a header.
     pub async fn handle(&self, method: String, message: String, body: Option<Vec<u8>>) -> Result<JsValue, JsValue> {
         let response = self.answer(Method::from(method), &message, body.unwrap_or_default()).await?;
-        let body = match response.body() {
-            ResponseBody::Empty => Vec::new(),
-            ResponseBody::Body(bytes) => bytes.clone(),
+        let body: &[u8] = match response.body() {
+            ResponseBody::Empty => &[],
+            ResponseBody::Body(bytes) => bytes,
             ResponseBody::Stream(_) => return Err(JsValue::from_str("user object: an answer as a stream")),
         };
         let headers = response.headers();
@@ -100,7 +100,7 @@ impl UserObject {
         let replayed = headers.get(REPLAYED_HEADER)?.is_some();
         let answer = js_sys::Array::of4(
             &response.status_code().into(),
-            &js_sys::Uint8Array::from(body.as_slice()),
+            &js_sys::Uint8Array::from(body),
             &etag,
             &replayed.into(),
         );
