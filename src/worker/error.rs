@@ -3,7 +3,7 @@
 //! answers its 404, 422 and 500 with it, and the Worker passes them on).
 //! Internal details are logged, never answered.
 
-use super::response::{self, ETAG_HEADER};
+use super::response::{self, Reply, ETAG_HEADER};
 use crate::{IdentifyError, Problem};
 use serde_json::json;
 use worker::{console_error, Response};
@@ -204,9 +204,7 @@ impl ApiError {
 
     /// The JSON answer of contract §6; logs what must not be answered.
     pub fn into_response(self, request_id: &str) -> worker::Result<Response> {
-        if let Some(log) = &self.log {
-            console_error!("request {request_id}: {} {}: {log}", self.status, self.code);
-        }
+        self.log_reason(request_id);
         let mut response = response::json(self.status, self.body(request_id))?;
         if let Some(allow) = self.allow {
             response.headers_mut().set("Allow", allow)?;
@@ -220,6 +218,19 @@ impl ApiError {
             _ => {}
         }
         Ok(response)
+    }
+
+    /// The answer's status, JSON body and ETag: how a user's object answers
+    /// the Worker. Logs what must not be answered.
+    pub fn into_reply(self, request_id: &str) -> Reply {
+        self.log_reason(request_id);
+        Reply { status: self.status, body: self.body(request_id), etag: self.etag }
+    }
+
+    fn log_reason(&self, request_id: &str) {
+        if let Some(log) = &self.log {
+            console_error!("request {request_id}: {} {}: {log}", self.status, self.code);
+        }
     }
 
     /// The answer's JSON body: `code`, `message`, `status`, `request_id`,

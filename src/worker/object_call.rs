@@ -6,7 +6,7 @@
 
 use super::clock::{within, TimedOut};
 use super::error::ApiError;
-use super::response::{ETAG_HEADER, REPLAYED_HEADER};
+use super::response::{Reply, ETAG_HEADER, REPLAYED_HEADER};
 use std::future::Future;
 use std::time::Duration;
 use wasm_bindgen::{JsCast, JsValue};
@@ -14,6 +14,7 @@ use worker::wasm_bindgen_futures::JsFuture;
 use worker::{web_sys, Headers, Method, Request, RequestInit, ResponseBody, Stub};
 
 /// An object's answer: its status, body, and the headers the API passes on.
+#[derive(Debug)]
 pub struct ObjectAnswer {
     pub status: u16,
     pub body: Vec<u8>,
@@ -21,6 +22,27 @@ pub struct ObjectAnswer {
     pub etag: Option<String>,
     /// `Idempotent-Replayed: true` (contract §9).
     pub replayed: bool,
+}
+
+impl ObjectAnswer {
+    /// `reply`, given now, or (`replayed`) kept for an `Idempotency-Key`
+    /// and given again.
+    pub fn of(reply: Reply, replayed: bool) -> Self {
+        ObjectAnswer { status: reply.status, body: reply.body, etag: reply.etag, replayed }
+    }
+
+    /// An answer with `status` and a JSON `body` (or none), no ETag.
+    pub fn plain(status: u16, body: Vec<u8>) -> Self {
+        ObjectAnswer { status, body, etag: None, replayed: false }
+    }
+
+    /// The answer as an RPC method returns it, `[status, body, ETag or
+    /// null, replayed]`: what [`call`] reads.
+    pub fn to_js(&self) -> JsValue {
+        let etag = self.etag.as_deref().map_or(JsValue::NULL, JsValue::from_str);
+        let body = js_sys::Uint8Array::from(self.body.as_slice());
+        js_sys::Array::of4(&self.status.into(), &body, &etag, &self.replayed.into()).into()
+    }
 }
 
 /// An internal request to `url` (objects read only its path, method,
@@ -50,7 +72,7 @@ pub async fn exchange(stub: &Stub, request: Request, limit: Duration, object: &s
 
 /// Calls the RPC method `method` of `object_stub` (a stub taken with
 /// `Stub::into_rpc`) with `args`, within `limit`; the method answers
-/// `[status, body, ETag or null, replayed]`. `object` names the object in
+/// [`ObjectAnswer::to_js`]. `object` names the object in
 /// the error's log line.
 pub async fn call(
     object_stub: &JsValue,

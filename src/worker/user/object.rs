@@ -34,8 +34,9 @@ use super::sql::{BulkRowDecision, Commit, History, Tables, UserState};
 use crate::worker::clock::now_ms;
 use crate::worker::error::ApiError;
 use crate::worker::kept_answers::KeptAnswer;
+use crate::worker::object_call::ObjectAnswer;
 use crate::worker::random::random_hex16;
-use crate::worker::response::{self, Reply, ETAG_HEADER, REPLAYED_HEADER};
+use crate::worker::response::Reply;
 use crate::{
     changed_names, channel_data_answer, merge, parse_request, preference_set_answer, preference_sets_answer,
     push_token_body, StoredUser, Timestamp, TokenChange,
@@ -44,7 +45,7 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
-use worker::{console_error, durable_object, DurableObject, Env, Method, Request, Response, ResponseBody, State};
+use worker::{console_error, durable_object, DurableObject, Env, Method, Request, Response, State};
 
 mod merge_write;
 
@@ -85,36 +86,23 @@ impl UserObject {
     /// token's change), POST (a merge write, [`merge_write`]), GET or
     /// DELETE; `message` a [`Message`] as JSON; `body` the write's bytes.
     /// Answers as the API answers (200, 204, 304, or the API's error: 404,
-    /// 412, 422, 503; 500 with the reason in the log only), as `[status,
-    /// body, ETag or null, replayed]`: the hop builds no runtime `Request`
-    /// or `Response`, and the message crosses as one string, not a header.
-    pub async fn handle(&self, method: String, message: String, body: Option<Vec<u8>>) -> Result<JsValue, JsValue> {
-        let response = self.answer(Method::from(method), &message, body.unwrap_or_default()).await?;
-        let body: &[u8] = match response.body() {
-            ResponseBody::Empty => &[],
-            ResponseBody::Body(bytes) => bytes,
-            ResponseBody::Stream(_) => return Err(JsValue::from_str("user object: an answer as a stream")),
-        };
-        let headers = response.headers();
-        let etag = headers.get(ETAG_HEADER)?.map_or(JsValue::NULL, |etag| JsValue::from_str(&etag));
-        let replayed = headers.get(REPLAYED_HEADER)?.is_some();
-        let answer = js_sys::Array::of4(
-            &response.status_code().into(),
-            &js_sys::Uint8Array::from(body),
-            &etag,
-            &replayed.into(),
-        );
-        Ok(answer.into())
+    /// 412, 422, 503; 500 with the reason in the log only), as
+    /// [`ObjectAnswer::to_js`]: the hop builds no runtime `Request`,
+    /// `Response` or `Headers`, and the message crosses as one string.
+    pub async fn handle(&self, method: String, message: String, body: Option<Vec<u8>>) -> JsValue {
+        self.answer(Method::from(method), &message, body.unwrap_or_default()).await.to_js()
     }
 }
 
 impl UserObject {
     /// The answer to a call: the message read, the flush's alarm made sure
     /// of once per instance, then the operation.
-    async fn answer(&self, method: Method, message: &str, body: Vec<u8>) -> worker::Result<Response> {
+    async fn answer(&self, method: Method, message: &str, body: Vec<u8>) -> ObjectAnswer {
         let message = match Message::decode(message) {
             Ok(message) => message,
-            Err(error) => return ApiError::internal(format!("user object: {error}")).into_response(""),
+            Err(error) => {
+                return ObjectAnswer::of(ApiError::internal(format!("user object: {error}")).into_reply(""), false)
+            }
         };
         let request_id = &message.request_id;
         if !self.alarm_checked.get() {
@@ -124,18 +112,18 @@ impl UserObject {
             }
         }
         match self.serve(method, body, &message).await {
-            Ok(response) => Ok(response),
-            Err(error) => error.into_response(request_id),
+            Ok(answer) => answer,
+            Err(error) => ObjectAnswer::of(error.into_reply(request_id), false),
         }
     }
 
-    async fn serve(&self, method: Method, body: Vec<u8>, message: &Message) -> Result<Response, ApiError> {
+    async fn serve(&self, method: Method, body: Vec<u8>, message: &Message) -> Result<ObjectAnswer, ApiError> {
         let Message { target, request_id, options } = message;
         match (method, &options.bulk_row) {
             (Method::Put, _) => self.write(target, &body, options, request_id).await,
             (Method::Get, Some(bulk_row)) => {
                 let decision = self.tables.bulk_row_decision(bulk_row)?;
-                decision.map_or_else(|| Ok(response::empty(404)?), replay_decision)
+                Ok(decision.map_or_else(|| ObjectAnswer::plain(404, Vec::new()), replay_decision))
             }
             (Method::Post, None) => self.merge_in(target, &body, options, request_id).await,
             (Method::Get, None) if options.answer == Answer::Kept => self.kept_answer(options),
@@ -154,7 +142,7 @@ impl UserObject {
         body: &[u8],
         options: &Options,
         request_id: &str,
-    ) -> Result<Response, ApiError> {
+    ) -> Result<ObjectAnswer, ApiError> {
         let mut user = self.current_state(target).await?;
         // From here to the commit: no await, so no other event of this
         // object runs in between.
@@ -164,7 +152,7 @@ impl UserObject {
         }
         let bulk_row = options.bulk_row.as_deref();
         if let Some(decision) = bulk_row.map(|row| self.tables.bulk_row_decision(row)).transpose()?.flatten() {
-            return replay_decision(decision);
+            return Ok(replay_decision(decision));
         }
         let etag = user.etag();
         let checked =
@@ -209,7 +197,7 @@ impl UserObject {
                 let answer = String::from_utf8_lossy(&refusal.body(request_id)).into_owned();
                 let decision = decision(bulk_row, 422, Some(answer.clone()), clock);
                 self.tables.commit(Commit { decision: Some(decision), ..Commit::default() })?;
-                return Ok(response::json(422, answer.into_bytes())?);
+                return Ok(ObjectAnswer::plain(422, answer.into_bytes()));
             }
         };
         let before = stored.as_deref().map(|json| StoredUser::from_json(json.as_bytes())).transpose()?;
@@ -233,13 +221,13 @@ impl UserObject {
             history,
         })?;
         self.arm(alarm).await;
-        Ok(reply.into_response(false)?)
+        Ok(ObjectAnswer::of(reply, false))
     }
 
     /// A read: the record the object holds (adopted from KV if it held
     /// none), the part of it asked for, or a page of its history; a 304
     /// when `If-None-Match` names its ETag.
-    async fn read(&self, target: &Target, options: &Options) -> Result<Response, ApiError> {
+    async fn read(&self, target: &Target, options: &Options) -> Result<ObjectAnswer, ApiError> {
         let user = self.current_state(target).await?;
         if !user.holds_record() {
             return Err(ApiError::user_missing(&target.user_id));
@@ -247,19 +235,19 @@ impl UserObject {
         let etag = user.etag();
         if let Answer::Changes(page_size, after) = &options.answer {
             let after = after.as_deref().map(Cursor::parse).transpose()?;
-            return Ok(response::json(200, self.tables.history_page(*page_size, after)?.into_bytes())?);
+            return Ok(ObjectAnswer::plain(200, self.tables.history_page(*page_size, after)?.into_bytes()));
         }
         if options.if_none_match.as_deref().is_some_and(|header| conditions::names(header, etag.as_deref(), true)) {
-            return Ok(Reply { status: 304, body: Vec::new(), etag }.into_response(false)?);
+            return Ok(ObjectAnswer::of(Reply { status: 304, body: Vec::new(), etag }, false));
         }
-        Ok(self.reply_of(&self.required_record()?, &options.answer, etag)?.into_response(false)?)
+        Ok(ObjectAnswer::of(self.reply_of(&self.required_record()?, &options.answer, etag)?, false))
     }
 
     /// DELETE: a tombstone in the object, the history erased, and the key's
     /// removal from KV by the same flush as a write. With `If-Match`, the
     /// user is read first (from KV if the object never held it). A bulk
     /// delete's row is decided once, as a bulk identify's is.
-    async fn delete(&self, target: &Target, options: &Options, request_id: &str) -> Result<Response, ApiError> {
+    async fn delete(&self, target: &Target, options: &Options, request_id: &str) -> Result<ObjectAnswer, ApiError> {
         let mut user =
             if options.if_match.is_some() { self.current_state(target).await? } else { self.state_of(target)? };
         let clock = now_ms();
@@ -269,7 +257,7 @@ impl UserObject {
         // A bulk delete's row decided before: decided, as it was.
         let bulk_row = options.bulk_row.as_deref();
         if let Some(decision) = bulk_row.map(|row| self.tables.bulk_row_decision(row)).transpose()?.flatten() {
-            return replay_decision(decision);
+            return Ok(replay_decision(decision));
         }
         if let Err(refusal) = conditions::check_write(options.if_match.as_deref(), None, user.etag().as_deref()) {
             return self.refuse(refusal, options, request_id, clock);
@@ -286,24 +274,30 @@ impl UserObject {
             history: History::Erase,
         })?;
         self.arm(alarm).await;
-        Ok(reply.into_response(false)?)
+        Ok(ObjectAnswer::of(reply, false))
     }
 
     /// The answer kept for the request's `Idempotency-Key`, given again; a
     /// 422 when the key came with another request; `None` when it is new.
-    fn answer_again(&self, options: &Options, clock: i64) -> Result<Option<Result<Response, ApiError>>, ApiError> {
+    fn answer_again(&self, options: &Options, clock: i64) -> Result<Option<Result<ObjectAnswer, ApiError>>, ApiError> {
         let Some(idempotency) = &options.idempotency else { return Ok(None) };
         let Some(kept) = self.tables.kept.find(&idempotency.key, clock)? else { return Ok(None) };
         if kept.fingerprint != idempotency.fingerprint {
             return Ok(Some(Err(ApiError::idempotency_key_reused())));
         }
         let reply = Reply { status: kept.status as u16, body: kept.body.into_bytes(), etag: kept.etag };
-        Ok(Some(Ok(reply.into_response(true)?)))
+        Ok(Some(Ok(ObjectAnswer::of(reply, true))))
     }
 
     /// A write refused by the request itself (404, 412, 422): the refusal,
     /// kept for its `Idempotency-Key` (nothing else is written).
-    fn refuse(&self, refusal: ApiError, options: &Options, request_id: &str, clock: i64) -> Result<Response, ApiError> {
+    fn refuse(
+        &self,
+        refusal: ApiError,
+        options: &Options,
+        request_id: &str,
+        clock: i64,
+    ) -> Result<ObjectAnswer, ApiError> {
         let reply = Reply { status: refusal.status(), body: refusal.body(request_id), etag: refusal.etag() };
         if let Some(answer) = kept(options, &reply, clock) {
             self.tables.commit(Commit { answer: Some(answer), ..Commit::default() })?;
@@ -312,11 +306,11 @@ impl UserObject {
     }
 
     /// An answer that changed nothing, kept for the request's key.
-    fn answer_and_keep(&self, reply: Reply, options: &Options, clock: i64) -> Result<Response, ApiError> {
+    fn answer_and_keep(&self, reply: Reply, options: &Options, clock: i64) -> Result<ObjectAnswer, ApiError> {
         if let Some(answer) = kept(options, &reply, clock) {
             self.tables.commit(Commit { answer: Some(answer), ..Commit::default() })?;
         }
-        Ok(reply.into_response(false)?)
+        Ok(ObjectAnswer::of(reply, false))
     }
 
     /// The 200 of `answer` from `record`, with its ETag; a 404 for a channel
@@ -435,10 +429,10 @@ fn decision(bulk_row: &str, status: i64, answer: Option<String>, now: i64) -> Bu
 }
 
 /// The answer to a bulk row decided before: the same as the first time.
-fn replay_decision(decision: BulkRowDecision) -> Result<Response, ApiError> {
+fn replay_decision(decision: BulkRowDecision) -> ObjectAnswer {
     match (decision.status, decision.answer) {
-        (422, Some(answer)) => Ok(response::json(422, answer.into_bytes())?),
-        _ => Ok(response::empty(204)?),
+        (422, Some(answer)) => ObjectAnswer::plain(422, answer.into_bytes()),
+        _ => ObjectAnswer::plain(204, Vec::new()),
     }
 }
 

@@ -9,11 +9,11 @@
 use super::{kept, UserObject};
 use crate::worker::clock::now_ms;
 use crate::worker::error::ApiError;
+use crate::worker::object_call::ObjectAnswer;
 use crate::worker::user::flush::plan_flush;
 use crate::worker::user::message::{Answer, Options, Target};
 use crate::worker::user::sql::{Commit, History};
 use crate::{changed_names, merge_users, IdentifyError, StoredUser, Timestamp};
-use worker::Response;
 
 /// The route a merge's history entry names.
 const ROUTE: &str = "merge";
@@ -35,7 +35,7 @@ impl UserObject {
         secondary: &[u8],
         options: &Options,
         request_id: &str,
-    ) -> Result<Response, ApiError> {
+    ) -> Result<ObjectAnswer, ApiError> {
         let merge_from = options.merge_from.as_deref().unwrap_or_default();
         let secondary_id = StoredUser::from_json(secondary)?.user_id().into_owned();
         if secondary_id != merge_from || merge_from == target.user_id {
@@ -47,7 +47,7 @@ impl UserObject {
         let clock = now_ms();
         let merged_before = match self.answer_again(options, clock)? {
             None => None,
-            Some(Ok(answer)) if answer.status_code() == 200 => Some(answer),
+            Some(Ok(answer)) if answer.status == 200 => Some(answer),
             Some(answer) => return answer,
         };
         if !user.holds_record() {
@@ -81,15 +81,15 @@ impl UserObject {
             ..Commit::default()
         })?;
         self.arm(alarm).await;
-        Ok(reply.into_response(false)?)
+        Ok(ObjectAnswer::of(reply, false))
     }
 
     /// The answer kept for the request's `Idempotency-Key`, given again (a
     /// 422 when the key came with another request); a 204 when it has none.
-    pub(super) fn kept_answer(&self, options: &Options) -> Result<Response, ApiError> {
+    pub(super) fn kept_answer(&self, options: &Options) -> Result<ObjectAnswer, ApiError> {
         match self.answer_again(options, now_ms())? {
             Some(answer) => answer,
-            None => Ok(crate::worker::response::empty(204)?),
+            None => Ok(ObjectAnswer::plain(204, Vec::new())),
         }
     }
 }
