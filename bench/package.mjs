@@ -31,8 +31,31 @@ const storedByJs = jsIdentify(null, ID, EARLIER, NOW);
 const storedTypical = merge(null, ID, TYPICAL_EARLIER, NOW);
 const storedByLight = lightIdentify(null, ID, TYPICAL_EARLIER, NOW);
 
+// What `merge` must do in JS beyond `mergeJson`'s work, whatever the core
+// costs: write the body as JSON, and read the new record into objects
+// frozen all the way down (contract §8), as src/js/records.js does. The
+// flow adds `validate`'s JSON of the body and the user's JSON at the end.
+const RECORD_TEXT = mergeJson(storedJson, ID, REQUEST_TEXT, NOW);
+function freezeAll(value) {
+  Object.freeze(value);
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const child = value[index];
+      if (typeof child === "object" && child !== null) freezeAll(child);
+    }
+  } else {
+    for (const key in value) {
+      const child = value[key];
+      if (typeof child === "object" && child !== null) freezeAll(child);
+    }
+  }
+  return value;
+}
+
 const JS_STACK = "JS stack: zod 4 + libphonenumber-js + Intl + lodash.merge, then JSON.stringify(user)";
 const FLOW = "package: validate, merge, JSON.stringify(toUser(next))";
+const MERGE_FLOOR = "  JS alone in merge: JSON.stringify(body), JSON.parse(record) frozen all the way down";
+const FLOW_FLOOR = "  JS alone in the flow: merge's, validate's JSON.stringify(body), JSON.stringify(user)";
 const LIGHT_STACK = "lighter stack, typical request: zod (z.any() parts) + libphonenumber-js + lodash.merge";
 const TYPICAL_FLOW = "package, typical request: validate, merge, JSON.stringify(toUser(next))";
 const candidates = {
@@ -51,6 +74,8 @@ const candidates = {
   "  package call: validate": () => validate(ID, REQUEST),
   "  package call: merge": () => merge(stored, ID, REQUEST, NOW),
   "  package call: validateJson": () => validateJson(ID, REQUEST_TEXT),
+  [MERGE_FLOOR]: () => freezeAll(JSON.parse(RECORD_TEXT)) && JSON.stringify(REQUEST),
+  [FLOW_FLOOR]: () => JSON.stringify(REQUEST) + JSON.stringify(REQUEST) + JSON.stringify(freezeAll(JSON.parse(RECORD_TEXT)).user),
 };
 
 // Both sides give the same user (keys compared in sorted order).
@@ -101,5 +126,18 @@ const js = results[JS_STACK];
 for (const name of Object.keys(candidates).filter((name) => name.startsWith("package: ") && name !== FLOW)) {
   console.log(`  ratio ${name.replace("package: ", "")}: ${(results[name] / js).toFixed(2)}× the JS stack (full request)`);
 }
+// Operations per second, so time(merge) / time(mergeJson) is their inverse ratio.
+const mergeJsonRate = results["package: mergeJson (record and body as JSON text)"];
+const floorTime = 1 / results[MERGE_FLOOR] + 1 / mergeJsonRate;
+console.log(
+  `  merge takes ${(mergeJsonRate / results["  package call: merge"]).toFixed(2)}× mergeJson's time; ` +
+    `mergeJson plus the JS alone would take ${(floorTime * mergeJsonRate).toFixed(2)}×`,
+);
+const [flowTime, flowFloor] = [1e6 / results[FLOW], 1e6 / results[FLOW_FLOOR]];
+console.log(
+  `  the flow takes ${flowTime.toFixed(2)} µs, ${flowFloor.toFixed(2)} of them the JS alone; ` +
+    `at 3× the JS stack it would take ${(1e6 / js / 3).toFixed(2)} µs, ` +
+    `${(1e6 / js / 3 - flowFloor).toFixed(2)} for the core and its glue (now ${(flowTime - flowFloor).toFixed(2)})`,
+);
 console.log(`  RATIO the flow against the full JS stack, full request:      ${(results[FLOW] / js).toFixed(2)}×`);
 console.log(`  RATIO the flow against the lighter stack, typical request: ${(results[TYPICAL_FLOW] / results[LIGHT_STACK]).toFixed(2)}×`);
