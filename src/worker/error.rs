@@ -227,6 +227,7 @@ impl ApiError {
         Reply { status: self.status, body: self.body(request_id), etag: self.etag }
     }
 
+    /// What must not be answered (`log`), logged with the request id.
     fn log_reason(&self, request_id: &str) {
         if let Some(log) = &self.log {
             console_error!("request {request_id}: {} {}: {log}", self.status, self.code);

@@ -14,7 +14,6 @@ use worker::wasm_bindgen_futures::JsFuture;
 use worker::{web_sys, Headers, Method, Request, RequestInit, ResponseBody, Stub};
 
 /// An object's answer: its status, body, and the headers the API passes on.
-#[derive(Debug)]
 pub struct ObjectAnswer {
     pub status: u16,
     pub body: Vec<u8>,
