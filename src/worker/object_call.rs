@@ -24,10 +24,14 @@ pub struct ObjectAnswer {
 }
 
 impl ObjectAnswer {
-    /// `reply`, given now, or (`replayed`) kept for an `Idempotency-Key`
-    /// and given again.
-    pub fn of(reply: Reply, replayed: bool) -> Self {
-        ObjectAnswer { status: reply.status, body: reply.body, etag: reply.etag, replayed }
+    /// `reply`, given now.
+    pub fn given(reply: Reply) -> Self {
+        ObjectAnswer { status: reply.status, body: reply.body, etag: reply.etag, replayed: false }
+    }
+
+    /// `reply`, kept for an `Idempotency-Key` and given again.
+    pub fn given_again(reply: Reply) -> Self {
+        ObjectAnswer { replayed: true, ..ObjectAnswer::given(reply) }
     }
 
     /// An answer with `status` and a JSON `body` (or none), no ETag.

@@ -101,7 +101,7 @@ impl UserObject {
         let message = match Message::decode(message) {
             Ok(message) => message,
             Err(error) => {
-                return ObjectAnswer::of(ApiError::internal(format!("user object: {error}")).into_reply(""), false)
+                return ObjectAnswer::given(ApiError::internal(format!("user object: {error}")).into_reply(""))
             }
         };
         let request_id = &message.request_id;
@@ -113,7 +113,7 @@ impl UserObject {
         }
         match self.serve(method, body, &message).await {
             Ok(answer) => answer,
-            Err(error) => ObjectAnswer::of(error.into_reply(request_id), false),
+            Err(error) => ObjectAnswer::given(error.into_reply(request_id)),
         }
     }
 
@@ -221,7 +221,7 @@ impl UserObject {
             history,
         })?;
         self.arm(alarm).await;
-        Ok(ObjectAnswer::of(reply, false))
+        Ok(ObjectAnswer::given(reply))
     }
 
     /// A read: the record the object holds (adopted from KV if it held
@@ -238,9 +238,9 @@ impl UserObject {
             return Ok(ObjectAnswer::plain(200, self.tables.history_page(*page_size, after)?.into_bytes()));
         }
         if options.if_none_match.as_deref().is_some_and(|header| conditions::names(header, etag.as_deref(), true)) {
-            return Ok(ObjectAnswer::of(Reply { status: 304, body: Vec::new(), etag }, false));
+            return Ok(ObjectAnswer::given(Reply { status: 304, body: Vec::new(), etag }));
         }
-        Ok(ObjectAnswer::of(self.reply_of(&self.required_record()?, &options.answer, etag)?, false))
+        Ok(ObjectAnswer::given(self.reply_of(&self.required_record()?, &options.answer, etag)?))
     }
 
     /// DELETE: a tombstone in the object, the history erased, and the key's
@@ -274,7 +274,7 @@ impl UserObject {
             history: History::Erase,
         })?;
         self.arm(alarm).await;
-        Ok(ObjectAnswer::of(reply, false))
+        Ok(ObjectAnswer::given(reply))
     }
 
     /// The answer kept for the request's `Idempotency-Key`, given again; a
@@ -286,7 +286,7 @@ impl UserObject {
             return Ok(Some(Err(ApiError::idempotency_key_reused())));
         }
         let reply = Reply { status: kept.status as u16, body: kept.body.into_bytes(), etag: kept.etag };
-        Ok(Some(Ok(ObjectAnswer::of(reply, true))))
+        Ok(Some(Ok(ObjectAnswer::given_again(reply))))
     }
 
     /// A write refused by the request itself (404, 412, 422): the refusal,
@@ -310,7 +310,7 @@ impl UserObject {
         if let Some(answer) = kept(options, &reply, clock) {
             self.tables.commit(Commit { answer: Some(answer), ..Commit::default() })?;
         }
-        Ok(ObjectAnswer::of(reply, false))
+        Ok(ObjectAnswer::given(reply))
     }
 
     /// The 200 of `answer` from `record`, with its ETag; a 404 for a channel

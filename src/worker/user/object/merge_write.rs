@@ -81,7 +81,7 @@ impl UserObject {
             ..Commit::default()
         })?;
         self.arm(alarm).await;
-        Ok(ObjectAnswer::of(reply, false))
+        Ok(ObjectAnswer::given(reply))
     }
 
     /// The answer kept for the request's `Idempotency-Key`, given again (a
