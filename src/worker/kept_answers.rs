@@ -21,7 +21,7 @@ pub const MAX_KEPT: i64 = 1_000;
 /// hundreds of KB; the newest answers are kept whatever their size).
 pub const MAX_KEPT_BYTES: i64 = 8 * 1024 * 1024;
 
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS kept_answer (
+pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS kept_answer (
         idempotency_key TEXT PRIMARY KEY,
         fingerprint TEXT NOT NULL,
         status INTEGER NOT NULL,
@@ -96,9 +96,11 @@ impl KeptAnswers {
         self.held.set(Some(Held::NONE));
     }
 
-    /// Notes that a transaction failed: what it kept or pruned is undone,
-    /// so what the table holds is measured again before it is relied on.
+    /// Notes that a transaction failed: what it created, kept or pruned is
+    /// undone, so whether the table exists and what it holds are read
+    /// again before they are relied on.
     pub fn unsure(&self) {
+        self.exists.set(None);
         self.held.set(None);
     }
 
@@ -147,9 +149,10 @@ impl KeptAnswers {
 
     /// Drops answers older than [`KEEP_MS`], then the oldest past
     /// [`MAX_KEPT`] answers or [`MAX_KEPT_BYTES`]; nothing to do (and no
-    /// statement run) when what the table is known to hold is within them.
+    /// statement beyond measuring it once) when what the table holds is
+    /// within them, as it is for most objects (no key, or few).
     pub fn prune(&self, now_ms: i64) -> worker::Result<()> {
-        if !self.exists()? || self.held.get().is_some_and(|held| !held.prune_due(now_ms)) {
+        if !self.exists()? || !self.held()?.prune_due(now_ms) {
             return Ok(());
         }
         self.sql.exec("DELETE FROM kept_answer WHERE kept_ms < ?", vec![(now_ms - KEEP_MS).into()])?;
@@ -163,21 +166,7 @@ impl KeptAnswers {
                  WHERE newer > ? OR (newer > 1 AND bytes > ?))",
             vec![MAX_KEPT.into(), MAX_KEPT_BYTES.into()],
         )?;
-        #[derive(Deserialize)]
-        struct Measured {
-            count: i64,
-            bytes: Option<i64>,
-            oldest: Option<i64>,
-        }
-        let measured = self
-            .sql
-            .exec(
-                "SELECT COUNT(*) AS count, SUM(LENGTH(body)) AS bytes, MIN(kept_ms) AS oldest FROM kept_answer",
-                None,
-            )?
-            .one::<Measured>()?;
-        let bytes = measured.bytes.unwrap_or(0);
-        self.held.set(Some(Held { count: measured.count, bytes, oldest_ms: measured.oldest }));
+        self.measure()?;
         Ok(())
     }
 
@@ -196,18 +185,45 @@ impl KeptAnswers {
 
     /// When the oldest kept answer expires, if any.
     pub fn next_expiry_ms(&self) -> worker::Result<Option<i64>> {
-        #[derive(Deserialize)]
-        struct Oldest {
-            oldest: Option<i64>,
-        }
         if !self.exists()? {
             return Ok(None);
         }
-        if let Some(held) = self.held.get() {
-            return Ok(held.oldest_ms.map(|kept| kept + KEEP_MS));
+        Ok(self.held()?.oldest_ms.map(|kept| kept + KEEP_MS))
+    }
+
+    /// Notes whether the table exists, when the caller has read the
+    /// object's tables anyway (one query fewer when an object wakes).
+    pub fn note_exists(&self, exists: bool) {
+        self.exists.set(Some(exists));
+    }
+
+    /// What the table holds at most: known, or measured now. Call it only
+    /// when the table exists.
+    fn held(&self) -> worker::Result<Held> {
+        match self.held.get() {
+            Some(held) => Ok(held),
+            None => self.measure(),
         }
-        let oldest = self.sql.exec("SELECT MIN(kept_ms) AS oldest FROM kept_answer", None)?.one::<Oldest>()?.oldest;
-        Ok(oldest.map(|kept| kept + KEEP_MS))
+    }
+
+    /// Measures what the table holds, one statement.
+    fn measure(&self) -> worker::Result<Held> {
+        #[derive(Deserialize)]
+        struct Measured {
+            count: i64,
+            bytes: Option<i64>,
+            oldest: Option<i64>,
+        }
+        let measured = self
+            .sql
+            .exec(
+                "SELECT COUNT(*) AS count, SUM(LENGTH(body)) AS bytes, MIN(kept_ms) AS oldest FROM kept_answer",
+                None,
+            )?
+            .one::<Measured>()?;
+        let held = Held { count: measured.count, bytes: measured.bytes.unwrap_or(0), oldest_ms: measured.oldest };
+        self.held.set(Some(held));
+        Ok(held)
     }
 
     fn exists(&self) -> worker::Result<bool> {

@@ -30,7 +30,7 @@
 //! nothing, so a GET of an unknown user writes nothing.
 
 use super::history::{self, ChangeEntry};
-use crate::worker::kept_answers::{KeptAnswer, KeptAnswers};
+use crate::worker::kept_answers::{self, KeptAnswer, KeptAnswers};
 use crate::worker::transaction::{transaction_sync, RawStorage};
 use serde::Deserialize;
 use std::cell::{Cell, RefCell};
@@ -267,6 +267,7 @@ impl Tables {
             self.sql.exec("SELECT name, sql FROM sqlite_master WHERE type = 'table'", None)?.to_array()?;
         let has = |name: &str| tables.iter().any(|table| table.name == name);
         let exist = has("user_state");
+        self.kept.note_exists(has("kept_answer"));
         if tables.iter().any(|table| table.name == "user_state" && !table.sql.contains("indexed_version")) {
             self.sql.exec("ALTER TABLE user_state ADD COLUMN indexed_version INTEGER NOT NULL DEFAULT 0", None)?;
         }
@@ -469,12 +470,14 @@ impl Tables {
         Ok(())
     }
 
+    /// Creates every table in one statement: a new user's first write
+    /// runs one call into SQLite for them, not one a table.
     fn create(&self) -> worker::Result<()> {
-        for statement in SCHEMA {
-            self.sql.exec(statement, None)?;
-        }
-        self.sql.exec(history::SCHEMA, None)?;
-        self.kept.create()
+        let script =
+            SCHEMA.iter().copied().chain([history::SCHEMA, kept_answers::SCHEMA]).collect::<Vec<_>>().join(";\n");
+        self.sql.exec(&script, None)?;
+        self.kept.note_exists(true);
+        Ok(())
     }
 
     /// Drops every table: the object is as if it had never held its user
