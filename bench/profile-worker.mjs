@@ -15,7 +15,11 @@
 // DevTools); the script prints the top self-time functions, self time by
 // kind of code and inclusive time by part of the Worker (idle and
 // `(program)` are left out of the shares). USERS (100) sets how many
-// users `identify` cycles through.
+// users `identify` cycles through. RATE (requests a second) sends the
+// requests at that pace instead, each to a user picked at random, as
+// scripts/measure-worker's load does (RATE=100 USERS=1000: most requests
+// then wake their user's object, which the lanes' quick cycle never does);
+// each phase then waits 2 s for the flushes it set off, as that script does.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
@@ -40,6 +44,7 @@ const samplingUs = Number(process.env.SAMPLING_US ?? 100);
 // loaded (workerd unloads an idle object after some seconds), so the
 // profile is the steady state, not objects' start-up.
 const USERS = Number(process.env.USERS ?? 100);
+const RATE = process.env.RATE ? Number(process.env.RATE) : null;
 const KEY = "sk_test_local";
 
 /** Wasm functions by crate or module of this crate, first match wins (self time). */
@@ -113,7 +118,19 @@ try {
     const lane = async () => {
       while (next < n) await put(next++);
     };
-    await Promise.all(Array.from({ length: concurrency }, lane));
+    if (RATE === null) {
+      await Promise.all(Array.from({ length: concurrency }, lane));
+      return;
+    }
+    const start = performance.now();
+    const puts = [];
+    for (let i = 0; i < n; i++) {
+      const wait = start + (i * 1000) / RATE - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      puts.push(put(Math.floor(Math.random() * USERS)));
+    }
+    await Promise.all(puts);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
   };
 
   // Warm-up, not profiled: JIT, the isolate's caches and (identify) every user once.
@@ -166,7 +183,8 @@ try {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `profile-${kind}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
-  console.log(`${kind}: ${count} requests (concurrency ${concurrency}) in ${wallMs.toFixed(0)} ms; sampling ${samplingUs} µs; target ${target.id ?? target.title}`);
+  const pace = RATE === null ? `concurrency ${concurrency}` : `${RATE} a second to random users of ${USERS}`;
+  console.log(`${kind}: ${count} requests (${pace}) in ${wallMs.toFixed(0)} ms; sampling ${samplingUs} µs; target ${target.id ?? target.title}`);
   console.log(`profile: ${file}`);
   console.log(`workerd CPU per request (/proc), busiest thread / all threads: unprofiled ${unprofiled}; profiled ${profiled}`);
   report(profile, count);
