@@ -216,7 +216,11 @@ describe("the users' Durable Objects and KV", () => {
     assert.equal(answer.status, 200, answer.text);
     const hashed = `env-a/users#sha256/${createHash("sha256").update(id).digest("hex")}`;
     const kv = await server.kv();
-    const stored = await waitFor(async () => JSON.parse(await kv.get(hashed)), "the record under the hashed key");
+    // The user of an earlier test has the same id: wait for this PUT's record, not that one's.
+    const stored = await waitFor(async () => {
+      const record = JSON.parse(await kv.get(hashed));
+      return record?.user.updated_at === answer.body.updated_at && record;
+    }, "this PUT's record under the hashed key");
     assert.deepEqual(stored.user, answer.body);
     assert.equal(stored.user.id, id);
     assert.deepEqual((await get(id)).body, answer.body);
