@@ -111,7 +111,7 @@ try {
       body: BODIES[kind],
     });
     await response.arrayBuffer();
-    if (response.status !== EXPECTED[kind]) throw new Error(`request ${i}: status ${response.status}, expected ${EXPECTED[kind]}`);
+    if (response.status !== EXPECTED[kind]) throw new Error(`PUT ${userUrl(i)}: status ${response.status}, expected ${EXPECTED[kind]}`);
   };
   const drive = async (n) => {
     let next = 0;
