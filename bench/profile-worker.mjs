@@ -20,9 +20,13 @@
 // scripts/measure-worker's load does (RATE=100 USERS=1000: most requests
 // then wake their user's object, which the lanes' quick cycle never does);
 // each phase then waits 2 s for the flushes it set off, as that script does.
+// WORKER=reference profiles the plain-JS Worker's identify instead
+// (bench/reference-worker, as scripts/measure-worker serves it), under the
+// same load, to set the two side by side.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
+import { startReference } from "./reference-worker/miniflare.mjs";
 import WebSocket from "ws";
 import { freePort, removeDir, ROOT, tempDir, workerOptions } from "../tests/worker/helpers.mjs";
 
@@ -46,6 +50,11 @@ const samplingUs = Number(process.env.SAMPLING_US ?? 100);
 const USERS = Number(process.env.USERS ?? 100);
 const RATE = process.env.RATE ? Number(process.env.RATE) : null;
 const KEY = "sk_test_local";
+const WORKER = process.env.WORKER ?? "worker";
+if (!["worker", "reference"].includes(WORKER)) {
+  console.error("WORKER is `worker` (the built Worker, the default) or `reference` (the plain-JS Worker)");
+  process.exit(2);
+}
 
 /** Wasm functions by crate or module of this crate, first match wins (self time). */
 const WASM_GROUPS = [
@@ -93,13 +102,16 @@ const limits = Object.fromEntries(["identify", "get", "delete", "bulk", "publicU
 // tmpfs when there is one, as scripts/measure-worker's STATE_DIR advice.
 const persist = existsSync("/dev/shm") ? mkdtempSync("/dev/shm/profile-worker-") : tempDir("profile");
 const inspectorPort = await freePort();
-const mf = new Miniflare({
-  host: "127.0.0.1",
-  port: 0,
-  inspectorPort,
-  handleStructuredLogs: () => {},
-  ...workerOptions({ persist, limits, bindings: { API_KEYS: JSON.stringify({ [KEY]: "development" }) } }),
-});
+const inspected = { inspectorPort, handleStructuredLogs: () => {} };
+const mf =
+  WORKER === "reference"
+    ? (await startReference({ persist, options: inspected })).mf
+    : new Miniflare({
+        host: "127.0.0.1",
+        port: 0,
+        ...inspected,
+        ...workerOptions({ persist, limits, bindings: { API_KEYS: JSON.stringify({ [KEY]: "development" }) } }),
+      });
 const base = (await mf.ready).origin;
 
 try {
@@ -181,10 +193,10 @@ try {
 
   const dir = join(ROOT, "target");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `profile-${kind}.cpuprofile`);
+  const file = join(dir, `profile-${WORKER === "reference" ? "reference-" : ""}${kind}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
   const pace = RATE === null ? `concurrency ${concurrency}` : `${RATE} a second to random users of ${USERS}`;
-  console.log(`${kind}: ${count} requests (${pace}) in ${wallMs.toFixed(0)} ms; sampling ${samplingUs} µs; target ${target.id ?? target.title}`);
+  console.log(`${WORKER}, ${kind}: ${count} requests (${pace}) in ${wallMs.toFixed(0)} ms; sampling ${samplingUs} µs; target ${target.id ?? target.title}`);
   console.log(`profile: ${file}`);
   console.log(`workerd CPU per request (/proc), busiest thread / all threads: unprofiled ${unprofiled}; profiled ${profiled}`);
   report(profile, count);
@@ -219,7 +231,7 @@ function report(profile, requests) {
   for (const { id, us } of samples) selfUs.set(id, (selfUs.get(id) ?? 0) + us);
 
   const name = (node) => node.callFrame.functionName || "(anonymous)";
-  if (!profile.nodes.some((node) => node.callFrame.url.startsWith("wasm://") && name(node).includes("::"))) {
+  if (WORKER === "worker" && !profile.nodes.some((node) => node.callFrame.url.startsWith("wasm://") && name(node).includes("::"))) {
     console.log("warning: the wasm frames have no Rust names; build with KEEP_NAMES=1 ./scripts/build-worker");
   }
   const special = new Set(["(idle)", "(program)", "(root)"]);
@@ -231,6 +243,7 @@ function report(profile, requests) {
     if (n === "(garbage collector)") return "GC";
     if (isWasm(node)) return "wasm";
     if (isGlue(node)) return "JS glue (build/index.js)";
+    if (/bundle\.js$/.test(node.callFrame.url)) return "the plain-JS Worker (bench/reference-worker, bundled)";
     if (!node.callFrame.url) return "runtime/native";
     if (/^(cloudflare|node)-internal:/.test(node.callFrame.url)) return `workerd built-in JS (${node.callFrame.url})`;
     return "other JS";

@@ -10,8 +10,11 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { COMPATIBILITY_DATE, ROOT } from "../../tests/worker/helpers.mjs";
 
-/** Resolves to { url, mf, stop } once it answers; `identifyLimit` per 10 s. */
-export async function startReference({ persist, identifyLimit = 1_000_000 }) {
+/**
+ * Resolves to { url, mf, stop } once it answers; `identifyLimit` per 10 s;
+ * `options` go to Miniflare as well (bench/profile-worker.mjs: its inspector).
+ */
+export async function startReference({ persist, identifyLimit = 1_000_000, options = {} }) {
   const bundle = await build({
     entryPoints: [join(ROOT, "bench", "reference-worker", "index.js")],
     bundle: true,
@@ -40,6 +43,7 @@ export async function startReference({ persist, identifyLimit = 1_000_000 }) {
     d1Persist: persist,
     ratelimits: { IDENTIFY_LIMITER: { simple: { limit: identifyLimit, period: 10 } } },
     bindings: { API_KEYS: JSON.stringify({ sk_test_local: "development" }) },
+    ...options,
   });
   const url = (await mf.ready).origin;
   return { url, mf, stop: () => mf.dispose() };
