@@ -19,10 +19,11 @@ export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 kind=${1:-identify}
 warm=${2:-60s}
 case "$kind" in
-  identify) body='{"name": "Load Test", "email": "load@example.com", "locale": "en-US", "plan": {"tier": "pro", "seats": 3}}' ;;
-  refused) body='{"email": "not-an-email"}' ;;
+  identify | refused) ;;
   *) echo "usage: bench/perf-worker.sh [identify|refused] [WARM]" >&2; exit 2 ;;
 esac
+# The body scripts/measure-worker sends for this kind.
+body=$(node -p "require('./bench/load-bodies.json').$kind.body")
 command -v perf >/dev/null || { echo "perf is not installed" >&2; exit 2; }
 command -v oha >/dev/null || cargo install oha --locked
 ./scripts/build-worker >/dev/null 2>&1

@@ -31,12 +31,9 @@ import WebSocket from "ws";
 import { freePort, removeDir, ROOT, tempDir, workerOptions } from "../tests/worker/helpers.mjs";
 
 const [kind, countArg = "3000", concurrencyArg = "4"] = process.argv.slice(2);
-const BODIES = {
-  refused: '{"email": "not-an-email"}',
-  identify: '{"name": "Load Test", "email": "load@example.com", "locale": "en-US", "plan": {"tier": "pro", "seats": 3}}',
-};
-const EXPECTED = { refused: 422, identify: 200 };
-if (!(kind in BODIES)) {
+// The bodies scripts/measure-worker sends, and their statuses.
+const LOAD = JSON.parse(readFileSync(join(import.meta.dirname, "load-bodies.json"), "utf8"));
+if (!(kind in LOAD)) {
   console.error("usage: node bench/profile-worker.mjs refused|identify [COUNT] [CONCURRENCY]");
   process.exit(2);
 }
@@ -120,10 +117,10 @@ try {
     const response = await fetch(userUrl(i), {
       method: "PUT",
       headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json" },
-      body: BODIES[kind],
+      body: LOAD[kind].body,
     });
     await response.arrayBuffer();
-    if (response.status !== EXPECTED[kind]) throw new Error(`PUT ${userUrl(i)}: status ${response.status}, expected ${EXPECTED[kind]}`);
+    if (response.status !== LOAD[kind].status) throw new Error(`PUT ${userUrl(i)}: status ${response.status}, expected ${LOAD[kind].status}`);
   };
   const drive = async (n) => {
     let next = 0;

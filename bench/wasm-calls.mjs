@@ -17,12 +17,9 @@ import { Miniflare } from "miniflare";
 import { ROOT, removeDir, tempDir, workerOptions } from "../tests/worker/helpers.mjs";
 
 const [kind, countArg = "500"] = process.argv.slice(2);
-const BODIES = {
-  identify: '{"name": "Load Test", "email": "load@example.com", "locale": "en-US", "plan": {"tier": "pro", "seats": 3}}',
-  refused: '{"email": "not-an-email"}',
-};
-const EXPECTED = { identify: 200, refused: 422 };
-if (!(kind in BODIES)) {
+// The bodies scripts/measure-worker sends, and their statuses.
+const LOAD = JSON.parse(readFileSync(join(import.meta.dirname, "load-bodies.json"), "utf8"));
+if (!(kind in LOAD)) {
   console.error("usage: node bench/wasm-calls.mjs identify|refused [REQUESTS]");
   process.exit(2);
 }
@@ -78,12 +75,12 @@ try {
   };
   const settle = () => new Promise((resolve) => setTimeout(resolve, 2500));
   const counts = () => JSON.parse(logs.at(-1)?.slice("wasm-calls ".length) ?? "{}");
-  for (let user = 0; user < requests; user++) await put(user, BODIES.identify);
+  for (let user = 0; user < requests; user++) await put(user, LOAD.identify.body);
   await settle();
   const before = counts();
   for (let user = 0; user < requests; user++) {
-    const status = await put(user, BODIES[kind]);
-    if (status !== EXPECTED[kind]) throw new Error(`PUT load-user-${user}: status ${status}, expected ${EXPECTED[kind]}`);
+    const status = await put(user, LOAD[kind].body);
+    if (status !== LOAD[kind].status) throw new Error(`PUT load-user-${user}: status ${status}, expected ${LOAD[kind].status}`);
   }
   await settle();
   const after = counts();
