@@ -9,7 +9,8 @@
 //! Steps: `validate` (the benchmark's request), `identify` (it, against the
 //! stored record's JSON: the benchmark's `request_to_response`), `roundtrip`
 //! (the same after reading the stored record as a `StoredUser`, and handing
-//! over the new record's JSON: `with_stored_json_round_trip`).
+//! over the new record's JSON: `with_stored_json_round_trip`); `request`
+//! prints the request, for other parsers to read (bench/json-parsers).
 
 use knock_identify::{identify, validate, StoredUser, Timestamp};
 use std::hint::black_box;
@@ -21,6 +22,10 @@ const EARLIER: &str = r#"{"name":"Jane","email":"jane@example.com","plan":{"tier
 fn main() {
     let mut args = std::env::args().skip(1);
     let step = args.next().unwrap_or_else(|| "identify".into());
+    if step == "request" {
+        println!("{REQUEST}");
+        return;
+    }
     let times: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
     let now = Timestamp::from_millis(1_717_200_000_000);
     let stored = identify(None, "user-1", EARLIER.as_bytes(), now).expect("the earlier body is valid");
@@ -39,7 +44,7 @@ fn main() {
                     .map_or(0, |r| r.into_json().len())
             }
             other => {
-                eprintln!("unknown step `{other}`: validate, identify or roundtrip");
+                eprintln!("unknown step `{other}`: validate, identify, roundtrip or request");
                 std::process::exit(2);
             }
         };
