@@ -36,6 +36,8 @@ const storedByLight = lightIdentify(null, ID, TYPICAL_EARLIER, NOW);
 // frozen all the way down (contract §8), as src/js/records.js does. The
 // flow adds `validate`'s JSON of the body and the user's JSON at the end.
 const RECORD_TEXT = mergeJson(storedJson, ID, REQUEST_TEXT, NOW);
+/** The record the flow's `merge` returns. */
+const NEXT = merge(stored, ID, REQUEST, NOW);
 function freezeAll(value) {
   Object.freeze(value);
   if (Array.isArray(value)) {
@@ -74,6 +76,10 @@ const candidates = {
   "  package call: validate": () => validate(ID, REQUEST),
   "  package call: merge": () => merge(stored, ID, REQUEST, NOW),
   "  package call: validateJson": () => validateJson(ID, REQUEST_TEXT),
+  // The flow's two ends in plain JS: an app that gets the request as text
+  // parses it first, and the flow ends by writing the user.
+  "  JS call: JSON.parse(request text)": () => JSON.parse(REQUEST_TEXT),
+  "  JS call: JSON.stringify(toUser(next))": () => JSON.stringify(toUser(NEXT)),
   [MERGE_FLOOR]: () => freezeAll(JSON.parse(RECORD_TEXT)) && JSON.stringify(REQUEST),
   [FLOW_FLOOR]: () => JSON.stringify(REQUEST) + JSON.stringify(REQUEST) + JSON.stringify(freezeAll(JSON.parse(RECORD_TEXT)).user),
 };
