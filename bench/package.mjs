@@ -60,6 +60,10 @@ const FLOW = "package: validate, merge, JSON.stringify(toUser(next))";
 const MERGE_FLOOR = "  JS alone in merge: JSON.stringify(body), JSON.parse(record) frozen all the way down";
 const FLOW_FLOOR = "  JS alone in the flow: merge's, validate's JSON.stringify(body), JSON.stringify(user)";
 const TYPICAL_FLOOR = "  JS alone in the flow, typical request";
+// The same two floors if records were plain objects, not frozen (a contract
+// question, §8): what `merge` and the flow could gain from that alone.
+const MERGE_UNFROZEN = "  JS alone in merge, the record not frozen";
+const FLOW_UNFROZEN = "  JS alone in the flow, the record not frozen";
 const LIGHT_STACK = "lighter stack, typical request: zod (z.any() parts) + libphonenumber-js + lodash.merge";
 const TYPICAL_FLOW = "package, typical request: validate, merge, JSON.stringify(toUser(next))";
 const candidates = {
@@ -84,6 +88,8 @@ const candidates = {
   "  JS call: JSON.stringify(toUser(next))": () => JSON.stringify(toUser(NEXT)),
   [MERGE_FLOOR]: () => freezeAll(JSON.parse(RECORD_TEXT)) && JSON.stringify(REQUEST),
   [FLOW_FLOOR]: () => JSON.stringify(REQUEST) + JSON.stringify(REQUEST) + JSON.stringify(freezeAll(JSON.parse(RECORD_TEXT)).user),
+  [MERGE_UNFROZEN]: () => JSON.parse(RECORD_TEXT) && JSON.stringify(REQUEST),
+  [FLOW_UNFROZEN]: () => JSON.stringify(REQUEST) + JSON.stringify(REQUEST) + JSON.stringify(JSON.parse(RECORD_TEXT).user),
   [TYPICAL_FLOOR]: () =>
     JSON.stringify(TYPICAL) + JSON.stringify(TYPICAL) + JSON.stringify(freezeAll(JSON.parse(TYPICAL_RECORD_TEXT)).user),
 };
@@ -138,10 +144,11 @@ for (const name of Object.keys(candidates).filter((name) => name.startsWith("pac
 }
 // Operations per second, so time(merge) / time(mergeJson) is their inverse ratio.
 const mergeJsonRate = results["package: mergeJson (record and body as JSON text)"];
-const floorTime = 1 / results[MERGE_FLOOR] + 1 / mergeJsonRate;
+const leastOverMergeJson = (floor) => ((1 / results[floor] + 1 / mergeJsonRate) * mergeJsonRate).toFixed(2);
 console.log(
   `  merge takes ${(mergeJsonRate / results["  package call: merge"]).toFixed(2)}× mergeJson's time; ` +
-    `mergeJson plus the JS alone would take ${(floorTime * mergeJsonRate).toFixed(2)}×`,
+    `mergeJson plus the JS alone would take ${leastOverMergeJson(MERGE_FLOOR)}× ` +
+    `(${leastOverMergeJson(MERGE_UNFROZEN)}× with the record not frozen)`,
 );
 // What is left for the core and its glue at 3× the anchor, and the most the
 // flow could be against it if they cost nothing (the JS alone).
@@ -155,6 +162,10 @@ function budget(flow, floor, anchor, anchorName) {
   );
 }
 budget(FLOW, FLOW_FLOOR, JS_STACK, "the JS stack");
+console.log(
+  `  with the record not frozen, the JS alone in the flow would take ${(1e6 / results[FLOW_UNFROZEN]).toFixed(2)} µs: ` +
+    `a core and glue that cost nothing would reach ${(results[FLOW_UNFROZEN] / js).toFixed(2)}× the JS stack`,
+);
 budget(TYPICAL_FLOW, TYPICAL_FLOOR, LIGHT_STACK, "the lighter stack");
 console.log(`  RATIO the flow against the full JS stack, full request:      ${(results[FLOW] / js).toFixed(2)}×`);
 console.log(`  RATIO the flow against the lighter stack, typical request: ${(results[TYPICAL_FLOW] / results[LIGHT_STACK]).toFixed(2)}×`);
