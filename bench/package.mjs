@@ -60,6 +60,11 @@ const FLOW = "package: validate, merge, JSON.stringify(toUser(next))";
 const MERGE_FLOOR = "  JS alone in merge: JSON.stringify(body), JSON.parse(record) frozen all the way down";
 const FLOW_FLOOR = "  JS alone in the flow: merge's, validate's JSON.stringify(body), JSON.stringify(user)";
 const TYPICAL_FLOOR = "  JS alone in the flow, typical request";
+// The JS alone, with the record read by `read` (frozen, as records are, or not).
+const readFrozen = (text) => freezeAll(JSON.parse(text));
+const mergeJsAlone = (read) => () => read(RECORD_TEXT) && JSON.stringify(REQUEST);
+const flowJsAlone = (body, recordText, read) => () =>
+  JSON.stringify(body) + JSON.stringify(body) + JSON.stringify(read(recordText).user);
 // The same two floors if records were plain objects, not frozen (a contract
 // question, §8): what `merge` and the flow could gain from that alone.
 const MERGE_UNFROZEN = "  JS alone in merge, the record not frozen";
@@ -86,12 +91,11 @@ const candidates = {
   // parses it first, and the flow ends by writing the user.
   "  JS call: JSON.parse(request text)": () => JSON.parse(REQUEST_TEXT),
   "  JS call: JSON.stringify(toUser(next))": () => JSON.stringify(toUser(NEXT)),
-  [MERGE_FLOOR]: () => freezeAll(JSON.parse(RECORD_TEXT)) && JSON.stringify(REQUEST),
-  [FLOW_FLOOR]: () => JSON.stringify(REQUEST) + JSON.stringify(REQUEST) + JSON.stringify(freezeAll(JSON.parse(RECORD_TEXT)).user),
-  [MERGE_UNFROZEN]: () => JSON.parse(RECORD_TEXT) && JSON.stringify(REQUEST),
-  [FLOW_UNFROZEN]: () => JSON.stringify(REQUEST) + JSON.stringify(REQUEST) + JSON.stringify(JSON.parse(RECORD_TEXT).user),
-  [TYPICAL_FLOOR]: () =>
-    JSON.stringify(TYPICAL) + JSON.stringify(TYPICAL) + JSON.stringify(freezeAll(JSON.parse(TYPICAL_RECORD_TEXT)).user),
+  [MERGE_FLOOR]: mergeJsAlone(readFrozen),
+  [FLOW_FLOOR]: flowJsAlone(REQUEST, RECORD_TEXT, readFrozen),
+  [MERGE_UNFROZEN]: mergeJsAlone(JSON.parse),
+  [FLOW_UNFROZEN]: flowJsAlone(REQUEST, RECORD_TEXT, JSON.parse),
+  [TYPICAL_FLOOR]: flowJsAlone(TYPICAL, TYPICAL_RECORD_TEXT, readFrozen),
 };
 
 // Both sides give the same user (keys compared in sorted order).
