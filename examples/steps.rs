@@ -9,10 +9,12 @@
 //! Steps: `validate` (the benchmark's request), `identify` (it, against the
 //! stored record's JSON: the benchmark's `request_to_response`), `roundtrip`
 //! (the same after reading the stored record as a `StoredUser`, and handing
-//! over the new record's JSON: `with_stored_json_round_trip`); `request`
+//! over the new record's JSON: `with_stored_json_round_trip`), `flow` (the
+//! package's `validate` then `merge` of the same body: the request read
+//! and checked once, kept, then merged); `request`
 //! prints the request, for other parsers to read (bench/json-parsers).
 
-use knock_identify::{identify, validate, StoredUser, Timestamp};
+use knock_identify::{identify, parse_request, validate, IdentifyRequest, StoredUser, Timestamp};
 use std::hint::black_box;
 
 /// The core benchmark's request and stored user (bench/identify.rs).
@@ -43,8 +45,13 @@ fn main() {
                 identify(Some(read.as_json().as_bytes()), "user-1", black_box(request), now)
                     .map_or(0, |r| r.into_json().len())
             }
+            "flow" => {
+                let kept = parse_request("user-1", black_box(request)).map(IdentifyRequest::keep).expect("valid");
+                assert!(kept.is_for("user-1", black_box(request)));
+                kept.merge(Some(black_box(stored)), now).map_or(0, |r| r.user_json().len())
+            }
             other => {
-                eprintln!("unknown step `{other}`: validate, identify, roundtrip or request");
+                eprintln!("unknown step `{other}`: validate, identify, roundtrip, flow or request");
                 std::process::exit(2);
             }
         };

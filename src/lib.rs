@@ -84,4 +84,6 @@ pub use section_entry::{
     preference_sets_answer, push_token_body, unset_channel_data_body, TokenChange,
 };
 pub use timestamp::Timestamp;
-pub use validate::{check_idempotency_key, check_page_size, check_user_id, user_id_from_utf8, IdentifyRequest};
+pub use validate::{
+    check_idempotency_key, check_page_size, check_user_id, user_id_from_utf8, IdentifyRequest, ValidatedRequest,
+};

@@ -4,7 +4,10 @@
 
 use crate::js::convert::{body_json, describe, json_text, now_millis, problems_to_js, string_of, type_error, user_id};
 use crate::js::errors::validation_error;
-use crate::{identify, time_zone_names, IdentifyError, StandardField, StoredUser, Timestamp};
+use crate::{
+    identify, parse_request, time_zone_names, IdentifyError, StandardField, StoredUser, Timestamp, ValidatedRequest,
+};
+use std::cell::Cell;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
@@ -18,6 +21,18 @@ extern "C" {
     fn to_user_js(stored: &JsValue) -> Result<JsValue, JsValue>;
 }
 
+thread_local! {
+    /// The body `validate` or `validateJson` last found valid, and what it
+    /// read: an app validates a body, then merges it, and the `merge` of
+    /// that same body for the same user takes this instead of reading and
+    /// checking it again. Used once; a small body only, so little is held.
+    static LAST_VALID: Cell<Option<ValidatedRequest>> = const { Cell::new(None) };
+}
+
+/// The largest body [`LAST_VALID`] keeps, with its reading (about five
+/// times the text at most).
+const MAX_KEPT_BODY_BYTES: usize = 16 * 1024;
+
 /// Every problem identify would report for `body` sent for `userId` (contract §2),
 /// in the core's order; empty when the request is valid.
 #[wasm_bindgen(js_name = validate, unchecked_return_type = "Problem[]")]
@@ -27,7 +42,7 @@ pub fn validate(
 ) -> Result<JsValue, JsValue> {
     let id = user_id(&user_id_value)?;
     let body = body_json(&body)?;
-    problems_to_js(&crate::validate(&id, body.as_bytes()))
+    validate_text(&id, body.as_bytes())
 }
 
 /// `validate` for a body given as JSON text (a string or UTF-8 bytes):
@@ -39,7 +54,7 @@ pub fn validate_json(
 ) -> Result<JsValue, JsValue> {
     let id = user_id(&user_id_value)?;
     let bytes = json_text(&json, "json")?;
-    problems_to_js(&crate::validate(&id, &bytes))
+    validate_text(&id, &bytes)
 }
 
 /// Identify without a server: merges `body` into `stored` (`null` for a new
@@ -106,9 +121,30 @@ pub fn standard_fields() -> JsValue {
     StandardField::ALL.iter().map(|field| JsValue::from_str(field.key())).collect::<js_sys::Array>().into()
 }
 
-/// The core's identify on text, its refusals as the package's errors.
+/// The core's validation on text, as a problem list; a valid body is kept
+/// in [`LAST_VALID`].
+fn validate_text(id: &str, body: &[u8]) -> Result<JsValue, JsValue> {
+    match parse_request(id, body) {
+        Ok(request) => {
+            LAST_VALID.set((body.len() <= MAX_KEPT_BODY_BYTES).then(|| request.keep()));
+            problems_to_js(&[])
+        }
+        Err(error) => {
+            LAST_VALID.set(None);
+            problems_to_js(&error.into_problems())
+        }
+    }
+}
+
+/// The core's identify on text, its refusals as the package's errors: with
+/// the request [`LAST_VALID`] keeps when the body is that one.
 fn merge_text(stored: Option<&str>, id: &str, body: &[u8], now: Timestamp) -> Result<StoredUser, JsValue> {
-    identify(stored.map(str::as_bytes), id, body, now).map_err(|error| match error {
+    let stored = stored.map(str::as_bytes);
+    let merged = match LAST_VALID.take() {
+        Some(valid) if valid.is_for(id, body) => valid.merge(stored, now),
+        _ => identify(stored, id, body, now),
+    };
+    merged.map_err(|error| match error {
         IdentifyError::InvalidStoredRecord { detail } => {
             type_error(&format!("expected `stored` to be a record returned by `merge` (or null): {detail}"))
         }

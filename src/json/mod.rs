@@ -99,6 +99,29 @@ impl Drop for Tape<'_> {
     }
 }
 
+/// What a tape holds besides the text it borrows: its nodes and decoded
+/// strings. A caller that keeps its own copy of a document's text keeps
+/// these beside it ([`Tape::detach`]), rather than reading the text again.
+#[derive(Debug)]
+pub(crate) struct TapeParts {
+    nodes: Vec<Node>,
+    unescaped: String,
+}
+
+impl TapeParts {
+    /// The tape again, over `text`: the text it was read from, or one
+    /// equal to it byte for byte (the nodes point into it).
+    pub(crate) fn attach(mut self, text: &str) -> Tape<'_> {
+        Tape { text, nodes: std::mem::take(&mut self.nodes), unescaped: std::mem::take(&mut self.unescaped) }
+    }
+}
+
+impl Drop for TapeParts {
+    fn drop(&mut self) {
+        NODES.give(std::mem::take(&mut self.nodes));
+    }
+}
+
 impl<'a> Tape<'a> {
     /// The document's top-level value.
     pub(crate) fn root(&self) -> Value<'_> {
@@ -114,6 +137,16 @@ impl<'a> Tape<'a> {
     /// The length of the document's text.
     pub(crate) fn text_len(&self) -> usize {
         self.text.len()
+    }
+
+    /// The document's text.
+    pub(crate) fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// The tape apart from its text: see [`TapeParts::attach`].
+    pub(crate) fn detach(mut self) -> TapeParts {
+        TapeParts { nodes: std::mem::take(&mut self.nodes), unescaped: std::mem::take(&mut self.unescaped) }
     }
 
     #[inline]

@@ -28,7 +28,8 @@ impl<T> Pool<T> {
 
     /// Gives a vector back for reuse (dropped if large).
     pub(super) fn give(&self, mut items: Vec<T>) {
-        if items.capacity() * std::mem::size_of::<T>() > KEEP_BYTES {
+        // An empty one (its buffer moved elsewhere) is not worth a place.
+        if items.capacity() == 0 || items.capacity() * std::mem::size_of::<T>() > KEEP_BYTES {
             return;
         }
         items.clear();

@@ -20,11 +20,13 @@ pub(crate) use report::{Path, Report};
 pub(crate) use user_id::user_id_error;
 pub use user_id::{check_user_id, user_id_from_utf8};
 
-use crate::error::{Problem, ProblemType};
-use crate::json::{canonical_len, string_len, Tape, Value};
+use crate::error::{IdentifyError, Problem, ProblemType};
+use crate::json::{canonical_len, string_len, Tape, TapeParts, Value};
 use crate::limits::{MAX_KEY_CHARS, MAX_SECTION_BYTES};
 use crate::model::{check_chars, FieldError, StandardField};
 use crate::quote::quoted;
+use crate::record::StoredUser;
+use crate::timestamp::Timestamp;
 
 /// A request that passed validation, for [`crate::merge`]: only
 /// [`crate::parse_request`] makes one. It borrows the body.
@@ -68,6 +70,50 @@ impl<'a> IdentifyRequest<'a> {
 
     pub(crate) fn channel_data(&self) -> Option<Value<'_>> {
         self.channel_data.map(|index| self.tape.value(index))
+    }
+
+    /// This request with its own copy of the body and user id, to merge
+    /// later without reading or checking the body again.
+    pub fn keep(self) -> ValidatedRequest {
+        let IdentifyRequest { user_id, tape, standard, preferences, channel_data } = self;
+        ValidatedRequest {
+            user_id: user_id.to_owned(),
+            text: tape.text().to_owned(),
+            tape: tape.detach(),
+            standard,
+            preferences,
+            channel_data,
+        }
+    }
+}
+
+/// A request that passed validation, kept apart from the body it was read
+/// from ([`IdentifyRequest::keep`]): the package keeps the body `validate`
+/// last found valid, so the `merge` of the same body for the same user
+/// that usually follows neither reads nor checks it again.
+#[derive(Debug)]
+pub struct ValidatedRequest {
+    user_id: String,
+    text: String,
+    tape: TapeParts,
+    standard: [Option<usize>; StandardField::ALL.len()],
+    preferences: Option<usize>,
+    channel_data: Option<usize>,
+}
+
+impl ValidatedRequest {
+    /// Whether this is the request `body` makes for `user_id`: the same
+    /// user id and the same bytes, so validation would find the same.
+    pub fn is_for(&self, user_id: &str, body: &[u8]) -> bool {
+        self.user_id == user_id && self.text.as_bytes() == body
+    }
+
+    /// [`crate::identify`] of this request: merged into `stored` at `now`.
+    pub fn merge(self, stored: Option<&[u8]>, now: Timestamp) -> Result<StoredUser, IdentifyError> {
+        let ValidatedRequest { user_id, text, tape, standard, preferences, channel_data } = self;
+        let request =
+            IdentifyRequest { user_id: &user_id, tape: tape.attach(&text), standard, preferences, channel_data };
+        crate::merge(stored, &request, now)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Runs one fixture case (see tests/fixtures/README.md) through the Rust
 //! core. Shared by the native and the wasm test suites.
 
-use knock_identify::{identify, IdentifyError, StoredUser, Timestamp};
+use knock_identify::{identify, parse_request, IdentifyError, StoredUser, Timestamp};
 use serde_json::{json, Value};
 
 include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));
@@ -82,11 +82,24 @@ pub fn run_case(name: &str, text: &str) -> Result<(), String> {
         stored = Some(record);
     }
     let expect = &case["expect"];
-    let answer =
-        match identify(stored.as_ref().map(|r| r.as_json().as_bytes()), user_id, &case_body(&case), FIXTURE_NOW) {
-            Ok(record) => record_answer(record.as_json(), expect).map_err(|e| format!("{name}: {e}"))?,
-            Err(error) => error_answer(&error, expect),
-        };
+    let (stored, body) = (stored.as_ref().map(|r| r.as_json().as_bytes()), case_body(&case));
+    let identified = identify(stored, user_id, &body, FIXTURE_NOW);
+    // A valid request kept apart from its body (as the package keeps what
+    // `validate` read) merges exactly as identify does.
+    if let Ok(request) = parse_request(user_id, &body) {
+        let kept = request.keep();
+        if !kept.is_for(user_id, &body) {
+            return Err(format!("{name}: the kept request is not for its own body"));
+        }
+        let merged = kept.merge(stored, FIXTURE_NOW);
+        if merged.as_ref().map(StoredUser::as_json) != identified.as_ref().map(StoredUser::as_json) {
+            return Err(format!("{name}: the kept request merges to {merged:?}, identify to {identified:?}"));
+        }
+    }
+    let answer = match identified {
+        Ok(record) => record_answer(record.as_json(), expect).map_err(|e| format!("{name}: {e}"))?,
+        Err(error) => error_answer(&error, expect),
+    };
     compare(name, &case, &answer)
 }
 

@@ -201,6 +201,29 @@ fn strings_of_any_text_arrive_whole() {
 }
 
 #[wasm_bindgen_test]
+fn a_merge_after_validate_reads_its_own_user_id_and_body() {
+    // `validate` keeps the body it found valid for the merge that follows;
+    // a merge for another user, or of a body changed since, reads its own.
+    let body = object(&[("name", "Jane".into())]);
+    assert_eq!(from_js(&js::validate("user-1".into(), body.clone()).unwrap()), json!([]));
+    let record = js::merge(JsValue::NULL, "user-2".into(), body.clone(), NOW.into()).unwrap();
+    assert_eq!(get(&get(&record, "user"), "id"), "user-2");
+    assert_eq!(from_js(&js::validate("user-1".into(), body.clone()).unwrap()), json!([]));
+    Reflect::set(&body, &"name".into(), &"Joan".into()).unwrap();
+    let record = js::merge(JsValue::NULL, "user-1".into(), body.clone(), NOW.into()).unwrap();
+    assert_eq!(get(&get(&record, "user"), "name"), "Joan");
+    // The same for JSON text, and across the two forms.
+    let text = r#"{"name":"Jane"}"#;
+    assert_eq!(from_js(&js::validate_json("user-1".into(), text.into()).unwrap()), json!([]));
+    let record = js::merge_json(JsValue::NULL, "user-1".into(), r#"{"name":"Jan"}"#.into(), NOW.into()).unwrap();
+    assert!(record.contains(r#""name":"Jan""#), "{record}");
+    Reflect::set(&body, &"name".into(), &"Jane".into()).unwrap();
+    assert_eq!(from_js(&js::validate_json("user-1".into(), text.into()).unwrap()), json!([]));
+    let record = js::merge(JsValue::NULL, "user-1".into(), body, NOW.into()).unwrap();
+    assert_eq!(get(&get(&record, "user"), "name"), "Jane");
+}
+
+#[wasm_bindgen_test]
 fn the_problem_list_is_the_cores_field_for_field() {
     let body = json!({"email": "x", "phone_number": "+1 (415) 555-2671", "locale": "en_US", "updated_at": "now",
         "preferences": {"default": {"channel_types": {"pigeon": true}}}, "timezone": "Mars/Olympus"});
