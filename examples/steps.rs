@@ -11,8 +11,9 @@
 //! (the same after reading the stored record as a `StoredUser`, and handing
 //! over the new record's JSON: `with_stored_json_round_trip`), `flow` (the
 //! package's `validate` then `merge` of the same body: the request read
-//! and checked once, kept, then merged); `request`
-//! prints the request, for other parsers to read (bench/json-parsers).
+//! and checked once, kept, then merged); `request` and `stored` print the
+//! request and the stored record, for other parsers to read
+//! (bench/json-parsers).
 
 use knock_identify::{identify, parse_request, validate, IdentifyRequest, StoredUser, Timestamp};
 use std::hint::black_box;
@@ -24,14 +25,19 @@ const EARLIER: &str = r#"{"name":"Jane","email":"jane@example.com","plan":{"tier
 fn main() {
     let mut args = std::env::args().skip(1);
     let step = args.next().unwrap_or_else(|| "identify".into());
-    if step == "request" {
-        println!("{REQUEST}");
-        return;
-    }
     let times: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
     let now = Timestamp::from_millis(1_717_200_000_000);
     let stored = identify(None, "user-1", EARLIER.as_bytes(), now).expect("the earlier body is valid");
     let stored = stored.as_json().as_bytes();
+    let document = match step.as_str() {
+        "request" => Some(REQUEST.as_bytes()),
+        "stored" => Some(stored),
+        _ => None,
+    };
+    if let Some(document) = document {
+        println!("{}", String::from_utf8_lossy(document));
+        return;
+    }
     let request = REQUEST.as_bytes();
     let mut written = 0;
     for _ in 0..times {
@@ -51,7 +57,7 @@ fn main() {
                 kept.merge(Some(black_box(stored)), now).map_or(0, |r| r.user_json().len())
             }
             other => {
-                eprintln!("unknown step `{other}`: validate, identify, roundtrip, flow or request");
+                eprintln!("unknown step `{other}`: validate, identify, roundtrip, flow, request or stored");
                 std::process::exit(2);
             }
         };

@@ -1,4 +1,4 @@
-//! `json-parsers PARSER N < request.json`: reads a JSON document on stdin,
+//! `json-parsers PARSER N < document.json`: reads a JSON document on stdin,
 //! then parses it N times with PARSER, for callgrind to count
 //! (scripts/bench-core): `serde_json` reads it keeping nothing,
 //! `simd-json` reads it into its tape (stage 1 classifies 32 or 64 bytes
