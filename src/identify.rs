@@ -6,7 +6,7 @@ use crate::error::{IdentifyError, Problem, ProblemType};
 use crate::merge::merge;
 use crate::record::StoredUser;
 use crate::timestamp::Timestamp;
-use crate::validate::{check_user_id, user_id_from_utf8, validate_request, IdentifyRequest};
+use crate::validate::{check_user_id, user_id_from_utf8, validate_request, IdentifyRequest, ValidatedRequest};
 
 /// Parses and validates an identify request for `user_id`: at most
 /// [`crate::MAX_BODY_BYTES`], JSON without duplicated keys, nested at most
@@ -50,6 +50,13 @@ pub fn parse_request_bytes<'a>(user_id: &'a [u8], body: &'a [u8]) -> Result<Iden
         Err(other) => return Err(other),
     }
     Err(IdentifyError::InvalidParams(problems))
+}
+
+impl ValidatedRequest {
+    /// [`identify`] of this request: merged into `stored` at `now`.
+    pub fn merge(self, stored: Option<&[u8]>, now: Timestamp) -> Result<StoredUser, IdentifyError> {
+        self.with_request(|request| merge(stored, request, now))
+    }
 }
 
 /// Identify: parses and validates `body` for `user_id`, then merges it into

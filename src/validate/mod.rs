@@ -20,13 +20,11 @@ pub(crate) use report::{Path, Report};
 pub(crate) use user_id::user_id_error;
 pub use user_id::{check_user_id, user_id_from_utf8};
 
-use crate::error::{IdentifyError, Problem, ProblemType};
+use crate::error::{Problem, ProblemType};
 use crate::json::{canonical_len, string_len, Tape, TapeParts, Value};
 use crate::limits::{MAX_KEY_CHARS, MAX_SECTION_BYTES};
 use crate::model::{check_chars, FieldError, StandardField};
 use crate::quote::quoted;
-use crate::record::StoredUser;
-use crate::timestamp::Timestamp;
 
 /// A request that passed validation, for [`crate::merge`]: only
 /// [`crate::parse_request`] makes one. It borrows the body.
@@ -108,12 +106,12 @@ impl ValidatedRequest {
         self.user_id == user_id && self.text.as_bytes() == body
     }
 
-    /// [`crate::identify`] of this request: merged into `stored` at `now`.
-    pub fn merge(self, stored: Option<&[u8]>, now: Timestamp) -> Result<StoredUser, IdentifyError> {
+    /// Runs `then` on the request again, over this copy of its body.
+    pub(crate) fn with_request<R>(self, then: impl FnOnce(&IdentifyRequest<'_>) -> R) -> R {
         let ValidatedRequest { user_id, text, tape, standard, preferences, channel_data } = self;
         let request =
             IdentifyRequest { user_id: &user_id, tape: tape.attach(&text), standard, preferences, channel_data };
-        crate::merge(stored, &request, now)
+        then(&request)
     }
 }
 
