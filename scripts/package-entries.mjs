@@ -98,7 +98,10 @@ writeFileSync("pkg/index.browser.js", header + await inlineInit("core") +
   `export { toUser } from "${snippets}/records.js";\n` +
   `export { ${errors.join(", ")} } from "${snippets}/errors.js";\n`);
 writeFileSync("pkg/client.browser.js", header + await inlineInit("web") + `export { IdentifyClient } from "./web/knock_identify.js";\n`);
-copyFileSync("src/js/lazy-client.js", "pkg/lazy-client.js");
+// lazy-client.js imports its neighbour errors.js; in pkg/ that is the snippet.
+const lazyClient = readFileSync("src/js/lazy-client.js", "utf8");
+if (!lazyClient.includes('from "./errors.js"')) throw new Error("src/js/lazy-client.js no longer imports ./errors.js");
+writeFileSync("pkg/lazy-client.js", lazyClient.replace('from "./errors.js"', `from "${snippets}/errors.js"`));
 
 // Every type the declarations (src/js/types.d.ts) export, read from them:
 // a type added there is exported here without a second list to update.

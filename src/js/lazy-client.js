@@ -7,16 +7,23 @@
 // client's own constructor makes (`clientBaseUrl`, src/js/config.rs), so a
 // bad option throws where it is passed. Every method then waits for the
 // client's wasm and calls the same method of the real client, made from the
-// same options; what they answer and throw is the real client's. The
+// same options; what they answer and throw is the real client's. A load
+// that fails (the network, most often) rejects the call with the package's
+// own ConnectionError, as a request that found no server does. The
 // package's tests hold this class to the real one's list of methods.
 import { clientBaseUrl } from "./core/knock_identify.js";
+import { ConnectionError } from "./errors.js";
 
 let loading = null;
-/** The client's module, loaded once; a failed load is tried again on the next call. */
+/**
+ * The client's module, loaded once. A failed load is asked again on the
+ * next call; a browser that keeps a failed module (Firefox does, until the
+ * page reloads) answers that call with the same failure.
+ */
 function loadClient() {
   loading ??= import("./client.browser.js").catch((error) => {
     loading = null;
-    throw error;
+    throw new ConnectionError(`could not load the IdentifyClient's code: ${error?.message ?? error}`, error);
   });
   return loading;
 }

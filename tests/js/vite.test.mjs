@@ -14,10 +14,11 @@ import { tmpdir } from "node:os";
 import { join, resolve, extname } from "node:path";
 import { build, createServer as createViteServer } from "vite";
 import { chromium } from "playwright-core";
+import { launchFirefox } from "../www/servers.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const MAIN = `
-import { validate, merge, toUser, timeZones, IdentifyClient, ValidationError } from "knock-identify";
+import { validate, merge, toUser, timeZones, IdentifyClient, ValidationError, ConnectionError } from "knock-identify";
 
 const problems = validate("user-1", { email: "nope", phone_number: "+1 (415) 555-2671" });
 const user = toUser(merge(null, "user-1", { name: "Jane", timezone: "Europe/Paris" }, Date.UTC(2024, 5, 1)));
@@ -33,11 +34,17 @@ try {
 } catch (error) {
   refused = error.message;
 }
-// The client's own wasm loads on its first call: a local refusal needs it.
+// The client's own wasm loads on its first call: a local refusal needs it,
+// and a load that fails is a ConnectionError.
+const described = (error) => ({
+  name: error.name,
+  validation: error instanceof ValidationError,
+  connection: error instanceof ConnectionError,
+  fields: error.errors?.map((problem) => problem.field) ?? null,
+  cause: error.cause === undefined ? null : String(error.cause),
+});
 window.firstCall = () =>
-  new IdentifyClient({ apiKey: "pk_test", baseUrl: location.origin })
-    .identify("user-1", { email: "nope" })
-    .then(() => "sent", (error) => ({ isClass: error instanceof ValidationError, fields: error.errors.map((problem) => problem.field) }));
+  new IdentifyClient({ apiKey: "pk_test", baseUrl: location.origin }).identify("user-1", { email: "nope" }).then(() => "sent", described);
 document.querySelector("#out").textContent = JSON.stringify({
   problems: problems.map((problem) => problem.field),
   user,
@@ -88,10 +95,13 @@ async function runPage(url) {
   return { ...JSON.parse(text), atLoad, firstCall, afterCall: requested.slice(atLoad.length) };
 }
 
+/** What the first call answers once the client's code has loaded: the body refused locally. */
+const REFUSED_LOCALLY = { name: "ValidationError", validation: true, connection: false, fields: ["email"], cause: null };
+
 function assertApp(answer) {
   // The client's wasm (client.browser.js) is fetched on the client's first call, not at load.
   assert.deepEqual(answer.atLoad.filter((path) => path.includes("client.browser")), [], answer.atLoad.join(" "));
-  assert.deepEqual(answer.firstCall, { isClass: true, fields: ["email"] });
+  assert.deepEqual(answer.firstCall, REFUSED_LOCALLY);
   assert.equal(answer.afterCall.filter((path) => path.includes("client.browser")).length, 1, answer.afterCall.join(" "));
   assert.deepEqual(answer.problems, ["email", "phone_number"]);
   assert.equal(answer.user.name, "Jane");
@@ -102,16 +112,27 @@ function assertApp(answer) {
   assert.match(answer.refused, /refusing to send a secret key/);
 }
 
-test("vite build: the built app runs in Chromium, and carries the wasm once", async (t) => {
-  await build({ root: dir, logLevel: "silent", configFile: false, build: { outDir: join(dir, "dist") } });
-  assert.ok(existsSync(join(dir, "dist", "index.html")));
-  const assets = readdirSync(join(dir, "dist", "assets"));
-  assert.deepEqual(assets.filter((name) => name.endsWith(".wasm")), [], "no second copy of the wasm as an asset");
-  const gzipped = assets.reduce((sum, name) => sum + gzipSync(readFileSync(join(dir, "dist", "assets", name)), { level: 9 }).length, 0);
-  t.diagnostic(`vite build emitted ${assets.length} asset(s), ${(gzipped / 1024).toFixed(1)} KB gzip -9 (bench/vite-app.mjs measures the smallest app)`);
+let built = null;
+/** The app built once by `vite build` into dist/, for every test that serves it. */
+function buildApp() {
+  built ??= build({ root: dir, logLevel: "silent", configFile: false, build: { outDir: join(dir, "dist") } });
+  return built;
+}
+
+/**
+ * Serves dist/ on a free port. While `failing.client` holds, every request
+ * for the client's chunk loses its connection, as on a network that drops.
+ */
+async function serveDist() {
   const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css" };
+  const failing = { client: false, dropped: 0 };
   const server = createServer((req, res) => {
     const path = join(dir, "dist", req.url === "/" ? "index.html" : req.url.split("?")[0]);
+    if (failing.client && path.includes("client.browser")) {
+      failing.dropped++;
+      req.socket.destroy();
+      return;
+    }
     if (!path.startsWith(join(dir, "dist")) || !existsSync(path)) {
       res.writeHead(404).end();
       return;
@@ -120,10 +141,81 @@ test("vite build: the built app runs in Chromium, and carries the wasm once", as
     res.end(readFileSync(path));
   });
   await new Promise((done) => server.listen(0, "127.0.0.1", done));
+  return { url: `http://127.0.0.1:${server.address().port}/`, failing, close: () => server.close() };
+}
+
+test("vite build: the built app runs in Chromium, and carries the wasm once", async (t) => {
+  await buildApp();
+  assert.ok(existsSync(join(dir, "dist", "index.html")));
+  const assets = readdirSync(join(dir, "dist", "assets"));
+  assert.deepEqual(assets.filter((name) => name.endsWith(".wasm")), [], "no second copy of the wasm as an asset");
+  const gzipped = assets.reduce((sum, name) => sum + gzipSync(readFileSync(join(dir, "dist", "assets", name)), { level: 9 }).length, 0);
+  t.diagnostic(`vite build emitted ${assets.length} asset(s), ${(gzipped / 1024).toFixed(1)} KB gzip -9 (bench/vite-app.mjs measures the smallest app)`);
+  const served = await serveDist();
   try {
-    assertApp(await runPage(`http://127.0.0.1:${server.address().port}/`));
+    assertApp(await runPage(served.url));
   } finally {
-    server.close();
+    served.close();
+  }
+});
+
+/**
+ * In `browser`'s new page of the built app: a client's first call while the
+ * client's chunk cannot be fetched, then a second call once it can; what
+ * each answered, and whether the second fetched the chunk again.
+ */
+async function failedLoadThenRetry(browser) {
+  await buildApp();
+  const served = await serveDist();
+  const page = await browser.newPage();
+  try {
+    await page.goto(served.url);
+    await page.waitForFunction(() => typeof window.firstCall === "function");
+    served.failing.client = true;
+    const failed = await page.evaluate(() => window.firstCall());
+    const dropped = served.failing.dropped;
+    served.failing.client = false;
+    const requested = [];
+    page.on("request", (request) => requested.push(request.url()));
+    const again = await page.evaluate(() => window.firstCall());
+    return { failed, dropped, again, fetchedAgain: requested.some((url) => url.includes("client.browser")) };
+  } finally {
+    await page.close();
+    served.close();
+  }
+}
+
+/** The first call's answer when the client's chunk could not be fetched. */
+function assertConnectionError(failed) {
+  assert.equal(failed.name, "ConnectionError", JSON.stringify(failed));
+  assert.equal(failed.connection, true);
+  assert.equal(failed.validation, false);
+  assert.ok(failed.cause, "the browser's own error is the cause");
+}
+
+test("vite build, Chromium: a client whose code fails to load answers a ConnectionError, and loads it on the next call", async () => {
+  const { failed, dropped, again, fetchedAgain } = await failedLoadThenRetry(browser);
+  assert.ok(dropped > 0, "the chunk was asked for, and dropped");
+  assertConnectionError(failed);
+  assert.ok(fetchedAgain, "the next call fetches the chunk again");
+  assert.deepEqual(again, REFUSED_LOCALLY);
+});
+
+test("vite build, Firefox ESR: a client whose code fails to load answers a ConnectionError, on the next call too if Firefox keeps the failure", async () => {
+  const firefox = await launchFirefox();
+  try {
+    const { failed, dropped, again, fetchedAgain } = await failedLoadThenRetry(firefox);
+    assert.ok(dropped > 0, "the chunk was asked for, and dropped");
+    assertConnectionError(failed);
+    // Firefox keeps a module that failed to load until the page reloads
+    // (whatwg/html#6768): then the next call fails the same way, typed.
+    if (fetchedAgain) {
+      assert.deepEqual(again, REFUSED_LOCALLY);
+    } else {
+      assertConnectionError(again);
+    }
+  } finally {
+    await firefox.close();
   }
 });
 
