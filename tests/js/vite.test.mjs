@@ -2,8 +2,10 @@
 // is packed by `npm pack` and unpacked into the app's node_modules (exactly
 // the files a registry install would bring), the app is
 // built (`vite build`) and also served by Vite's dev server, and each is
-// loaded in Debian's headless Chromium (playwright-core), where the page
-// validates, merges and checks `instanceof` on a thrown ValidationError.
+// loaded in Debian's headless Chromium, where the page validates, merges and
+// checks `instanceof` on a thrown ValidationError; the built app also in
+// Firefox ESR, with the client's code dropped on its first call. The
+// browsers are the page tests' own (tests/www/servers.mjs).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -13,8 +15,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve, extname } from "node:path";
 import { build, createServer as createViteServer } from "vite";
-import { chromium } from "playwright-core";
-import { launchFirefox } from "../www/servers.mjs";
+import { launchChromium, launchFirefox } from "../www/servers.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const MAIN = `
@@ -66,7 +67,7 @@ before(async () => {
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
   writeFileSync(join(dir, "index.html"), INDEX);
   writeFileSync(join(dir, "main.js"), MAIN);
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
